@@ -1,0 +1,53 @@
+# Two commands on a fresh machine: `make run` (the dashboard) and `make test` (every check).
+# Both create .venv and install what they need; nothing is installed outside it but Debian's
+# chromium for the browser tests (only when missing, and only where apt-get can run).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DATA ?=
+PORT ?= 8501
+
+.PHONY: install run test check lint typecheck unit browser bench sample clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/gt-throughput dashboard --port $(PORT) $(if $(DATA),--data $(DATA),)
+
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "chromium is missing: install Debian's 'chromium' package (the browser tests need it)"; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install browser
+	$(BIN)/python -m pytest
+
+test: lint typecheck unit
+
+bench: install
+	$(BIN)/python -m bench
+
+sample: install
+	$(BIN)/python sample_logs/make_sample_logs.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache test-artifacts

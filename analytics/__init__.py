@@ -1,0 +1,1 @@
+"""groundtruth-throughput: analytics for SageMaker Ground Truth private labeling teams."""

@@ -1,0 +1,237 @@
+"""``gt-throughput``: a thin command line over ``analytics``.
+
+Each command parses its arguments, calls one ``analytics`` function and prints the result.
+Errors we raise on purpose (``GroundTruthError``) print as one line on stderr with exit
+code 2; nothing else is caught, so a bug still shows its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from analytics.errors import GroundTruthError
+
+DEFAULT_DATA_DIR = "gt-data"
+DATA_ENV_VAR = "GT_THROUGHPUT_DATA"
+
+
+def data_dir(value: str | None) -> Path:
+    """The store directory: ``--data``, else ``$GT_THROUGHPUT_DATA``, else ``./gt-data``."""
+    return Path(value or os.environ.get(DATA_ENV_VAR) or DEFAULT_DATA_DIR)
+
+
+def _add_data_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        help=f"store directory (default: ${DATA_ENV_VAR}, else ./{DEFAULT_DATA_DIR})",
+    )
+
+
+# --------------------------------------------------------------------------- ingest
+def _add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_data_argument(parser)
+    parser.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="log files or folders: JSON lines, CloudWatch envelopes, `aws logs filter-log-events`"
+        " output, S3 export files (.gz or not); folders are read recursively",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from analytics.ingest import ingest_paths
+    from analytics.progress import progress_for_terminal
+
+    from analytics.store import Store
+
+    store = Store(data_dir(args.data))
+    progress = None if args.no_progress else progress_for_terminal(sys.stderr)
+    report = ingest_paths(store, [Path(f) for f in args.files], progress=progress)
+    for problem in report.unreadable:
+        print(f"error: {problem}", file=sys.stderr)
+    print(report.summary_line())
+    return 1 if report.unreadable else 0
+
+
+# --------------------------------------------------------------------------- status
+def _add_status_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_data_argument(parser)
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from analytics.status import describe_store
+
+    from analytics.store import Store
+
+    print(describe_store(Store(data_dir(args.data))))
+    return 0
+
+
+# --------------------------------------------------------------------------- sync
+def _add_sync_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_data_argument(parser)
+    parser.add_argument("--region", help="AWS region (default: the profile's or $AWS_REGION)")
+    parser.add_argument(
+        "--profile", help="AWS profile (default: boto3's chain: env, default profile, SSO, role)"
+    )
+    parser.add_argument(
+        "--endpoint-url", metavar="URL", help="another endpoint than AWS's (emulator, proxy)"
+    )
+    parser.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="ISO date/time (naive = UTC) or a span back from now like 7d, 12h"
+        " (default: since the last sync, or 14 days on a first sync)",
+    )
+    parser.add_argument("--until", metavar="WHEN", help="same forms as --since (default: now)")
+    parser.add_argument(
+        "--log-group",
+        metavar="NAME",
+        default="/aws/sagemaker/groundtruth/WorkerActivity",
+        help="worker activity log group (default: %(default)s)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="do not draw progress")
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from analytics.progress import progress_for_terminal
+    from analytics.store import Store
+    from analytics.sync import SyncOptions, parse_when, sync
+
+    now = dt.datetime.now(dt.UTC)
+    options = SyncOptions(
+        region=args.region,
+        profile=args.profile,
+        endpoint_url=args.endpoint_url,
+        since=parse_when(args.since, now, argument="--since") if args.since else None,
+        until=parse_when(args.until, now, argument="--until") if args.until else None,
+        log_group=args.log_group,
+    )
+    progress = None if args.no_progress else progress_for_terminal(sys.stderr, unit="windows")
+    report = sync(Store(data_dir(args.data)), options, progress=progress, now=now)
+    print(report.summary_text())
+    return report.exit_code
+
+
+# --------------------------------------------------------------------------- export
+def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_data_argument(parser)
+    parser.add_argument(
+        "what",
+        choices=["workers", "tasks"],
+        help="workers: one row per worker (counts, times, flags); tasks: one row per task",
+    )
+    parser.add_argument("--out", required=True, metavar="FILE", help="the CSV file to write")
+    parser.add_argument(
+        "--since",
+        help="window start, ISO 8601 (2026-11-01 or 2026-11-01T08:00+01:00); no offset means"
+        " --timezone",
+    )
+    parser.add_argument("--until", help="window end (exclusive), same format as --since")
+    parser.add_argument(
+        "--team", action="append", default=[], metavar="NAME", help="work team name (repeatable)"
+    )
+    parser.add_argument(
+        "--job", action="append", default=[], metavar="NAME", help="labeling job name (repeatable)"
+    )
+    parser.add_argument(
+        "--timezone", default="UTC", help="IANA time zone of the times written (default UTC)"
+    )
+    parser.add_argument(
+        "--pseudonymize",
+        action="store_true",
+        help="replace worker IDs, usernames and emails with stable pseudonyms"
+        " (key: $GT_THROUGHPUT_PSEUDONYM_KEY, else a fixed salt)",
+    )
+    parser.add_argument("--worker", metavar="KEY", help="tasks: only this worker's tasks")
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from analytics.dataset import Filters
+    from analytics.export import check_timezone, export_csv, parse_bound
+    from analytics.store import Store
+
+    timezone = check_timezone(args.timezone)
+    filters = Filters(
+        since=parse_bound(args.since, "since", timezone),
+        until=parse_bound(args.until, "until", timezone),
+        workteams=tuple(args.team),
+        jobs=tuple(args.job),
+    )
+    result = export_csv(
+        Store(data_dir(args.data)),
+        args.what,
+        Path(args.out),
+        filters=filters,
+        timezone=timezone,
+        pseudonymize=args.pseudonymize,
+        worker_key=args.worker,
+    )
+    print(result.summary_line())
+    return 0
+
+
+# --------------------------------------------------------------------------- dashboard
+def _add_dashboard_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_data_argument(parser)
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    raise GroundTruthError("the dashboard is not available yet")
+
+
+COMMANDS = {
+    "ingest": ("read exported log files into the store", _add_ingest_arguments, _cmd_ingest),
+    "status": ("describe what the store holds", _add_status_arguments, _cmd_status),
+    "sync": (
+        "pull logs, metrics, identities, teams and jobs from AWS",
+        _add_sync_arguments,
+        _cmd_sync,
+    ),
+    "export": ("write per-worker or per-task CSV files", _add_export_arguments, _cmd_export),
+    "dashboard": ("open the Streamlit dashboard", _add_dashboard_arguments, _cmd_dashboard),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``gt-throughput`` with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="gt-throughput",
+        description="Throughput analytics for SageMaker Ground Truth private labeling teams.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, add_arguments, handler) in COMMANDS.items():
+        subparser = subparsers.add_parser(name, help=help_text, description=help_text)
+        add_arguments(subparser)
+        subparser.set_defaults(handler=handler)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``gt-throughput``; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except GroundTruthError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "interrupted: what was fully written is kept; run the same command again",
+            file=sys.stderr,
+        )
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

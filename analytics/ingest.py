@@ -1,0 +1,268 @@
+"""Read exported log files into the store, in chunks, so that any size fits in memory.
+
+Each file is read (gunzipped when it starts with the gzip magic bytes, whatever its name), cut
+into chunks at line boundaries, parsed, and each chunk is written before the next is read: an
+interruption loses at most the chunk in flight, and a rerun adds exactly what is missing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import mmap
+import os
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from analytics.errors import InputFileError
+from analytics.parsing import ParseResult, parse_bytes, parse_lines, split_lines
+from analytics.progress import Progress
+from analytics.store import Store
+
+#: Bytes read and parsed at a time; bounds memory to a few times this.
+DEFAULT_CHUNK_BYTES = 64 << 20
+#: File endings taken when a folder is given (explicitly named files are always read). Files
+#: without an ending (S3 exports are named ``000000``) are read when their first bytes look like a
+#: log: gzip, a JSON object, or a line starting with a timestamp.
+LOG_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log", ".txt", ".gz")
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did; ``records == new_events + duplicates + rejected`` always holds."""
+
+    files_read: int = 0
+    records: int = 0
+    new_events: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    blank_lines: int = 0
+    unreadable: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def add(self, result: ParseResult, new_events: int) -> None:
+        self.records += result.records
+        self.blank_lines += result.blank_lines
+        self.new_events += new_events
+        self.duplicates += result.events.num_rows - new_events
+        self.rejected += result.rejected.num_rows
+
+    def summary_line(self) -> str:
+        """One line: files and records read, events new, duplicates, rejected."""
+        files = f"{self.files_read} file{'s' if self.files_read != 1 else ''}"
+        line = (
+            f"read {self.records:,} records from {files}: {self.new_events:,} new events, "
+            f"{self.duplicates:,} duplicates, {self.rejected:,} rejected"
+        )
+        if self.rejected:
+            line += " (kept with their reasons; see `gt-throughput status`)"
+        if self.skipped:
+            line += f"; skipped {len(self.skipped)} non-log file(s)"
+        if self.unreadable:
+            line += f"; {len(self.unreadable)} file(s) could not be read"
+        return line
+
+
+def _open(path: Path) -> BinaryIO:
+    """Open ``path`` for reading, decompressing it when it starts with the gzip magic bytes."""
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    if magic == _GZIP_MAGIC:
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")  # noqa: SIM115 - the caller closes it
+
+
+def _chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[bytes]:
+    """Yield the stream's content in pieces of about ``chunk_bytes``, each cut after a newline."""
+    if isinstance(stream, io.BufferedReader):
+        # A plain file: map it and cut at newlines, one copy per chunk instead of two.
+        size = os.fstat(stream.fileno()).st_size
+        if size == 0:
+            return
+        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            start = 0
+            while start < size:
+                cut = mapped.find(b"\n", min(start + chunk_bytes, size) - 1)
+                end = size if cut < 0 else cut + 1
+                yield mapped[start:end]
+                start = end
+                stream.seek(end)
+        return
+    carry = b""
+    while True:
+        block = stream.read(chunk_bytes)
+        if not block:
+            if carry:
+                yield carry
+            return
+        data = carry + block
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            carry = data
+            continue
+        carry = data[cut + 1 :]
+        yield data[: cut + 1]
+
+
+def _looks_like_a_document(head: bytes) -> bool:
+    stripped = head.lstrip()
+    return stripped.startswith(b"{") and stripped[1:].lstrip(b" \t\r")[:1] == b"\n"
+
+
+def _expand(paths: Sequence[Path], report: IngestReport) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                and (p.name.lower().endswith(LOG_SUFFIXES) or "." not in p.name)
+            )
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            report.unreadable.append(f"{path}: no such file or folder")
+    return files
+
+
+def _looks_like_a_log(path: Path) -> bool:
+    with open(path, "rb") as stream:
+        head = stream.read(64)
+    if head.startswith(_GZIP_MAGIC):
+        return True
+    first = head.lstrip()[:1]
+    return first == b"{" or first.isdigit()
+
+
+def _is_non_log_document(path: Path) -> bool:
+    """A file found in a folder that is not worker-activity log data.
+
+    ``.json`` files that are JSON documents without log events (recorded API responses,
+    manifests), and files without an ending whose first bytes do not look like a log.
+    """
+    if "." not in path.name:
+        return not _looks_like_a_log(path)
+    if not path.name.lower().endswith(".json"):
+        return False
+    with _open(path) as stream:
+        head = stream.read(4096)
+    if not _looks_like_a_document(head) and not head.lstrip().startswith(b"["):
+        return False
+    try:
+        document = orjson.loads(path.read_bytes())
+    except (orjson.JSONDecodeError, OSError):
+        return False
+    return not (isinstance(document, dict) and isinstance(document.get("events"), list))
+
+
+def ingest_file(
+    store: Store,
+    path: Path,
+    report: IngestReport,
+    *,
+    progress: Progress | None = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+) -> None:
+    """Ingest one file into ``store``, chunk by chunk, adding what it did to ``report``.
+
+    Raises
+    ------
+    InputFileError
+        The file cannot be opened or decompressed.
+    """
+    source = str(path.resolve())
+    try:
+        total = path.stat().st_size
+        with _open(path) as stream:
+            head = stream.read(4096)
+            stream.seek(0)
+            if _looks_like_a_document(head):
+                result = parse_bytes(stream.read(), source)
+                new = store.add_events(result.events).new
+                store.add_rejected(result.rejected)
+                report.add(result, new)
+                if progress:
+                    progress(total, total, path.name)
+            else:
+                first_line = 1
+                for chunk in _chunks(stream, chunk_bytes):
+                    result, line_count = _parse_chunk(chunk, source, first_line)
+                    first_line += line_count
+                    new = store.add_events(result.events).new
+                    store.add_rejected(result.rejected)
+                    report.add(result, new)
+                    if progress:
+                        done = _position(stream)
+                        progress(min(done, total), total, path.name)
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputFileError(f"{path}: cannot be read ({exc})") from exc
+    report.files_read += 1
+
+
+def _position(stream: BinaryIO) -> int:
+    """Bytes of the underlying file consumed so far (compressed bytes for gzip)."""
+    inner = getattr(stream, "fileobj", None)
+    try:
+        return int(inner.tell() if inner is not None else stream.tell())
+    except (OSError, ValueError):
+        return 0
+
+
+def _parse_chunk(chunk: bytes, source: str, first_line: int) -> tuple[ParseResult, int]:
+    """Parse a chunk of whole lines; returns the result and the number of lines in the chunk."""
+    lines = split_lines(chunk)
+    if lines is not None:
+        return parse_lines(lines, source, first_line_number=first_line, data=chunk), len(lines)
+    line_count = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+    result = parse_bytes(chunk, source)
+    if first_line == 1:
+        return result, line_count
+    # The exact line splitter numbered from 1: shift its locations to the file's numbering.
+    locations = pc.cast(
+        pc.add(pc.cast(result.rejected.column("location"), pa.int64()), first_line - 1), pa.string()
+    )
+    rejected = result.rejected.set_column(
+        result.rejected.schema.get_field_index("location"), "location", locations
+    )
+    return ParseResult(result.events, rejected, result.records, result.blank_lines), line_count
+
+
+def ingest_paths(
+    store: Store,
+    paths: Sequence[Path],
+    *,
+    progress: Progress | None = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+) -> IngestReport:
+    """Ingest files and folders (recursively) into ``store``.
+
+    In folders, files ending in ``.jsonl .ndjson .json .log .txt .gz`` are read, except JSON
+    documents that hold no log events (recorded API responses, manifests), which are skipped and
+    listed in ``report.skipped``. A missing or unreadable file is listed in ``report.unreadable``
+    and the others are still read.
+    """
+    report = IngestReport()
+    explicit = {p for p in paths if p.is_file()}
+    for path in _expand(paths, report):
+        if path not in explicit and _is_non_log_document(path):
+            report.skipped.append(f"{path}: not worker-activity log data")
+            continue
+        try:
+            ingest_file(store, path, report, progress=progress, chunk_bytes=chunk_bytes)
+        except InputFileError as exc:
+            report.unreadable.append(str(exc))
+    close = getattr(progress, "close", None)
+    if callable(close):
+        close()
+    return report

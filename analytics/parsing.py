@@ -1,0 +1,729 @@
+"""Turn worker-activity log data, in every shape it arrives in, into events and rejected lines.
+
+Shapes, detected per file and then per line:
+
+* JSON lines of worker-activity messages (one JSON object per line);
+* JSON lines of CloudWatch event envelopes ``{eventId, timestamp, ingestionTime, logStreamName,
+  message}`` whose ``message`` is the JSON text of the worker event;
+* the JSON document printed by ``aws logs filter-log-events`` (``{"events": [...]}``);
+* CloudWatch Logs S3 export lines ``<ISO-8601 timestamp> <message JSON>`` (decompressed by the
+  caller);
+* the ``events`` of a FilterLogEvents response, through ``parse_log_events``.
+
+Every non-blank line (or log event) becomes exactly one event or one rejected record, so
+``records == len(events) + len(rejected)``: nothing disappears. An event is keyed by the MD5 of its
+message text, so the same message seen in two shapes is one event. Parsers take bytes or records,
+never paths or clients.
+
+The hot path (a file of well-formed lines) is vectorised: pyarrow's multithreaded JSON reader parses
+the messages, NumPy decodes the times and DuckDB computes the keys. Lines the fast path refuses are
+isolated by bisection and parsed one by one, which is also where their rejection reason comes from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.json as pa_json
+
+from analytics import schema
+from analytics.timeparse import parse_epoch_seconds, parse_times
+
+#: Reasons a record is rejected; the dashboard and the docs explain each.
+REJECT_REASONS = {
+    "invalid_json": "the line is not JSON",
+    "truncated_json": "the line ends before its JSON object is complete",
+    "not_an_object": "the line is JSON but not an object",
+    "no_worker_identity": "the event has neither cognito_sub_id nor worker_id",
+    "invalid_event_type": "event_type is missing or not a string",
+    "invalid_envelope": "a CloudWatch envelope without a string message",
+    "invalid_utf8": "the line is not valid UTF-8 text",
+    "invalid_document": "the file looks like `aws logs filter-log-events` output but is not valid",
+}
+
+#: Longest raw text kept for a rejected record (the rest is cut and the cut is said).
+MAX_REJECTED_TEXT = 16_384
+
+_ENVELOPE_KEYS = ("eventId", "timestamp", "ingestionTime", "logStreamName")
+_FIELDS = schema.MESSAGE_STRING_FIELDS + schema.MESSAGE_TIME_FIELDS + ("event_timestamp",)
+_MESSAGE_SCHEMA = pa.schema([(name, pa.string()) for name in _FIELDS])
+_LINE_SCHEMA = _MESSAGE_SCHEMA.append(pa.field("message", pa.string()))
+for _key in _ENVELOPE_KEYS:
+    _LINE_SCHEMA = _LINE_SCHEMA.append(
+        pa.field(_key, pa.int64() if _key in ("timestamp", "ingestionTime") else pa.string())
+    )
+#: Below this many rows a block refused by the fast path is parsed line by line.
+_BISECT_FLOOR = 256
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """Events (``schema.EVENTS``) and rejected records (``schema.REJECTED``) from one input.
+
+    ``records`` counts the non-blank lines or log events examined; ``blank_lines`` the blank lines
+    skipped. ``records == events.num_rows + rejected.num_rows`` always holds.
+    """
+
+    events: pa.Table
+    rejected: pa.Table
+    records: int
+    blank_lines: int = 0
+
+    @staticmethod
+    def concat(results: Sequence[ParseResult]) -> ParseResult:
+        """One result holding all of ``results``."""
+        if not results:
+            return ParseResult(schema.EVENTS.empty_table(), schema.REJECTED.empty_table(), 0)
+        return ParseResult(
+            events=pa.concat_tables([r.events for r in results]),
+            rejected=pa.concat_tables([r.rejected for r in results]),
+            records=sum(r.records for r in results),
+            blank_lines=sum(r.blank_lines for r in results),
+        )
+
+
+@dataclass
+class _MessageBatch:
+    """Message fields (``_MESSAGE_SCHEMA``) with each message's text and provenance, columnar."""
+
+    fields: pa.Table
+    texts: pa.Array
+    locations: pa.Array
+    log_timestamp: pa.Array
+    log_stream_names: pa.Array
+    #: MD5 keys of ``texts`` when already computed (the fast path hashes lines concurrently).
+    keys: pa.Array | None = None
+
+    @staticmethod
+    def concat(batches: Sequence[_MessageBatch]) -> _MessageBatch:
+        batches = [b for b in batches if b.fields.num_rows]
+        if len(batches) == 1:
+            return batches[0]
+        keys = None
+        if batches and all(b.keys is not None for b in batches):
+            keys = pa.concat_arrays([b.keys for b in batches if b.keys is not None])
+
+        def joined(arrays: list[pa.Array], type_: pa.DataType) -> pa.Array:
+            return (
+                pa.concat_arrays([a.cast(type_) for a in arrays]) if arrays else pa.array([], type_)
+            )
+
+        return _MessageBatch(
+            fields=pa.concat_tables([b.fields for b in batches])
+            if batches
+            else _MESSAGE_SCHEMA.empty_table(),
+            texts=joined([b.texts for b in batches], pa.string()),
+            locations=joined([b.locations for b in batches], pa.string()),
+            log_timestamp=joined([b.log_timestamp for b in batches], schema.UTC_MS),
+            log_stream_names=joined([b.log_stream_names for b in batches], pa.string()),
+            keys=keys,
+        )
+
+
+@dataclass
+class _Rejects:
+    locations: list[str]
+    reasons: list[str]
+    details: list[str | None]
+    texts: list[str]
+
+    @classmethod
+    def empty(cls) -> _Rejects:
+        return cls([], [], [], [])
+
+    def add(self, location: str, reason: str, detail: str | None, text: str) -> None:
+        self.locations.append(location)
+        self.reasons.append(reason)
+        self.details.append(detail)
+        self.texts.append(text)
+
+    def __len__(self) -> int:
+        return len(self.reasons)
+
+    def to_table(self, source: str) -> pa.Table:
+        if not self.reasons:
+            return schema.REJECTED.empty_table()
+        texts = [
+            t if len(t) <= MAX_REJECTED_TEXT else t[:MAX_REJECTED_TEXT] + f"… [cut, {len(t)} chars]"
+            for t in self.texts
+        ]
+        key_material = [
+            f"{source}\x00{location}\x00{text}"
+            for location, text in zip(self.locations, texts, strict=True)
+        ]
+        now = dt.datetime.now(dt.UTC)
+        return pa.table(
+            {
+                "reject_key": _md5_keys(pa.array(key_material, pa.string())),
+                "source": pa.array([source] * len(texts), pa.string()),
+                "location": pa.array(self.locations, pa.string()),
+                "reason": pa.array(self.reasons, pa.string()),
+                "detail": pa.array(self.details, pa.string()),
+                "raw_text": pa.array(texts, pa.string()),
+                "rejected_at": pa.array([now] * len(texts), schema.UTC_MS),
+            },
+            schema=schema.REJECTED,
+        )
+
+
+def _md5_keys(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """MD5 of each UTF-8 text as 16 bytes, computed by DuckDB (vectorised, multithreaded)."""
+    connection = duckdb.connect()
+    try:
+        table = pa.table({"text": texts})
+        connection.register("texts", table)
+        keys = connection.sql("SELECT unhex(md5(text)) AS key FROM texts").to_arrow_table()
+    finally:
+        connection.close()
+    return keys.column("key").combine_chunks().cast(pa.binary(16))
+
+
+# --------------------------------------------------------------------------- one record at a time
+def _decode_error_reason(error: orjson.JSONDecodeError) -> str:
+    return "truncated_json" if "unexpected end of data" in str(error) else "invalid_json"
+
+
+def _as_text(value: Any) -> str | None:
+    """A message field as text: strings as they are, numbers and booleans spelled, null as None."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return orjson.dumps(value).decode()
+
+
+_JSON_TYPE_NAMES = {
+    "dict": "object",
+    "list": "array",
+    "str": "string",
+    "int": "number",
+    "float": "number",
+    "bool": "boolean",
+    "NoneType": "null",
+}
+
+
+def _json_type(value: Any) -> str:
+    return _JSON_TYPE_NAMES.get(type(value).__name__, type(value).__name__)
+
+
+def _check_message(obj: Any) -> tuple[str, str | None] | None:
+    """The rejection reason and detail of a decoded message, or None when it is an event."""
+    if not isinstance(obj, dict):
+        return "not_an_object", f"a JSON {_json_type(obj)}"
+    if not any(isinstance(obj.get(f), str) and obj[f] for f in ("cognito_sub_id", "worker_id")):
+        return "no_worker_identity", None
+    if not isinstance(obj.get("event_type"), str) or not obj["event_type"]:
+        shown = "missing" if "event_type" not in obj else f"{obj['event_type']!r}"
+        return "invalid_event_type", f"event_type is {shown}"
+    return None
+
+
+class _SlowParser:
+    """Classifies and parses records one by one; collects message rows and rejects."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, str | None]] = []
+        self.texts: list[str] = []
+        self.locations: list[str] = []
+        self.log_timestamp_ms: list[int | None] = []
+        self.log_stream_names: list[str | None] = []
+        self.rejects = _Rejects.empty()
+
+    def batch(self) -> _MessageBatch:
+        """The messages parsed so far, columnar."""
+        return _MessageBatch(
+            fields=pa.Table.from_pylist(self.rows, schema=_MESSAGE_SCHEMA),
+            texts=pa.array(self.texts, pa.string()),
+            locations=pa.array(self.locations, pa.string()),
+            log_timestamp=pa.array(self.log_timestamp_ms, pa.int64()).cast(schema.UTC_MS),
+            log_stream_names=pa.array(self.log_stream_names, pa.string()),
+        )
+
+    def message_text(
+        self, text: str, location: str, log_ms: int | None, stream: str | None, raw: str
+    ) -> None:
+        """A worker-activity message text (from a line, an envelope or an export line)."""
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            self.rejects.add(location, _decode_error_reason(exc), str(exc), raw)
+            return
+        self.message_object(obj, text, location, log_ms, stream, raw)
+
+    def message_object(
+        self, obj: Any, text: str, location: str, log_ms: int | None, stream: str | None, raw: str
+    ) -> None:
+        problem = _check_message(obj)
+        if problem is not None:
+            self.rejects.add(location, problem[0], problem[1], raw)
+            return
+        self.rows.append({name: _as_text(obj.get(name)) for name in _FIELDS})
+        self.texts.append(text)
+        self.locations.append(location)
+        self.log_timestamp_ms.append(log_ms)
+        self.log_stream_names.append(stream)
+
+    def envelope(self, obj: Mapping[str, Any], location: str, raw: str) -> None:
+        message = obj.get("message")
+        log_ms = obj.get("timestamp")
+        log_ms = (
+            int(log_ms)
+            if isinstance(log_ms, int | float) and not isinstance(log_ms, bool)
+            else None
+        )
+        stream = obj.get("logStreamName") if isinstance(obj.get("logStreamName"), str) else None
+        if not isinstance(message, str):
+            shown = "missing" if "message" not in obj else f"a JSON {_json_type(message)}"
+            self.rejects.add(location, "invalid_envelope", f"message is {shown}", raw)
+            return
+        self.message_text(message.strip(), location, log_ms, stream, raw)
+
+    def line(self, raw: str, location: str) -> None:
+        """Any non-blank line: a message, an envelope, an export line, or garbage."""
+        text = raw.strip()
+        if text[:1].isdigit():
+            # An S3 export line: "<ISO-8601 timestamp> <message JSON>".
+            timestamp, _, rest = text.partition(" ")
+            log_ms = _iso_to_epoch_ms(timestamp) if rest.strip() else None
+            if log_ms is not None:
+                self.message_text(rest.strip(), location, log_ms, None, raw)
+                return
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            self.rejects.add(location, _decode_error_reason(exc), str(exc), raw)
+            return
+        if isinstance(obj, dict) and any(k in obj for k in ("message", *_ENVELOPE_KEYS)):
+            self.envelope(obj, location, raw)
+        else:
+            self.message_object(obj, text, location, None, None, raw)
+
+
+def _iso_to_epoch_ms(text: str) -> int | None:
+    times, _ = parse_times(pa.array([text], pa.string()))
+    value = times.cast(pa.int64())[0].as_py()
+    return int(value) if value is not None else None
+
+
+# --------------------------------------------------------------------------- the fast path
+def _newline_joined(texts: pa.StringArray) -> pa.Buffer:
+    """The texts joined by newlines, as one buffer (no Python strings are made)."""
+    joined = pc.binary_join_element_wise(texts, pa.scalar("", pa.string()), "\n")
+    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int32)
+    start, end = int(offsets[joined.offset]), int(offsets[joined.offset + len(joined)])
+    buffer = joined.buffers()[2]
+    assert buffer is not None
+    result: pa.Buffer = buffer.slice(start, end - start)
+    return result
+
+
+def _read_json_block(
+    texts: pa.StringArray, read_schema: pa.Schema, payload: bytes | pa.Buffer | None = None
+) -> pa.Table | None:
+    """Parse newline-free JSON object texts with pyarrow; None if any row is refused.
+
+    ``payload``, when given, is the same texts already joined by newlines (blank lines allowed).
+    """
+    if payload is None:
+        payload = _newline_joined(texts)
+    elif isinstance(payload, bytes):
+        payload = pa.py_buffer(payload)
+    try:
+        table = pa_json.read_json(
+            pa.BufferReader(payload),
+            # 8 MB blocks: enough blocks to keep every core busy on a large chunk.
+            read_options=pa_json.ReadOptions(block_size=1 << 23),
+            parse_options=pa_json.ParseOptions(
+                explicit_schema=read_schema, unexpected_field_behavior="ignore"
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return table if table.num_rows == len(texts) else None
+
+
+def _parse_blocks(
+    texts: pa.StringArray, read_schema: pa.Schema, payload: bytes | None = None
+) -> tuple[list[tuple[np.ndarray, pa.Table]], np.ndarray]:
+    """Fast-parse ``texts``, bisecting around refused rows.
+
+    ``payload`` optionally holds all ``texts`` joined by newlines, to spare a copy on the first
+    try. Returns the parsed blocks as (row indices, table) and the indices left for the slow path.
+    """
+    parsed: list[tuple[np.ndarray, pa.Table]] = []
+    slow: list[np.ndarray] = []
+    pending = [np.arange(len(texts))]
+    while pending:
+        rows = pending.pop()
+        if len(rows) == 0:
+            continue
+        whole = len(rows) == len(texts)
+        block = texts if whole else texts.take(pa.array(rows))
+        table = _read_json_block(block, read_schema, payload if whole else None)
+        if table is not None:
+            parsed.append((rows, table))
+        elif len(rows) <= _BISECT_FLOOR:
+            slow.append(rows)
+        else:
+            middle = len(rows) // 2
+            pending.extend([rows[middle:], rows[:middle]])
+    slow_rows = np.concatenate(slow) if slow else np.empty(0, dtype=np.int64)
+    return parsed, slow_rows
+
+
+def _non_empty(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return pc.fill_null(pc.greater(pc.utf8_length(column), 0), False)
+
+
+def _name_after(arns: pa.Array | pa.ChunkedArray, marker: str) -> pa.Array:
+    """The resource name after ``marker`` in an ARN (``workteam/private-crowd/`` etc.).
+
+    ARNs repeat on every event of a team or job, so the work is done once per distinct ARN.
+    """
+    encoded = pc.dictionary_encode(arns)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    distinct = encoded.dictionary
+    last = pc.replace_substring_regex(distinct, pattern=r"^.*/", replacement="")
+    has_marker = pc.fill_null(pc.match_substring(distinct, marker), False)
+    names = pc.if_else(has_marker, last, pa.scalar(None, pa.string()))
+    return pc.take(names, encoded.indices)
+
+
+def _assemble(batch: _MessageBatch, source: str, rejects: _Rejects) -> pa.Table:
+    """Validate parsed message fields and build ``schema.EVENTS`` rows (vectorised).
+
+    Messages without a worker identity or an event type are added to ``rejects``.
+    """
+    fields = batch.fields
+    if fields.num_rows == 0:
+        return schema.EVENTS.empty_table()
+    sub = fields.column("cognito_sub_id")
+    worker_id = fields.column("worker_id")
+    worker_key = pc.if_else(
+        _non_empty(sub), sub, pc.if_else(_non_empty(worker_id), worker_id, None)
+    )
+    bad_identity = np.asarray(pc.is_null(worker_key))
+    bad_type = np.asarray(pc.invert(_non_empty(fields.column("event_type")))) & ~bad_identity
+    bad = bad_identity | bad_type
+    for index in np.flatnonzero(bad):
+        reason = "no_worker_identity" if bad_identity[index] else "invalid_event_type"
+        detail = None if bad_identity[index] else "event_type is missing or empty"
+        rejects.add(
+            batch.locations[int(index)].as_py(), reason, detail, batch.texts[int(index)].as_py()
+        )
+    if bad.any():
+        keep = pa.array(~bad)
+        fields = fields.filter(keep)
+        worker_key = pc.filter(worker_key, keep)
+        batch = _MessageBatch(
+            fields,
+            pc.filter(batch.texts, keep),
+            pc.filter(batch.locations, keep),
+            pc.filter(batch.log_timestamp, keep),
+            pc.filter(batch.log_stream_names, keep),
+            None if batch.keys is None else pc.filter(batch.keys, keep),
+        )
+    if fields.num_rows == 0:
+        return schema.EVENTS.empty_table()
+
+    times: dict[str, pa.Array] = {}
+    time_issues = pa.nulls(fields.num_rows, pa.string())
+    for name in (*schema.MESSAGE_TIME_FIELDS, "event_timestamp"):
+        parse = parse_epoch_seconds if name == "event_timestamp" else parse_times
+        times[name], issues = parse(fields.column(name))
+        if issues.any():
+            flagged = pc.if_else(pa.array(issues), pa.scalar(name), pa.scalar(None, pa.string()))
+            joined = pc.binary_join_element_wise(time_issues, flagged, ",")
+            time_issues = pc.coalesce(joined, time_issues, flagged)
+
+    event_type = fields.column("event_type")
+    no_time = pa.scalar(None, schema.UTC_MS)
+    outcome_time = pc.coalesce(
+        pc.if_else(pc.equal(event_type, "TasksSubmitted"), times["task_submitted_time"], no_time),
+        pc.if_else(pc.equal(event_type, "TasksReturned"), times["task_returned_time"], no_time),
+        pc.if_else(pc.equal(event_type, "TasksDeclined"), times["task_declined_time"], no_time),
+    )
+    event_time = pc.coalesce(
+        outcome_time, times["task_accepted_time"], times["event_timestamp"], batch.log_timestamp
+    )
+    return pa.table(
+        {
+            "event_key": batch.keys if batch.keys is not None else _md5_keys(batch.texts),
+            "worker_key": worker_key,
+            "worker_id": fields.column("worker_id"),
+            "cognito_user_pool_id": fields.column("cognito_user_pool_id"),
+            "cognito_sub_id": fields.column("cognito_sub_id"),
+            "event_type": event_type,
+            "event_time": event_time,
+            **times,
+            "workteam_arn": fields.column("workteam_arn"),
+            "workteam_name": _name_after(fields.column("workteam_arn"), ":workteam/"),
+            "labeling_job_arn": fields.column("labeling_job_arn"),
+            "labeling_job_name": _name_after(fields.column("labeling_job_arn"), ":labeling-job/"),
+            "work_requester_account_id": fields.column("work_requester_account_id"),
+            "job_reference_code": fields.column("job_reference_code"),
+            "job_type": fields.column("job_type"),
+            "log_timestamp": batch.log_timestamp,
+            "log_stream_name": batch.log_stream_names,
+            "source": pa.repeat(pa.scalar(source, pa.string()), fields.num_rows),
+            "time_issues": time_issues,
+            "raw_message": batch.texts,
+        },
+        schema=schema.EVENTS,
+    )
+
+
+def _line_numbers(indices: np.ndarray, first_line_number: int) -> pa.Array:
+    return pa.array(indices.astype(np.int64) + first_line_number).cast(pa.string())
+
+
+# --------------------------------------------------------------------------- public entry points
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gt-md5")
+
+
+def _line_keys_for(
+    line_keys: Future[pa.Array], line_rows: np.ndarray, whole_line: np.ndarray
+) -> pa.Array | None:
+    """The keys of messages that are whole lines, from the keys hashed per line; else None."""
+    if not whole_line.all():
+        return None
+    return _take(line_keys.result(), line_rows)
+
+
+def _take(values: pa.Array, rows: np.ndarray) -> pa.Array:
+    """``values[rows]``, without a copy when ``rows`` is every row in order."""
+    if len(rows) == len(values) and (
+        len(rows) == 0 or (rows[0] == 0 and rows[-1] == len(rows) - 1)
+    ):
+        return values
+    return values.take(pa.array(rows))
+
+
+def parse_lines(
+    lines: pa.StringArray, source: str, first_line_number: int = 1, data: bytes | None = None
+) -> ParseResult:
+    """Parse an array of lines (no newline characters) of any line-based shape.
+
+    Parameters
+    ----------
+    lines
+        The file's lines in order, blank ones included (they keep the line numbers right).
+    source
+        Where the lines come from (a path), stored with every event and rejected record.
+    first_line_number
+        The 1-based number of ``lines[0]`` in its file.
+    data
+        Optionally the bytes ``lines`` were split from, which spares a copy when every
+        non-blank line is a message object (the common case).
+    """
+    count = len(lines)
+    # Hash every line while the JSON reader runs: both release the GIL, and for message lines
+    # (nearly all lines in bulk files) the line is the message text, so its key is the event's.
+    line_keys = _HASHER.submit(_md5_keys, lines)
+    first = pc.utf8_slice_codeunits(lines, 0, 1)
+    ends_object = pc.fill_null(pc.equal(pc.utf8_slice_codeunits(lines, -1), "}"), False)
+    is_object = np.asarray(pc.and_(pc.fill_null(pc.equal(first, "{"), False), ends_object))
+    is_export = np.asarray(pc.and_(pc.fill_null(pc.utf8_is_digit(first), False), ends_object))
+    blank = np.asarray(pc.fill_null(pc.equal(pc.utf8_length(lines), 0), True))
+
+    # Candidates for the fast path: object lines, and the message part of export lines.
+    object_rows = np.flatnonzero(is_object)
+    export_rows = np.flatnonzero(is_export)
+    export_parts = pc.split_pattern(lines.take(pa.array(export_rows)), " ", max_splits=1)
+    split_ok = np.asarray(pc.equal(pc.list_value_length(export_parts), 2))
+    export_rows, export_parts = export_rows[split_ok], export_parts.filter(pa.array(split_ok))
+    export_texts = (
+        pc.list_element(export_parts, 1) if len(export_rows) else pa.array([], pa.string())
+    )
+    export_ok = np.asarray(pc.fill_null(pc.starts_with(export_texts, "{"), False))
+    export_rows, export_parts = export_rows[export_ok], export_parts.filter(pa.array(export_ok))
+    export_texts = pc.filter(export_texts, pa.array(export_ok))
+    export_times = (
+        parse_times(pc.list_element(export_parts, 0))[0]
+        if len(export_rows)
+        else pa.array([], schema.UTC_MS)
+    )
+    candidate_rows = np.concatenate([object_rows, export_rows])
+    candidate_texts = pa.concat_arrays([_take(lines, object_rows), export_texts])
+    only_objects = len(object_rows) == count - int(blank.sum())
+    candidate_log = pa.concat_arrays(
+        [pa.nulls(len(object_rows), schema.UTC_MS), export_times.cast(schema.UTC_MS)]
+    )
+    is_line_object = np.concatenate(
+        [np.ones(len(object_rows), bool), np.zeros(len(export_rows), bool)]
+    )
+
+    payload = data if only_objects else None
+    blocks, refused = _parse_blocks(candidate_texts, _LINE_SCHEMA, payload)
+    batches: list[_MessageBatch] = []
+    slow_rows = candidate_rows[refused].tolist()
+    for rows, table in blocks:
+        # An object line with a message or an envelope key is a CloudWatch envelope (or a broken
+        # one): the slow path parses its message and names what is wrong with it.
+        envelope_key = np.zeros(len(rows), dtype=bool)
+        for key in _ENVELOPE_KEYS:
+            envelope_key |= np.asarray(pc.is_valid(table.column(key)))
+        envelope = (
+            envelope_key | np.asarray(pc.is_valid(table.column("message")))
+        ) & is_line_object[rows]
+        slow_rows.extend(candidate_rows[rows[envelope]].tolist())
+        plain_rows = rows[~envelope]
+        if len(plain_rows) == 0:
+            continue
+        plain_fields = table if not envelope.any() else table.filter(pa.array(~envelope))
+        batches.append(
+            _MessageBatch(
+                fields=plain_fields.select(_MESSAGE_SCHEMA.names),
+                texts=_take(candidate_texts, plain_rows),
+                locations=_line_numbers(candidate_rows[plain_rows], first_line_number),
+                log_timestamp=_take(candidate_log, plain_rows),
+                log_stream_names=pa.nulls(len(plain_rows), pa.string()),
+                keys=_line_keys_for(
+                    line_keys, candidate_rows[plain_rows], is_line_object[plain_rows]
+                ),
+            )
+        )
+
+    slow = _SlowParser()
+    handled = np.zeros(count, dtype=bool)
+    handled[candidate_rows] = True
+    slow_rows.extend(np.flatnonzero(~handled & ~blank).tolist())
+    for index in sorted(slow_rows):
+        raw = lines[int(index)].as_py()
+        if raw.strip():
+            slow.line(raw, str(first_line_number + int(index)))
+        else:
+            blank[index] = True
+    batches.append(slow.batch())
+    rejects = slow.rejects
+    events = _assemble(_MessageBatch.concat(batches), source, rejects)
+    line_keys.result()  # surface a hashing error rather than leave it unread
+    blank_count = int(blank.sum())
+    return ParseResult(events, rejects.to_table(source), count - blank_count, blank_count)
+
+
+def split_lines(data: bytes) -> pa.StringArray | None:
+    """Split ``data`` into lines (without their newlines) as an Arrow string array, fast.
+
+    Returns None when the fast splitter cannot be trusted with ``data`` (carriage returns, a
+    0x1F byte, invalid UTF-8); ``parse_bytes`` then splits line by line.
+    """
+    if not data:
+        return pa.array([], pa.string())
+    if b"\r" not in data and b"\x1f" not in data:
+        try:
+            table = pa_csv.read_csv(
+                pa.BufferReader(pa.py_buffer(data)),
+                read_options=pa_csv.ReadOptions(column_names=["line"], block_size=1 << 24),
+                parse_options=pa_csv.ParseOptions(
+                    delimiter="\x1f", quote_char=False, escape_char=False, ignore_empty_lines=False
+                ),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types={"line": pa.string()}, strings_can_be_null=False
+                ),
+            )
+            lines: pa.StringArray = table.column("line").combine_chunks()
+            expected = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+            if len(lines) == expected:
+                return lines
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            pass
+    return None
+
+
+def parse_bytes(data: bytes, source: str) -> ParseResult:
+    """Parse one file's (decompressed) content, whatever its shape.
+
+    A file whose first non-blank line is a lone ``{`` is read as one JSON document (the AWS CLI's
+    ``filter-log-events`` output); anything else is read line by line.
+    """
+    stripped = data.lstrip()
+    if stripped.startswith(b"{") and stripped[1:].lstrip(b" \t\r")[:1] == b"\n":
+        return _parse_document(data, source)
+    lines = split_lines(data)
+    if lines is not None:
+        return parse_lines(lines, source, data=data)
+    return _parse_lines_exactly(data, source)
+
+
+def _parse_lines_exactly(data: bytes, source: str) -> ParseResult:
+    """Line by line, for data with carriage returns, odd control bytes or invalid UTF-8."""
+    raw_lines = data.split(b"\n")
+    if raw_lines and raw_lines[-1] == b"":
+        raw_lines.pop()
+    texts: list[str] = []
+    undecodable: list[tuple[int, bytes]] = []
+    for number, raw in enumerate(raw_lines, start=1):
+        raw = raw.removesuffix(b"\r")
+        try:
+            texts.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            texts.append("")
+            undecodable.append((number, raw))
+    result = parse_lines(pa.array(texts, pa.string()), source)
+    if not undecodable:
+        return result
+    rejects = _Rejects.empty()
+    for number, raw in undecodable:
+        text = raw.decode("utf-8", errors="replace")
+        rejects.add(str(number), "invalid_utf8", "bytes that are not UTF-8 were replaced", text)
+    return ParseResult(
+        result.events,
+        pa.concat_tables([result.rejected, rejects.to_table(source)]),
+        result.records + len(undecodable),
+        result.blank_lines - len(undecodable),
+    )
+
+
+def _parse_document(data: bytes, source: str) -> ParseResult:
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        document = None
+        problem = str(exc)
+    else:
+        problem = "it has no list named events"
+    if isinstance(document, dict) and isinstance(document.get("events"), list):
+        return parse_log_events(document["events"], source)
+    if isinstance(document, dict):
+        # One pretty-printed object: a single message or envelope.
+        slow = _SlowParser()
+        slow.line(orjson.dumps(document).decode(), "1")
+        events = _assemble(slow.batch(), source, slow.rejects)
+        return ParseResult(events, slow.rejects.to_table(source), 1)
+    rejects = _Rejects.empty()
+    rejects.add("1", "invalid_document", problem, data.decode("utf-8", errors="replace"))
+    return ParseResult(schema.EVENTS.empty_table(), rejects.to_table(source), 1)
+
+
+def parse_log_events(events: Sequence[Mapping[str, Any]], source: str) -> ParseResult:
+    """Parse CloudWatch log events (FilterLogEvents ``events`` or the CLI document's).
+
+    The location of a rejected event is its ``eventId`` when it has one, else its position.
+    """
+    slow = _SlowParser()
+    for position, event in enumerate(events, start=1):
+        location = (
+            str(event.get("eventId") or position) if isinstance(event, Mapping) else str(position)
+        )
+        raw = orjson.dumps(event).decode() if not isinstance(event, str) else event
+        if not isinstance(event, Mapping):
+            slow.rejects.add(location, "invalid_envelope", "the log event is not an object", raw)
+            continue
+        slow.envelope(event, location, raw)
+    parsed = _assemble(slow.batch(), source, slow.rejects)
+    return ParseResult(parsed, slow.rejects.to_table(source), len(events))

@@ -1,0 +1,437 @@
+"""The local store: a directory of Parquet files that any Parquet reader can open.
+
+Layout::
+
+    DIR/meta.json                          schema version, event key algorithm
+    DIR/events/date=YYYY-MM-DD/*.parquet   worker-activity events, hive-partitioned by UTC date
+    DIR/rejected/*.parquet                 lines that could not become events, with the reason
+    DIR/tables/<name>.parquet              users, workteams, memberships, jobs, metrics, backlog
+    DIR/state.json                         sync checkpoints and the last sync of each part
+
+Every write goes to a hidden temporary file first (Parquet readers skip names starting with ``.``)
+and is renamed into place, so a crash at any point leaves readable files only; a rerun of the same
+ingest or sync then adds exactly what was missing, because every event is keyed by the MD5 of its
+message text and a key already stored is never written again. Writers hold an exclusive lock on
+``DIR/.lock``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from analytics import schema
+from analytics.errors import StoreError
+
+NO_DATE_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+_UNIQUE_COLUMNS = {"event_key", "raw_message", "reject_key", "raw_text", "detail"}
+_REPEATING_COLUMNS = {
+    field.name
+    for table_schema in (schema.EVENTS, schema.REJECTED, *(s for s, _ in schema.TABLES.values()))
+    for field in table_schema
+    if pa.types.is_string(field.type) and field.name not in _UNIQUE_COLUMNS
+}
+#: A partition holding more files than this is merged into one after a write.
+COMPACT_AFTER_FILES = 12
+
+_PARTITIONING = ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive")
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What one write of events did: ``new`` rows stored, ``duplicates`` already known."""
+
+    new: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class StoreSummary:
+    """What the store holds, for ``status`` and the dashboard's Data page."""
+
+    events: int
+    first_event_time: dt.datetime | None
+    last_event_time: dt.datetime | None
+    events_without_time: int
+    workers: int
+    workteams: int
+    labeling_jobs: int
+    event_types: dict[str, int]
+    rejected_lines: int
+    rejected_reasons: dict[str, int]
+    tables: dict[str, int]
+
+
+def _write_parquet_atomically(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to ``path`` through a hidden temporary file and a rename."""
+    temporary = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(
+            table,
+            temporary,
+            compression="zstd",
+            compression_level=1,
+            # Dictionary pages only where values repeat: trying them on unique texts costs time.
+            use_dictionary=[name for name in table.column_names if name in _REPEATING_COLUMNS],
+        )
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise StoreError(f"cannot write {path}: {exc}; what was written before is intact") from exc
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _write_text_atomically(text: str, path: Path) -> None:
+    temporary = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise StoreError(f"cannot write {path}: {exc}") from exc
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _partition_name(day: str | None) -> str:
+    return f"date={day if day else NO_DATE_PARTITION}"
+
+
+def _visible_parquet_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*.parquet") if not p.name.startswith((".", "_")))
+
+
+def _read_keys(files: Sequence[Path], column: str) -> np.ndarray:
+    """The 16-byte keys stored in ``files`` as a NumPy ``S16`` array."""
+    if not files:
+        return np.empty(0, dtype="S16")
+    keys = ds.dataset([str(f) for f in files], format="parquet").to_table(columns=[column])
+    return _keys_as_numpy(keys.column(column))
+
+
+def _keys_as_numpy(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if len(array) == 0:
+        return np.empty(0, dtype="S16")
+    array = array.cast(pa.binary(16))
+    data = array.buffers()[1]
+    start = array.offset * 16
+    return np.frombuffer(data, dtype="S16", count=len(array), offset=start)
+
+
+def _epoch_days(times: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """UTC day number (days since 1970-01-01) of each timestamp; -1 for a null time."""
+    epoch_ms = pc.fill_null(pc.cast(times, pa.int64()), -(2**62))
+    days = np.floor_divide(np.asarray(epoch_ms), 86_400_000)
+    days[days < -(2**40)] = -1
+    result: np.ndarray = days
+    return result
+
+
+def _day_name(epoch_day: int) -> str | None:
+    if epoch_day < 0:
+        return None
+    return (dt.date(1970, 1, 1) + dt.timedelta(days=int(epoch_day))).isoformat()
+
+
+class Store:
+    """The local store in directory ``root`` (created on first write).
+
+    Parameters
+    ----------
+    root
+        The store directory: ``--data DIR``, else ``$GT_THROUGHPUT_DATA``, else ``./gt-data``.
+    """
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.events_dir = self.root / "events"
+        self.rejected_dir = self.root / "rejected"
+        self.tables_dir = self.root / "tables"
+        self.state_path = self.root / "state.json"
+        self._check_version()
+
+    # ----------------------------------------------------------------- housekeeping
+    def _check_version(self) -> None:
+        meta_path = self.root / "meta.json"
+        if not meta_path.exists():
+            return
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"{meta_path} is unreadable ({exc}); is {self.root} a store?") from exc
+        version = int(meta.get("schema_version", 0))
+        if version > schema.STORE_SCHEMA_VERSION:
+            raise StoreError(
+                f"the store in {self.root} was written by a newer groundtruth-throughput "
+                f"(schema {version}, this one reads up to {schema.STORE_SCHEMA_VERSION}): upgrade"
+            )
+
+    def exists(self) -> bool:
+        """True when the store directory holds a store (even an empty one)."""
+        return (self.root / "meta.json").exists()
+
+    def _ensure_created(self) -> None:
+        if self.exists():
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "schema_version": schema.STORE_SCHEMA_VERSION,
+            "event_key_algorithm": schema.EVENT_KEY_ALGORITHM,
+            "created": dt.datetime.now(dt.UTC).isoformat(),
+        }
+        _write_text_atomically(json.dumps(meta, indent=2) + "\n", self.root / "meta.json")
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the store's writer lock (one writer at a time; readers never wait)."""
+        self._ensure_created()
+        with open(self.root / ".lock", "a+b") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                self._finish_interrupted_compactions()
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    # ----------------------------------------------------------------- events
+    def add_events(self, events: pa.Table) -> AddResult:
+        """Store the events whose ``event_key`` is not stored yet.
+
+        ``events`` must have the columns of ``schema.EVENTS``. Duplicates inside ``events`` and
+        against the store are counted, not written.
+        """
+        if events.num_rows == 0:
+            return AddResult(0, 0)
+        events = events.select(schema.EVENTS.names).cast(schema.EVENTS)
+        keys = _keys_as_numpy(events.column("event_key"))
+        _, first_index = np.unique(keys, return_index=True)
+        first_index.sort()
+        if len(first_index) < events.num_rows:
+            events = events.take(pa.array(first_index))
+        days = _epoch_days(events.column("event_time"))
+        with self.writing():
+            new = 0
+            for day in np.unique(days):
+                part = events if (days == day).all() else events.filter(pa.array(days == day))
+                new += self._add_to_partition(_day_name(int(day)), part)
+        return AddResult(new=new, duplicates=len(keys) - new)
+
+    def _add_to_partition(self, day: str | None, events: pa.Table) -> int:
+        directory = self.events_dir / _partition_name(day)
+        stored = _read_keys(_visible_parquet_files(directory), "event_key")
+        if len(stored):
+            fresh = ~np.isin(_keys_as_numpy(events.column("event_key")), stored)
+            events = events.filter(pa.array(fresh))
+        if events.num_rows == 0:
+            return 0
+        _write_parquet_atomically(events, directory / f"part-{uuid.uuid4().hex}.parquet")
+        self._compact_partition(directory)
+        return events.num_rows
+
+    def _compact_partition(self, directory: Path) -> None:
+        """Merge a partition's files into one once there are too many.
+
+        A journal names the files being replaced; if a crash leaves it behind,
+        ``_finish_interrupted_compactions`` completes or undoes the merge before the next write.
+        """
+        files = _visible_parquet_files(directory)
+        if len(files) <= COMPACT_AFTER_FILES:
+            return
+        merged_name = f"part-{uuid.uuid4().hex}.parquet"
+        journal = directory / ".compaction.json"
+        entry = {"merged": merged_name, "replaced": [f.name for f in files]}
+        _write_text_atomically(json.dumps(entry), journal)
+        merged = ds.dataset([str(f) for f in files], format="parquet", schema=schema.EVENTS)
+        table = merged.to_table().sort_by([("event_time", "ascending")])
+        _write_parquet_atomically(table, directory / merged_name)
+        for file in files:
+            file.unlink(missing_ok=True)
+        journal.unlink()
+
+    def _finish_interrupted_compactions(self) -> None:
+        for journal in self.events_dir.glob("date=*/.compaction.json"):
+            entry = json.loads(journal.read_text(encoding="utf-8"))
+            if (journal.parent / entry["merged"]).exists():
+                for name in entry["replaced"]:
+                    (journal.parent / name).unlink(missing_ok=True)
+            journal.unlink()
+
+    def events_dataset(self) -> ds.Dataset | None:
+        """The events as a ``pyarrow.dataset`` (partition column ``date``), or None if empty."""
+        files = [
+            str(p)
+            for p in sorted(self.events_dir.glob("date=*/*.parquet"))
+            if not p.name.startswith((".", "_"))
+        ]
+        if not files:
+            return None
+        return ds.dataset(
+            files,
+            format="parquet",
+            schema=schema.EVENTS.append(pa.field("date", pa.string())),
+            partitioning=_PARTITIONING,
+            partition_base_dir=str(self.events_dir),
+        )
+
+    def load_events(
+        self,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """Events whose ``event_time`` is in ``[since, until)``, reading only what is needed.
+
+        Parameters
+        ----------
+        since, until
+            Timezone-aware bounds; either may be None (open). With a bound, events without any
+            time are left out; with neither, every event is returned.
+        columns
+            Columns to read (default: all but ``raw_message``).
+        """
+        for name, bound in (("since", since), ("until", until)):
+            if bound is not None and bound.tzinfo is None:
+                raise ValueError(f"{name} must be timezone-aware (got {bound!r})")
+        wanted = (
+            list(columns)
+            if columns is not None
+            else [n for n in schema.EVENTS.names if n != "raw_message"]
+        )
+        dataset = self.events_dataset()
+        if dataset is None:
+            return schema.EVENTS.empty_table().select(wanted)
+        condition: ds.Expression | None = None
+        if since is not None:
+            condition = (ds.field("date") >= since.astimezone(dt.UTC).strftime("%Y-%m-%d")) & (
+                ds.field("event_time") >= pa.scalar(since, type=schema.UTC_MS)
+            )
+        if until is not None:
+            upper = (ds.field("date") <= until.astimezone(dt.UTC).strftime("%Y-%m-%d")) & (
+                ds.field("event_time") < pa.scalar(until, type=schema.UTC_MS)
+            )
+            condition = upper if condition is None else condition & upper
+        return dataset.to_table(columns=wanted, filter=condition)
+
+    # ----------------------------------------------------------------- rejected lines
+    def add_rejected(self, rejected: pa.Table) -> int:
+        """Keep lines that could not become events; a line already kept is not kept twice."""
+        if rejected.num_rows == 0:
+            return 0
+        rejected = rejected.select(schema.REJECTED.names).cast(schema.REJECTED)
+        with self.writing():
+            keys = _keys_as_numpy(rejected.column("reject_key"))
+            _, first_index = np.unique(keys, return_index=True)
+            first_index.sort()
+            keep = np.zeros(len(keys), dtype=bool)
+            keep[first_index] = True
+            stored = _read_keys(_visible_parquet_files(self.rejected_dir), "reject_key")
+            if len(stored):
+                keep &= ~np.isin(keys, stored)
+            fresh = rejected.filter(pa.array(keep))
+            if fresh.num_rows:
+                name = f"part-{uuid.uuid4().hex}.parquet"
+                _write_parquet_atomically(fresh, self.rejected_dir / name)
+        return fresh.num_rows
+
+    def load_rejected(self) -> pa.Table:
+        """Every rejected line kept so far."""
+        files = _visible_parquet_files(self.rejected_dir)
+        if not files:
+            return schema.REJECTED.empty_table()
+        return ds.dataset(
+            [str(f) for f in files], format="parquet", schema=schema.REJECTED
+        ).to_table()
+
+    # ----------------------------------------------------------------- snapshot tables
+    def replace_table(self, name: str, table: pa.Table) -> None:
+        """Replace table ``name`` (one of ``schema.TABLES``) with ``table`` as a whole."""
+        table_schema, _ = schema.TABLES[name]
+        table = table.select(table_schema.names).cast(table_schema)
+        with self.writing():
+            _write_parquet_atomically(table, self.tables_dir / f"{name}.parquet")
+
+    def upsert_table(self, name: str, table: pa.Table) -> int:
+        """Merge ``table`` into table ``name`` by its key columns; the newer row wins.
+
+        Returns the number of rows whose key was not stored before.
+        """
+        table_schema, key = schema.TABLES[name]
+        table = table.select(table_schema.names).cast(table_schema)
+        with self.writing():
+            existing = self.read_table(name)
+            before = existing.num_rows
+            combined = pa.concat_tables([existing, table])
+            frame = combined.to_pandas(types_mapper=None)
+            frame = frame.drop_duplicates(subset=list(key), keep="last")
+            merged = pa.Table.from_pandas(frame, schema=table_schema, preserve_index=False)
+            _write_parquet_atomically(merged, self.tables_dir / f"{name}.parquet")
+        return merged.num_rows - before
+
+    def read_table(self, name: str) -> pa.Table:
+        """Table ``name`` as stored, or an empty table of its schema."""
+        table_schema, _ = schema.TABLES[name]
+        path = self.tables_dir / f"{name}.parquet"
+        if not path.exists():
+            return table_schema.empty_table()
+        return pq.read_table(path, schema=table_schema)
+
+    # ----------------------------------------------------------------- sync state
+    def read_state(self) -> dict[str, Any]:
+        """The sync state (checkpoints, last sync of each part); empty if never synced."""
+        if not self.state_path.exists():
+            return {}
+        try:
+            state: dict[str, Any] = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise StoreError(f"{self.state_path} is not valid JSON ({exc})") from exc
+        return state
+
+    def write_state(self, state: dict[str, Any]) -> None:
+        """Replace the sync state atomically."""
+        with self.writing():
+            text = json.dumps(state, indent=2, sort_keys=True, default=str) + "\n"
+            _write_text_atomically(text, self.state_path)
+
+    # ----------------------------------------------------------------- summary
+    def summary(self) -> StoreSummary:
+        """Counts for ``status``: events, date range, workers, teams, jobs, types, rejected."""
+        columns = ["event_time", "worker_key", "workteam_arn", "labeling_job_arn", "event_type"]
+        events = self.load_events(columns=columns)
+        times = events.column("event_time")
+        first = pc.min(times).as_py() if events.num_rows else None
+        last = pc.max(times).as_py() if events.num_rows else None
+        types = events.column("event_type").value_counts().to_pylist()
+        rejected = self.load_rejected()
+        reasons = rejected.column("reason").value_counts().to_pylist()
+        return StoreSummary(
+            events=events.num_rows,
+            first_event_time=first,
+            last_event_time=last,
+            events_without_time=times.null_count,
+            workers=pc.count_distinct(events.column("worker_key")).as_py(),
+            workteams=pc.count_distinct(events.column("workteam_arn")).as_py(),
+            labeling_jobs=pc.count_distinct(events.column("labeling_job_arn")).as_py(),
+            event_types={
+                t["values"]: t["counts"] for t in sorted(types, key=lambda t: t["values"])
+            },
+            rejected_lines=rejected.num_rows,
+            rejected_reasons={r["values"]: r["counts"] for r in reasons},
+            tables={name: self.read_table(name).num_rows for name in schema.TABLES},
+        )

@@ -1,0 +1,243 @@
+"""Ingesting files: every format, idempotence, interruptions, and what the summary says."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from analytics.errors import StoreError
+from analytics.ingest import ingest_paths
+from analytics.store import Store
+from tests.conftest import message_line
+
+WriteFile = Callable[[str, bytes | str], Path]
+
+
+def day_messages(count: int) -> list[str]:
+    """``count`` distinct messages spread over five days (five partitions)."""
+    lines = []
+    for i in range(count):
+        day = 12 + i % 5
+        lines.append(
+            message_line(
+                worker_id=f"{i % 40:016x}",
+                cognito_sub_id=f"sub-{i % 40}",
+                task_accepted_time=f"Mon Aug {day:02d} 10:{i % 60:02d}:00 UTC 2019",
+                task_submitted_time=f"Mon Aug {day:02d} 11:{i % 60:02d}:{i % 50:02d} UTC 2019",
+                job_reference_code=f"ref-{i}",
+            )
+        )
+    return lines
+
+
+def snapshot(store: Store) -> list[tuple]:
+    table = store.load_events(columns=["event_key", "worker_key", "event_time", "raw_message"])
+    rows = [tuple(r.values()) for r in table.to_pylist()]
+    return sorted(rows)
+
+
+def test_every_format_in_a_folder_is_read(store: Store, write_file: WriteFile) -> None:
+    lines = day_messages(6)
+    envelope = {"eventId": "1", "timestamp": 1, "logStreamName": "s", "message": lines[1]}
+    write_file("plain.jsonl", lines[0] + "\n")
+    write_file("envelopes.jsonl", json.dumps(envelope) + "\n")
+    write_file("cli.json", json.dumps({"events": [{**envelope, "message": lines[2]}]}, indent=2))
+    write_file("export/000000.gz", gzip.compress(f"2019-08-12T10:00:00.000Z {lines[3]}\n".encode()))
+    write_file("export/000001", f"2019-08-12T10:00:00.000Z {lines[4]}\n")
+    write_file("export/plain.log", f"2019-08-12T10:00:00.000Z {lines[5]}\n")
+    write_file("notes.md", "# not a log\n")
+    write_file("LICENSE", "Apache License\n")
+    write_file("recorded-api-response.json", json.dumps({"Users": []}, indent=2))
+    folder = store.root.parent / "input"
+    report = ingest_paths(store, [folder])
+    assert (report.files_read, report.records, report.new_events, report.rejected) == (6, 6, 6, 0)
+    assert sorted(report.skipped) == [
+        f"{folder / 'LICENSE'}: not worker-activity log data",
+        f"{folder / 'recorded-api-response.json'}: not worker-activity log data",
+    ]
+    assert store.load_events().num_rows == 6
+
+
+def test_a_gzip_file_is_detected_by_its_bytes_not_its_name(
+    store: Store, write_file: WriteFile
+) -> None:
+    path = write_file(
+        "export-without-suffix", gzip.compress(("\n".join(day_messages(3)) + "\n").encode())
+    )
+    assert ingest_paths(store, [path]).new_events == 3
+
+
+def test_ingesting_again_changes_nothing(store: Store, write_file: WriteFile) -> None:
+    path = write_file("a.jsonl", "\n".join([*day_messages(50), "garbage"]) + "\n")
+    first = ingest_paths(store, [path])
+    before = (snapshot(store), store.load_rejected().num_rows)
+    second = ingest_paths(store, [path])
+    assert (first.new_events, first.rejected) == (50, 1)
+    assert (second.new_events, second.duplicates, second.rejected) == (0, 50, 1)
+    assert (snapshot(store), store.load_rejected().num_rows) == before
+
+
+def test_duplicates_across_files_and_formats_count_once(
+    store: Store, write_file: WriteFile
+) -> None:
+    lines = day_messages(4)
+    a = write_file("a.jsonl", "\n".join(lines[:3]) + "\n" + lines[0] + "\n")
+    b = write_file(
+        "b.gz",
+        gzip.compress(
+            f"2019-08-12T00:00:00Z {lines[2]}\n2019-08-12T00:00:00Z {lines[3]}\n".encode()
+        ),
+    )
+    report = ingest_paths(store, [a, b])
+    assert (report.records, report.new_events, report.duplicates) == (6, 4, 2)
+
+
+def test_summary_line_accounts_for_every_record(store: Store, write_file: WriteFile) -> None:
+    path = write_file(
+        "a.jsonl", "\n".join([*day_messages(3), "", "nope", day_messages(1)[0]]) + "\n"
+    )
+    report = ingest_paths(store, [path])
+    assert report.records == report.new_events + report.duplicates + report.rejected
+    assert report.summary_line() == (
+        "read 5 records from 1 file: 3 new events, 1 duplicates, 1 rejected "
+        "(kept with their reasons; see `gt-throughput status`)"
+    )
+
+
+def test_a_missing_file_is_reported_and_the_others_still_read(
+    store: Store, write_file: WriteFile
+) -> None:
+    good = write_file("a.jsonl", day_messages(1)[0])
+    report = ingest_paths(store, [store.root.parent / "missing.jsonl", good])
+    assert report.new_events == 1
+    assert report.unreadable == [f"{store.root.parent / 'missing.jsonl'}: no such file or folder"]
+
+
+def test_a_corrupt_gzip_file_is_unreadable_not_a_crash(store: Store, write_file: WriteFile) -> None:
+    compressed = gzip.compress(("\n".join(day_messages(200)) + "\n").encode())
+    path = write_file("broken.gz", compressed[: len(compressed) // 2])
+    report = ingest_paths(store, [path])
+    assert len(report.unreadable) == 1
+    assert "broken.gz: cannot be read" in report.unreadable[0]
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_chunked_reading_keeps_line_numbers(
+    store: Store, write_file: WriteFile, compress: bool
+) -> None:
+    lines = day_messages(400)
+    lines[10] = "bad line 11"
+    lines[333] = "bad line 334"
+    content = ("\n".join(lines) + "\n").encode()
+    path = write_file(
+        "big.gz" if compress else "big.jsonl", gzip.compress(content) if compress else content
+    )
+    report = ingest_paths(store, [path], chunk_bytes=4096)
+    assert report.new_events == 398
+    assert sorted(store.load_rejected().column("location").to_pylist(), key=int) == ["11", "334"]
+
+
+def test_an_interruption_between_chunks_is_completed_by_a_rerun(
+    tmp_path: Path, write_file: WriteFile
+) -> None:
+    path = write_file("big.jsonl", "\n".join(day_messages(600)) + "\n")
+    reference = Store(tmp_path / "reference")
+    ingest_paths(reference, [path], chunk_bytes=8192)
+
+    calls = 0
+
+    def interrupt_after_three_chunks(done: int, total: int | None, label: str) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise KeyboardInterrupt
+
+    store = Store(tmp_path / "interrupted")
+    with pytest.raises(KeyboardInterrupt):
+        ingest_paths(store, [path], progress=interrupt_after_three_chunks, chunk_bytes=8192)
+    partial = store.load_events().num_rows
+    assert 0 < partial < 600
+    rerun = ingest_paths(store, [path], chunk_bytes=8192)
+    assert (rerun.new_events, rerun.duplicates) == (600 - partial, partial)
+    assert snapshot(store) == snapshot(reference)
+
+
+def test_a_killed_ingest_leaves_a_readable_store_that_a_rerun_completes(
+    tmp_path: Path, write_file: WriteFile
+) -> None:
+    path = write_file("big.jsonl", "\n".join(day_messages(800)) + "\n")
+    reference = Store(tmp_path / "reference")
+    ingest_paths(reference, [path], chunk_bytes=8192)
+    killed = tmp_path / "killed"
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from pathlib import Path
+        from analytics.ingest import ingest_paths
+        from analytics.store import Store
+        calls = 0
+        def kill_after_four_chunks(done, total, label):
+            global calls
+            calls += 1
+            if calls == 4:
+                os.kill(os.getpid(), signal.SIGKILL)
+        ingest_paths(Store({str(killed)!r}), [Path({str(path)!r})],
+                     progress=kill_after_four_chunks, chunk_bytes=8192)
+        """
+    )
+    completed = subprocess.run([sys.executable, "-c", script], check=False)
+    assert completed.returncode == -9
+    store = Store(killed)
+    partial = store.load_events().num_rows
+    assert 0 < partial < 800
+    ingest_paths(store, [path], chunk_bytes=8192)
+    assert snapshot(store) == snapshot(reference)
+
+
+def test_a_crash_inside_a_write_leaves_the_previous_store_intact(
+    tmp_path: Path, write_file: WriteFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = write_file("first.jsonl", "\n".join(day_messages(20)) + "\n")
+    second = write_file("second.jsonl", "\n".join(day_messages(60)[20:]) + "\n")
+    store = Store(tmp_path / "store")
+    ingest_paths(store, [first])
+    before = snapshot(store)
+
+    import analytics.store as store_module
+
+    real_replace = store_module.os.replace
+    replaced = 0
+
+    def crash_on_second_rename(source: str, target: str) -> None:
+        nonlocal replaced
+        replaced += 1
+        if replaced == 2:
+            raise OSError("disk full (simulated)")
+        real_replace(source, target)
+
+    monkeypatch.setattr(store_module.os, "replace", crash_on_second_rename)
+    with pytest.raises(StoreError, match="simulated"):
+        ingest_paths(store, [second])
+    monkeypatch.undo()
+    after_crash = snapshot(store)
+    assert set(before) <= set(after_crash)
+    assert not list(store.events_dir.rglob(".tmp-*"))
+    ingest_paths(store, [second])
+    assert len(snapshot(store)) == 60
+
+
+def test_events_table_matches_the_schema(store: Store, write_file: WriteFile) -> None:
+    from analytics import schema
+
+    ingest_paths(store, [write_file("a.jsonl", day_messages(1)[0])])
+    table = store.load_events(columns=schema.EVENTS.names)
+    assert table.schema.remove_metadata() == schema.EVENTS.remove_metadata()
+    assert isinstance(table, pa.Table)

@@ -1,0 +1,183 @@
+"""The local store: one event once, atomic writes, partitions any Parquet reader understands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pytest
+
+from analytics import schema
+from analytics.errors import StoreError
+from analytics.parsing import parse_bytes
+from analytics.store import COMPACT_AFTER_FILES, Store
+from tests.conftest import message_line
+
+UTC = dt.UTC
+
+
+def events_for(*lines: str) -> pa.Table:
+    return parse_bytes("\n".join(lines).encode(), "test").events
+
+
+DAY_1 = message_line(task_submitted_time="Wed Aug 14 16:01:20 UTC 2019")
+DAY_1_OTHER = message_line(worker_id="w2", cognito_sub_id="")
+DAY_2 = message_line(
+    task_accepted_time="Thu Aug 15 09:00:00 UTC 2019",
+    task_submitted_time="Thu Aug 15 09:00:30 UTC 2019",
+    event_timestamp="1565859630",
+)
+NO_TIME = message_line(
+    task_accepted_time="", task_submitted_time="", event_timestamp="", worker_id="w3"
+)
+
+
+def test_events_are_written_once_however_often_they_arrive(store: Store) -> None:
+    first = store.add_events(events_for(DAY_1, DAY_1, DAY_2))
+    assert (first.new, first.duplicates) == (2, 1)
+    second = store.add_events(events_for(DAY_1, DAY_2, DAY_1_OTHER))
+    assert (second.new, second.duplicates) == (1, 2)
+    assert store.load_events().num_rows == 3
+
+
+def test_partitions_are_hive_style_utc_dates(store: Store) -> None:
+    store.add_events(events_for(DAY_1, DAY_2, NO_TIME))
+    partitions = sorted(p.name for p in store.events_dir.iterdir())
+    assert partitions == ["date=2019-08-14", "date=2019-08-15", "date=__HIVE_DEFAULT_PARTITION__"]
+
+
+def test_any_parquet_reader_sees_typed_columns(store: Store) -> None:
+    store.add_events(events_for(DAY_1, DAY_2))
+    dataset = ds.dataset(store.events_dir, format="parquet", partitioning="hive")
+    table = dataset.to_table()
+    assert table.schema.field("event_time").type == pa.timestamp("ms", tz="UTC")
+    assert table.schema.field("task_accepted_time").type == pa.timestamp("ms", tz="UTC")
+    rows = duckdb.sql(
+        "SELECT date, count(*) AS n, typeof(min(event_time)) "
+        f"FROM read_parquet('{store.events_dir}/*/*.parquet', hive_partitioning = true) "
+        "GROUP BY date ORDER BY date"
+    ).fetchall()
+    assert [(str(r[0]), r[1], r[2]) for r in rows] == [
+        ("2019-08-14", 1, "TIMESTAMP WITH TIME ZONE"),
+        ("2019-08-15", 1, "TIMESTAMP WITH TIME ZONE"),
+    ]
+
+
+def test_load_events_reads_a_window_and_chosen_columns(store: Store) -> None:
+    store.add_events(events_for(DAY_1, DAY_2, NO_TIME))
+    window = store.load_events(
+        since=dt.datetime(2019, 8, 15, tzinfo=UTC),
+        until=dt.datetime(2019, 8, 16, tzinfo=UTC),
+        columns=["worker_key", "event_time"],
+    )
+    assert window.column_names == ["worker_key", "event_time"]
+    assert window.column("event_time").to_pylist() == [
+        dt.datetime(2019, 8, 15, 9, 0, 30, tzinfo=UTC)
+    ]
+    # Without bounds every event comes back, those without a time too.
+    assert store.load_events().num_rows == 3
+
+
+def test_until_is_exclusive_and_since_inclusive(store: Store) -> None:
+    store.add_events(events_for(DAY_1))
+    at = dt.datetime(2019, 8, 14, 16, 1, 20, tzinfo=UTC)
+    assert store.load_events(since=at).num_rows == 1
+    assert store.load_events(until=at).num_rows == 0
+
+
+def test_naive_bounds_are_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="since must be timezone-aware"):
+        store.load_events(since=dt.datetime(2019, 8, 14))  # noqa: DTZ001 - the point of the test
+
+
+def test_an_empty_store_loads_an_empty_typed_table(store: Store) -> None:
+    table = store.load_events(columns=["worker_key", "event_time"])
+    assert table.num_rows == 0
+    assert table.schema.field("event_time").type == schema.UTC_MS
+
+
+def test_a_leftover_temporary_file_is_invisible(store: Store) -> None:
+    store.add_events(events_for(DAY_1))
+    partition = store.events_dir / "date=2019-08-14"
+    (partition / ".tmp-deadbeef-part-x.parquet").write_bytes(b"half a file")
+    assert store.load_events().num_rows == 1
+    assert store.add_events(events_for(DAY_1, DAY_1_OTHER)).new == 1
+
+
+def test_many_small_writes_are_compacted_into_one_file(store: Store) -> None:
+    for i in range(COMPACT_AFTER_FILES + 1):
+        store.add_events(events_for(message_line(worker_id=f"w{i}", cognito_sub_id="")))
+    files = list((store.events_dir / "date=2019-08-14").glob("*.parquet"))
+    assert len(files) == 1
+    assert store.load_events().num_rows == COMPACT_AFTER_FILES + 1
+
+
+@pytest.mark.parametrize("merged_was_written", [True, False])
+def test_an_interrupted_compaction_is_completed_or_undone(
+    store: Store, merged_was_written: bool
+) -> None:
+    store.add_events(events_for(DAY_1))
+    store.add_events(events_for(DAY_1_OTHER))
+    partition = store.events_dir / "date=2019-08-14"
+    files = sorted(p.name for p in partition.glob("*.parquet"))
+    merged = "part-merged.parquet"
+    if merged_was_written:
+        table = ds.dataset([str(partition / f) for f in files], schema=schema.EVENTS).to_table()
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, partition / merged)
+    (partition / ".compaction.json").write_text(json.dumps({"merged": merged, "replaced": files}))
+    store.add_events(events_for(DAY_2))
+    assert not (partition / ".compaction.json").exists()
+    assert store.load_events().num_rows == 3
+
+
+def test_rejected_lines_are_kept_once(store: Store) -> None:
+    rejected = parse_bytes(b'oops\n{"cut": \n', "a.jsonl").rejected
+    assert store.add_rejected(rejected) == 2
+    assert store.add_rejected(rejected) == 0
+    assert sorted(store.load_rejected().column("reason").to_pylist()) == [
+        "invalid_json",
+        "truncated_json",
+    ]
+
+
+def test_snapshot_tables_replace_and_upsert(store: Store) -> None:
+    backlog = pa.table(
+        {
+            "queue_name": ["GroundTruth-job"],
+            "labeling_job_name": ["job"],
+            "observed_at": [dt.datetime(2026, 1, 1, tzinfo=UTC)],
+            "messages_visible": [10],
+            "messages_in_flight": [2],
+            "oldest_message_age_seconds": [60.0],
+        }
+    )
+    assert store.upsert_table("backlog", backlog) == 1
+    assert store.upsert_table("backlog", backlog) == 0
+    assert store.read_table("backlog").num_rows == 1
+    assert store.read_table("users").num_rows == 0
+
+
+def test_state_round_trips(store: Store) -> None:
+    store.write_state({"logs": {"synced_until_epoch_ms": 5}})
+    assert Store(store.root).read_state() == {"logs": {"synced_until_epoch_ms": 5}}
+
+
+def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    root.mkdir()
+    (root / "meta.json").write_text(json.dumps({"schema_version": schema.STORE_SCHEMA_VERSION + 1}))
+    with pytest.raises(StoreError, match="newer groundtruth-throughput"):
+        Store(root)
+
+
+def test_event_keys_are_md5_of_the_message_text(store: Store) -> None:
+    import hashlib
+
+    key = events_for(DAY_1).column("event_key")[0].as_py()
+    assert key == hashlib.md5(DAY_1.encode()).digest()
