@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from analytics.errors import GroundTruthError
+from analytics.errors import GroundTruthError, UsageError
 
 DEFAULT_DATA_DIR = "gt-data"
 DATA_ENV_VAR = "GT_THROUGHPUT_DATA"
@@ -48,7 +48,6 @@ def _add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from analytics.ingest import ingest_paths
     from analytics.progress import progress_for_terminal
-
     from analytics.store import Store
 
     store = Store(data_dir(args.data))
@@ -67,7 +66,6 @@ def _add_status_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from analytics.status import describe_store
-
     from analytics.store import Store
 
     print(describe_store(Store(data_dir(args.data))))
@@ -183,10 +181,26 @@ def _cmd_export(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- dashboard
 def _add_dashboard_arguments(parser: argparse.ArgumentParser) -> None:
     _add_data_argument(parser)
+    parser.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 shares it on the"
+        " network)",
+    )
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
-    raise GroundTruthError("the dashboard is not available yet")
+    import subprocess
+
+    from dashboard.launch import streamlit_command
+
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535 (got {args.port})")
+    environment = {**os.environ, DATA_ENV_VAR: str(data_dir(args.data).resolve())}
+    command = streamlit_command(host=args.host, port=args.port)
+    print(f"serving the dashboard on http://{args.host}:{args.port} (Ctrl-C stops it)")
+    return subprocess.run(command, env=environment, check=False).returncode
 
 
 COMMANDS = {

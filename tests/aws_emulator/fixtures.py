@@ -1,0 +1,65 @@
+"""Fixture helpers for the sync tests: credentials isolated from the developer's, the emulator.
+
+Test modules declare their own small fixtures on top of these (``emulator`` per module, reset
+per test), so no ``conftest.py`` change is needed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from analytics.store import Store
+from analytics.sync import SyncOptions, SyncReport, sync
+from tests.aws_emulator.seed import SAMPLE_REGION
+from tests.aws_emulator.server import Emulator
+
+#: The sample's "now": just after its recordings were taken.
+SAMPLE_NOW = dt.datetime(2026, 11, 9, 0, 30, tzinfo=dt.UTC)
+SAMPLE_SINCE = dt.datetime(2026, 10, 25, tzinfo=dt.UTC)
+
+#: Environment for boto3's standard chain to find fake credentials, and nothing of the
+#: developer's own configuration.
+TEST_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": SAMPLE_REGION,
+    "AWS_CONFIG_FILE": "/dev/null",
+    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def use_test_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point boto3's chain at fake credentials only."""
+    for name in ("AWS_PROFILE", "AWS_REGION", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in TEST_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+
+
+def run_sync(
+    emulator: Emulator,
+    data_dir: Path,
+    *,
+    since: dt.datetime | None = SAMPLE_SINCE,
+    until: dt.datetime | None = None,
+    now: dt.datetime = SAMPLE_NOW,
+    log_group: str | None = None,
+) -> SyncReport:
+    """Sync the emulator's account into ``data_dir`` as ``gt-throughput sync`` would."""
+    options = SyncOptions(
+        region=SAMPLE_REGION, endpoint_url=emulator.endpoint_url, since=since, until=until
+    )
+    if log_group is not None:
+        options = SyncOptions(
+            region=SAMPLE_REGION,
+            endpoint_url=emulator.endpoint_url,
+            since=since,
+            until=until,
+            log_group=log_group,
+        )
+    return sync(Store(data_dir), options, now=now)

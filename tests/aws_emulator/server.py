@@ -1,0 +1,315 @@
+"""The local AWS emulator: moto in server mode behind an HTTP front that fakes and faults.
+
+::
+
+    boto3 client --HTTP--> FrontServer (127.0.0.1:<free port>)
+                             ├─ records (service, operation) of every request
+                             ├─ faults: AccessDenied for chosen IAM actions, ThrottlingException
+                             │  or a dropped connection for a share of requests, all requests
+                             │  dropped after a budget (network loss)
+                             ├─ SageMaker work-team / labeling-job operations -> SageMakerFake
+                             └─ everything else -> moto ThreadedMotoServer (127.0.0.1:<free port>)
+
+FilterLogEvents pages are cut at 1 MB (message bytes + 26 per event) as AWS does; moto only
+applies the 10,000-event limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import random
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+from moto.server import ThreadedMotoServer
+
+from tests.aws_emulator.sagemaker_fake import OPERATIONS, SageMakerError, SageMakerFake
+
+PAGE_BYTES_LIMIT = 1_048_576
+EVENT_OVERHEAD_BYTES = 26
+#: moto's default account.
+ACCOUNT_ID = "123456789012"
+
+
+@dataclass
+class Faults:
+    """What the front server does wrong, and how often. Decisions are seeded: reproducible."""
+
+    throttle_share: float = 0.0
+    drop_share: float = 0.0
+    #: IAM actions (``cognito-idp:ListUsers``) answered with AccessDenied.
+    denied_actions: set[str] = field(default_factory=set)
+    #: After this many requests, every request's connection is dropped (None: never).
+    requests_before_outage: int | None = None
+    seed: int = 7
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request seen by the front server and what it answered."""
+
+    service: str
+    operation: str
+    outcome: str  # "forwarded", "faked", "throttled", "dropped", "denied"
+
+    @property
+    def action(self) -> str:
+        return f"{self.service}:{self.operation}"
+
+
+def _cbor_head(major: int, length: int) -> bytes:
+    if length < 24:
+        return bytes([major << 5 | length])
+    if length < 256:
+        return bytes([major << 5 | 24, length])
+    return bytes([major << 5 | 25]) + length.to_bytes(2, "big")
+
+
+def _cbor_map(values: dict[str, str]) -> bytes:
+    """A CBOR map of text to text: all an RPCv2 CBOR error body needs."""
+    out = bytearray(_cbor_head(5, len(values)))
+    for key, value in values.items():
+        for text in (key, value):
+            data = text.encode()
+            out += _cbor_head(3, len(data)) + data
+    return bytes(out)
+
+
+def _service_of(headers: Any) -> str:
+    authorization = headers.get("Authorization", "")
+    marker = "Credential="
+    if marker in authorization:
+        scope = authorization.split(marker, 1)[1].split(",", 1)[0].split("/")
+        if len(scope) >= 4:
+            name = scope[3]
+            return "cloudwatch" if name == "monitoring" else name
+    return "unknown"
+
+
+def _operation_of(path: str, headers: Any, body: bytes) -> tuple[str, str]:
+    """(protocol, operation) of a request: json, cbor or query."""
+    target = headers.get("X-Amz-Target")
+    if target:
+        return "json", target.rsplit(".", 1)[-1]
+    if "/operation/" in path:
+        return "cbor", path.rsplit("/operation/", 1)[1].split("?", 1)[0]
+    form = parse_qs(body.decode("utf-8", "replace"))
+    return "query", form.get("Action", ["Unknown"])[0]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _FrontServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def _any(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        service = _service_of(self.headers)
+        protocol, operation = _operation_of(self.path, self.headers, body)
+        emulator = self.server.emulator
+        outcome = emulator.decide(service, operation)
+        emulator.record(Call(service, operation, outcome))
+        if outcome == "dropped":
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if outcome == "throttled":
+            code = "Throttling" if protocol == "query" else "ThrottlingException"
+            self._error(protocol, 400, code, "Rate exceeded")
+            return
+        if outcome == "denied":
+            code = "AccessDenied" if protocol == "query" else "AccessDeniedException"
+            message = (
+                f"User: arn:aws:iam::{ACCOUNT_ID}:user/test is not authorized to perform:"
+                f" {service}:{operation} because no identity-based policy allows it"
+            )
+            self._error(protocol, 400, code, message)
+            return
+        if service == "sagemaker" and operation in OPERATIONS:
+            self._sagemaker(operation, body)
+            return
+        status, headers, payload = emulator.forward(self.command, self.path, self.headers, body)
+        if service == "logs" and operation == "FilterLogEvents" and status == 200:
+            payload = _cap_filter_page(payload, json.loads(body or b"{}"))
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        self.send_response(status)
+        for key, value in headers:
+            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _any
+
+    def _send(self, status: int, content_type: str, payload: bytes, extra: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        for key, value in extra.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _error(self, protocol: str, status: int, code: str, message: str) -> None:
+        if protocol == "query":
+            payload = (
+                "<ErrorResponse><Error><Type>Sender</Type>"
+                f"<Code>{code}</Code><Message>{message}</Message></Error>"
+                f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+            ).encode()
+            self._send(status, "text/xml", payload, {})
+        elif protocol == "cbor":
+            payload = _cbor_map({"__type": code, "message": message})
+            self._send(status, "application/cbor", payload, {"smithy-protocol": "rpc-v2-cbor"})
+        else:
+            payload = json.dumps({"__type": code, "message": message}).encode()
+            self._send(status, "application/x-amz-json-1.1", payload, {"x-amzn-ErrorType": code})
+
+    def _sagemaker(self, operation: str, body: bytes) -> None:
+        try:
+            params = json.loads(body or b"{}")
+            answer = self.server.emulator.sagemaker.handle(operation, params)
+        except SageMakerError as exc:
+            payload = json.dumps({"__type": exc.code, "Message": exc.message}).encode()
+            self._send(400, "application/x-amz-json-1.1", payload, {})
+            return
+        self._send(200, "application/x-amz-json-1.1", json.dumps(answer).encode(), {})
+
+
+def _cap_filter_page(payload: bytes, request: dict[str, Any]) -> bytes:
+    """Cut a FilterLogEvents page at 1 MB as AWS does, continuing with moto's token format."""
+    page = json.loads(payload)
+    events = page.get("events", [])
+    size = 0
+    for index, event in enumerate(events):
+        size += len(event["message"].encode()) + EVENT_OVERHEAD_BYTES
+        if size > PAGE_BYTES_LIMIT and index > 0:
+            kept = events[:index]
+            last = kept[-1]
+            page["events"] = kept
+            page["nextToken"] = (
+                f"{request['logGroupName']}@{last['logStreamName']}@{last['eventId']}"
+            )
+            return json.dumps(page).encode()
+    return payload
+
+
+class _FrontServer(ThreadingHTTPServer):
+    daemon_threads = True
+    emulator: Emulator
+
+
+class Emulator:
+    """moto, the SageMaker fake and the faulting front; clients use :attr:`endpoint_url`."""
+
+    def __init__(self) -> None:
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.sagemaker = SageMakerFake()
+        self.faults = Faults()
+        self.calls: list[Call] = []
+        self._lock = threading.Lock()
+        self._random = random.Random(self.faults.seed)
+        self._front: _FrontServer | None = None
+        self._moto_address = ("127.0.0.1", 0)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        self.moto.start()
+        self._moto_address = self.moto.get_host_and_port()
+        self._front = _FrontServer(("127.0.0.1", 0), _Handler)
+        self._front.emulator = self
+        threading.Thread(target=self._front.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._front is not None:
+            self._front.shutdown()
+            self._front.server_close()
+        self.moto.stop()
+
+    @property
+    def endpoint_url(self) -> str:
+        assert self._front is not None, "start() first"
+        host, port = self._front.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def reset(self) -> None:
+        """Forget every resource, fault and recorded call."""
+        connection = http.client.HTTPConnection(*self._moto_address, timeout=30)
+        connection.request("POST", "/moto-api/reset")
+        connection.getresponse().read()
+        connection.close()
+        self.sagemaker.reset()
+        self.set_faults(Faults())
+        with self._lock:
+            self.calls.clear()
+
+    def set_faults(self, faults: Faults) -> None:
+        with self._lock:
+            self.faults = faults
+            self._random = random.Random(faults.seed)
+
+    # ------------------------------------------------------------------ requests
+    def record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def decide(self, service: str, operation: str) -> str:
+        with self._lock:
+            faults = self.faults
+            budget = faults.requests_before_outage
+            if budget is not None and len(self.calls) >= budget:
+                return "dropped"
+            if f"{service}:{operation}" in faults.denied_actions:
+                return "denied"
+            draw = self._random.random()
+        if draw < faults.throttle_share:
+            return "throttled"
+        if draw < faults.throttle_share + faults.drop_share:
+            return "dropped"
+        return "faked" if service == "sagemaker" and operation in OPERATIONS else "forwarded"
+
+    def forward(
+        self, method: str, path: str, headers: Any, body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        connection = http.client.HTTPConnection(*self._moto_address, timeout=60)
+        try:
+            forwarded = {k: v for k, v in headers.items() if k.lower() != "connection"}
+            connection.request(method, path, body=body, headers=forwarded)
+            response = connection.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            connection.close()
+
+    def actions(self, outcome: str | None = None) -> list[str]:
+        """The IAM actions of the recorded calls (optionally of one outcome)."""
+        with self._lock:
+            return [c.action for c in self.calls if outcome is None or c.outcome == outcome]
+
+    def count(self, action: str) -> int:
+        """How many requests for ``action`` reached the emulator (retries included)."""
+        return self.actions().count(action)
+
+
+@contextlib.contextmanager
+def running_emulator() -> Iterator[Emulator]:
+    """An emulator started for the block and stopped after it."""
+    emulator = Emulator()
+    emulator.start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
