@@ -1,0 +1,477 @@
+"""One definition per metric and column, written once: help text, CSV companions, docs/metrics.md.
+
+``docs/metrics.md`` is generated from ``DEFINITIONS`` (``python -m analytics.definitions``); a test
+fails when it is out of date. The dashboard shows ``help_for(column)`` next to every number, and
+``gt-throughput export`` writes ``definitions_frame(columns)`` next to every CSV.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Definition:
+    """What a column means.
+
+    Attributes
+    ----------
+    name
+        The column name (stable: part of the CSV contract).
+    label
+        A short human label for tables and charts.
+    unit
+        ``seconds``, ``hours``, ``tasks``, ``ratio`` (0..1), ``UTC time``, ``text``, ...
+    text
+        The definition, precise enough to recompute the number by hand.
+    """
+
+    name: str
+    label: str
+    unit: str
+    text: str
+
+
+_OUTCOME = (
+    "An outcome is an event of type TasksSubmitted, TasksReturned or TasksDeclined in the window; "
+    "each distinct event counts once."
+)
+_WALL = "Wall clock, pauses included (the log has no pause information)."
+
+_ENTRIES: tuple[Definition, ...] = (
+    # ------------------------------------------------------------------ identity
+    Definition(
+        "worker_key",
+        "Worker",
+        "text",
+        "The worker's identity: the event's cognito_sub_id when non-empty, else its worker_id "
+        "(OIDC workforces and events without a Cognito identity).",
+    ),
+    Definition(
+        "worker_id",
+        "Worker ID",
+        "text",
+        "The 16-hex Ground Truth worker ID from the log (one per workforce).",
+    ),
+    Definition(
+        "username",
+        "Username",
+        "text",
+        "The Cognito username of the sub (users table, else team membership); empty when "
+        "identities were not synced or the user no longer exists.",
+    ),
+    Definition("email", "Email", "text", "The Cognito email attribute of the sub, when known."),
+    Definition(
+        "workteams",
+        "Work teams",
+        "text",
+        "Work teams the worker had an outcome on in the window, plus the teams they are a "
+        "Cognito member of (when synced), comma-separated.",
+    ),
+    Definition(
+        "jobs",
+        "Labeling jobs",
+        "text",
+        "In the worker table: labeling jobs the worker had an outcome on in the window, "
+        "comma-separated. In the team table: the number of such jobs.",
+    ),
+    Definition("workteam_name", "Work team", "text", "The work team name (end of its ARN)."),
+    Definition(
+        "labeling_job_name", "Labeling job", "text", "The labeling job name (end of its ARN)."
+    ),
+    # ------------------------------------------------------------------ counts
+    Definition(
+        "tasks_submitted",
+        "Tasks submitted",
+        "tasks",
+        f"Outcomes of type TasksSubmitted. {_OUTCOME}",
+    ),
+    Definition(
+        "tasks_returned",
+        "Tasks returned",
+        "tasks",
+        f"Outcomes of type TasksReturned (the worker gave the task back). {_OUTCOME}",
+    ),
+    Definition(
+        "tasks_declined",
+        "Tasks declined",
+        "tasks",
+        f"Outcomes of type TasksDeclined. {_OUTCOME}",
+    ),
+    Definition(
+        "return_rate",
+        "Return rate",
+        "ratio",
+        "tasks_returned / (tasks_submitted + tasks_returned); empty when both are 0. Declined "
+        "tasks do not count.",
+    ),
+    # ------------------------------------------------------------------ times
+    Definition(
+        "task_seconds",
+        "Task seconds",
+        "seconds",
+        "Of one submitted task: task_submitted_time - task_accepted_time, when both are known and "
+        f"the difference is not negative (a negative one is clock skew, see data health). {_WALL}",
+    ),
+    Definition(
+        "mean_task_seconds",
+        "Mean task seconds",
+        "seconds",
+        "Mean of task_seconds over the submitted tasks that have task seconds. " + _WALL,
+    ),
+    Definition(
+        "median_task_seconds",
+        "Median task seconds",
+        "seconds",
+        "Median of task_seconds (linear interpolation between the two middle values). " + _WALL,
+    ),
+    Definition(
+        "p90_task_seconds",
+        "90th percentile task seconds",
+        "seconds",
+        "90th percentile of task_seconds, linear interpolation between sorted values "
+        "(position 0.9 * (n - 1)). " + _WALL,
+    ),
+    Definition(
+        "time_spent_metric_seconds",
+        "Active seconds per task (TimeSpent metric)",
+        "seconds",
+        "Sum(TimeSpent) / SampleCount(TimeSpent) of the AWS/SageMaker/Workteam metric over the "
+        "window: active time on a completed task, pauses excluded (so usually below the log's "
+        "task seconds). Empty when metrics were not synced or lack this dimension.",
+    ),
+    Definition(
+        "seconds_before_return",
+        "Seconds before return",
+        "seconds",
+        "Of one returned task: task_returned_time - task_accepted_time when both are known and "
+        "not negative. " + _WALL,
+    ),
+    Definition(
+        "mean_seconds_before_return",
+        "Mean seconds before return",
+        "seconds",
+        "Mean of seconds_before_return over returned tasks that have it. " + _WALL,
+    ),
+    Definition(
+        "median_seconds_before_return",
+        "Median seconds before return",
+        "seconds",
+        "Median of seconds_before_return over returned tasks that have it. " + _WALL,
+    ),
+    Definition(
+        "active_hours",
+        "Active hours",
+        "hours",
+        "Length of the union of the worker's task intervals (task_accepted_time to the outcome "
+        "time of every outcome), overlapping tasks merged so that no time counts twice. A task "
+        "without a usable accepted time adds nothing. " + _WALL,
+    ),
+    Definition(
+        "tasks_per_active_hour",
+        "Tasks per active hour",
+        "tasks/hour",
+        "tasks_submitted / active_hours; empty when active_hours is 0.",
+    ),
+    Definition(
+        "session_count",
+        "Sessions",
+        "sessions",
+        "Working sessions: runs of the worker's tasks in which the gap from the end of the "
+        "tasks so far to the next task's acceptance is at most the session gap (default 30 "
+        "minutes). A task without accepted time is an instant at its outcome.",
+    ),
+    Definition(
+        "session_hours",
+        "Session hours",
+        "hours",
+        "Sum over sessions of (last outcome - first acceptance) = active_hours + idle time.",
+    ),
+    Definition(
+        "idle_minutes",
+        "Idle minutes between tasks",
+        "minutes",
+        "Time inside sessions covered by no task: the gaps (each at most the session gap) between "
+        "one task's outcome and the next acceptance. Idle time inside a task (pauses) is not "
+        "visible in the log.",
+    ),
+    Definition(
+        "first_activity",
+        "First activity",
+        "UTC time",
+        "Earliest outcome time of the worker (or group) in the window.",
+    ),
+    Definition(
+        "last_activity",
+        "Last activity",
+        "UTC time",
+        "Latest outcome time of the worker (or group) in the window.",
+    ),
+    Definition(
+        "hours_since_last_activity",
+        "Hours since last activity",
+        "hours",
+        "Window end (as_of) - last_activity. The window end is --until when given, else the "
+        "later of the latest event and the last successful log sync.",
+    ),
+    Definition(
+        "active_days",
+        "Active days",
+        "days",
+        "Distinct UTC calendar days with at least one outcome of the worker.",
+    ),
+    # ------------------------------------------------------------------ flags
+    Definition(
+        "slow_flag",
+        "Slow",
+        "true/false",
+        "True when, on any labeling job where the worker has at least 10 submitted tasks with "
+        "task seconds, the modified z-score 0.6745 * (x - median) / MAD of the worker's median "
+        "task seconds x is above 3.5. median and MAD (median absolute deviation) are taken over "
+        "the medians of the job's workers with at least 10 such tasks. When MAD is 0, the score is "
+        "(x - median) / (1.253314 * MeanAD) with the mean absolute deviation; when that is 0 "
+        "too, everyone is equal and nobody is slow. Both thresholds are configurable.",
+    ),
+    Definition(
+        "slow_reason",
+        "Why slow",
+        "text",
+        "For each job the worker is slow on: their median, the job's median of worker medians, "
+        "MAD and the modified z-score.",
+    ),
+    Definition(
+        "return_flag",
+        "Returns many tasks",
+        "true/false",
+        "True when return_rate is above 0.2 and tasks_submitted + tasks_returned is at least 10 "
+        "(both configurable).",
+    ),
+    Definition("return_reason", "Why flagged for returns", "text", "The counts and the rate."),
+    Definition(
+        "idle_flag",
+        "Idle",
+        "true/false",
+        "True when the worker had no outcome in the window (team members who never took a task "
+        "are listed from Cognito when synced), or when last_activity is more than 72 hours "
+        "(configurable; 72 so that a weekend is not idleness) before the window end.",
+    ),
+    Definition(
+        "idle_reason", "Why idle", "text", "Which of the two idle rules applied, with times."
+    ),
+    # ------------------------------------------------------------------ tasks
+    Definition("outcome", "Outcome", "text", "submitted, returned or declined (the event type)."),
+    Definition(
+        "task_accepted_time", "Accepted", "time", "When the worker accepted the task (log)."
+    ),
+    Definition(
+        "outcome_time",
+        "Outcome time",
+        "time",
+        "The event's filed time: the outcome time (submitted, returned or declined), else the "
+        "accepted time, else event_timestamp, else the CloudWatch timestamp. Windows select by it.",
+    ),
+    Definition(
+        "clock_skew_seconds",
+        "Clock skew seconds",
+        "seconds",
+        "The outcome time minus the accepted time when it is negative (the outcome is logged "
+        "before the acceptance): the task counts but has no task seconds.",
+    ),
+    Definition("source", "Source", "text", "The file or log group the event was read from."),
+    # ------------------------------------------------------------------ jobs and teams
+    Definition(
+        "active_workers",
+        "Active workers",
+        "workers",
+        "Distinct workers with at least one outcome (in the group, or in the period).",
+    ),
+    Definition(
+        "members",
+        "Members",
+        "workers",
+        "Cognito users in the team's user group (ListUsersInGroup); empty when not synced.",
+    ),
+    Definition(
+        "members_without_tasks",
+        "Members without tasks",
+        "workers",
+        "Members of the team with no outcome on the team in the window.",
+    ),
+    Definition(
+        "tasks_per_active_worker",
+        "Tasks per active worker",
+        "tasks",
+        "tasks_submitted / active_workers.",
+    ),
+    Definition("status", "Job status", "text", "DescribeLabelingJob LabelingJobStatus (sync)."),
+    Definition(
+        "is_streaming", "Streaming", "true/false", "The job reads from an SNS input topic (sync)."
+    ),
+    Definition("task_title", "Task title", "text", "HumanTaskConfig TaskTitle (sync)."),
+    Definition(
+        "task_time_limit_seconds",
+        "Task time limit",
+        "seconds",
+        "HumanTaskConfig TaskTimeLimitInSeconds: a task not submitted by then goes back (sync).",
+    ),
+    Definition(
+        "max_concurrent_task_count",
+        "Max concurrent tasks",
+        "tasks",
+        "HumanTaskConfig MaxConcurrentTaskCount (sync).",
+    ),
+    Definition(
+        "workers_per_object",
+        "Workers per object",
+        "workers",
+        "NumberOfHumanWorkersPerDataObject: tasks needed to label one object (sync).",
+    ),
+    Definition("total_labeled", "Total labeled", "objects", "LabelCounters TotalLabeled (sync)."),
+    Definition("human_labeled", "Human labeled", "objects", "LabelCounters HumanLabeled (sync)."),
+    Definition(
+        "machine_labeled", "Machine labeled", "objects", "LabelCounters MachineLabeled (sync)."
+    ),
+    Definition(
+        "failed_non_retryable",
+        "Failed",
+        "objects",
+        "LabelCounters FailedNonRetryableError (sync).",
+    ),
+    Definition("unlabeled", "Unlabeled", "objects", "LabelCounters Unlabeled (sync)."),
+    Definition(
+        "pending_human",
+        "Pending human",
+        "objects",
+        "ListLabelingJobsForWorkteam LabelCounters PendingHuman (sync).",
+    ),
+    Definition(
+        "backlog_messages",
+        "Queued objects",
+        "messages",
+        "Streaming jobs: SQS ApproximateNumberOfMessages of the job's queue at the latest sync.",
+    ),
+    Definition(
+        "backlog_in_flight",
+        "Objects in flight",
+        "messages",
+        "Streaming jobs: SQS ApproximateNumberOfMessagesNotVisible (held by workers).",
+    ),
+    Definition(
+        "backlog_observed_at", "Backlog observed", "UTC time", "When the SQS snapshot was taken."
+    ),
+    Definition(
+        "eta_days",
+        "Days to clear the backlog",
+        "days",
+        "(queued + in flight objects) / (submitted tasks per day over the last 7 days / workers "
+        "per object). Infinite when nothing was submitted but objects wait.",
+    ),
+    Definition(
+        "oldest_message_age_days",
+        "Oldest queued object age",
+        "days",
+        "Age of the oldest queued object (SQS snapshot or the ApproximateAgeOfOldestMessage "
+        "metric) carried forward to the window end. Objects expire at 14 days.",
+    ),
+    Definition(
+        "days_idle",
+        "Days idle",
+        "days",
+        "Streaming jobs: days from the later of the last outcome on the job and the last snapshot "
+        "with objects waiting, to the window end; 0 while objects wait. An estimate: what is "
+        "sent to the input topic is not visible. Ground Truth stops a job idle for 10 days.",
+    ),
+    # ------------------------------------------------------------------ KPIs and series
+    Definition(
+        "tasks",
+        "Tasks",
+        "tasks",
+        "Outcomes counted in the period, group and outcome type (throughput series).",
+    ),
+    Definition(
+        "period_start",
+        "Period",
+        "time",
+        "Start of the hour or calendar day in the chosen time zone (daylight saving aware).",
+    ),
+    Definition(
+        "modified_z",
+        "Modified z-score",
+        "score",
+        "0.6745 * (x - median) / MAD over the job's workers' median task seconds, or the "
+        "MeanAD fallback (see slow_flag).",
+    ),
+)
+
+#: Every definition by column name.
+DEFINITIONS: dict[str, Definition] = {entry.name: entry for entry in _ENTRIES}
+
+
+def help_for(column: str) -> str:
+    """The definition text of ``column`` with its unit, for tooltips; ``""`` when unknown."""
+    entry = DEFINITIONS.get(column)
+    if entry is None:
+        return ""
+    return f"{entry.text} Unit: {entry.unit}."
+
+
+def definitions_frame(columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """The definitions as a frame (``name``, ``label``, ``unit``, ``definition``), for CSVs.
+
+    Parameters
+    ----------
+    columns
+        Only these columns, in this order (unknown ones get an empty definition); None for all.
+    """
+    names = list(DEFINITIONS) if columns is None else list(columns)
+    rows = []
+    for name in names:
+        entry = DEFINITIONS.get(name, Definition(name, name, "", ""))
+        rows.append(
+            {"name": name, "label": entry.label, "unit": entry.unit, "definition": entry.text}
+        )
+    return pd.DataFrame(rows, columns=["name", "label", "unit", "definition"]).astype("str")
+
+
+def render_markdown() -> str:
+    """``docs/metrics.md``: every definition, in ``DEFINITIONS`` order."""
+    lines = [
+        "# Metric definitions",
+        "",
+        "<!-- Generated from analytics/definitions.py by `python -m analytics.definitions`;"
+        " do not edit by hand. -->",
+        "",
+        "Every number the dashboard and the CSV exports show is defined here, once. The same text "
+        "is the dashboard's help text and ships next to every exported CSV "
+        "(`FILE.definitions.csv`).",
+        "",
+        "Times inside the tool are UTC; the dashboard and exports convert them to the time zone "
+        "you choose. Task times from the log are wall-clock times (pauses included); the "
+        "`TimeSpent` metric excludes pauses. Both are shown where both exist.",
+        "",
+        "| Column | Label | Unit | Definition |",
+        "| --- | --- | --- | --- |",
+    ]
+    for entry in DEFINITIONS.values():
+        text = entry.text.replace("|", "\\|")
+        lines.append(f"| `{entry.name}` | {entry.label} | {entry.unit} | {text} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write ``docs/metrics.md`` (or the path given) from ``DEFINITIONS``."""
+    args = sys.argv[1:] if argv is None else argv
+    target = Path(args[0]) if args else Path(__file__).resolve().parent.parent / "docs/metrics.md"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_markdown(), encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

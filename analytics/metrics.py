@@ -1,0 +1,927 @@
+"""The numbers managers staff and coach on: per-worker, per-job and per-team tables, flags, KPIs.
+
+Every function is pure: it takes a ``TeamData`` (and settings) and returns a new frame, never
+modifying its input. Each output column is defined once in ``analytics.definitions`` (and
+``docs/metrics.md``); the definitions below repeat the essentials.
+
+- *Outcome*: an event of type ``TasksSubmitted``, ``TasksReturned`` or ``TasksDeclined``; one task.
+- *Task seconds*: ``task_submitted_time - task_accepted_time`` of a submitted task, wall clock
+  (pauses included), when both are known and the difference is not negative.
+- ``return_rate = tasks_returned / (tasks_submitted + tasks_returned)``.
+
+Time series, distributions, sessions (``analytics.throughput``), data health and returns
+(``analytics.health``) and the streaming backlog (``analytics.backlog``) are re-exported here so the
+dashboard imports every metric from one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analytics.backlog import BACKLOG_COLUMNS, backlog_status
+from analytics.dataset import TeamData
+from analytics.health import DataHealth, ReturnsSummary, data_health, returns_summary
+from analytics.tasks import (
+    DECLINED,
+    MISSING_MS,
+    MS_PER_DAY,
+    MS_PER_HOUR,
+    MS_PER_SECOND,
+    RETURNED,
+    SUBMITTED,
+    Outcomes,
+    Sweep,
+    codes_of,
+    group_order,
+    grouped_quantiles,
+    identity_lookup,
+    join_names,
+    ms_to_times,
+    outcomes_of,
+    sliced_quantiles,
+    sweep_intervals,
+    task_intervals,
+    task_table,
+)
+from analytics.throughput import (
+    active_workers_series,
+    activity_heatmap,
+    task_time_histogram,
+    task_time_quantiles,
+    throughput_series,
+    worker_sessions,
+)
+
+#: Scale of the median absolute deviation to the standard deviation of a normal distribution.
+MAD_SCALE = 0.6745
+#: When MAD is 0 (over half of the job's workers have the same median), the modified z-score uses
+#: the mean absolute deviation instead: ``(x - median) / (1.253314 * MeanAD)`` (IBM SPSS Statistics'
+#: definition; 1.253314 = sqrt(pi / 2) makes MeanAD estimate the standard deviation).
+MEAN_AD_SCALE = 1.253314
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a worker is flagged. Every number is configurable; the defaults are the documented ones.
+
+    Attributes
+    ----------
+    slow_z
+        Modified z-score above which a worker's median task seconds on a job is slow.
+    slow_min_tasks
+        Submitted tasks with task seconds a worker needs on a job to be compared on it.
+    return_rate
+        Return rate above which a worker is flagged for returns.
+    return_min_outcomes
+        Submitted plus returned tasks a worker needs to be flagged for returns.
+    idle_after_hours
+        Hours between the last outcome and the window's end after which a worker is idle (72: a
+        weekend is not idleness).
+    session_gap_minutes
+        A gap between tasks longer than this ends a working session.
+    """
+
+    slow_z: float = 3.5
+    slow_min_tasks: int = 10
+    return_rate: float = 0.2
+    return_min_outcomes: int = 10
+    idle_after_hours: float = 72.0
+    session_gap_minutes: float = 30.0
+
+
+WORKER_COLUMNS = (
+    "worker_key",
+    "worker_id",
+    "username",
+    "email",
+    "workteams",
+    "jobs",
+    "tasks_submitted",
+    "tasks_returned",
+    "tasks_declined",
+    "return_rate",
+    "mean_task_seconds",
+    "median_task_seconds",
+    "p90_task_seconds",
+    "time_spent_metric_seconds",
+    "mean_seconds_before_return",
+    "active_hours",
+    "tasks_per_active_hour",
+    "session_count",
+    "session_hours",
+    "idle_minutes",
+    "first_activity",
+    "last_activity",
+    "hours_since_last_activity",
+    "active_days",
+    "slow_flag",
+    "slow_reason",
+    "return_flag",
+    "return_reason",
+    "idle_flag",
+    "idle_reason",
+)
+
+
+# --------------------------------------------------------------------------- time coverage
+@dataclass(frozen=True)
+class _Coverage:
+    """Per-group results of the interval sweep (see ``_sweep_intervals``)."""
+
+    active_ms: np.ndarray
+    idle_ms: np.ndarray
+    session_count: np.ndarray
+    session_ms: np.ndarray
+    first_ms: np.ndarray
+    last_ms: np.ndarray
+    active_days: np.ndarray
+
+
+def _coverage(outcomes: Outcomes, n_groups: int, gap_minutes: float) -> tuple[_Coverage, Sweep]:
+    group, start, end = task_intervals(outcomes)
+    sweep = sweep_intervals(group, start, end, n_groups, gap_minutes * 60_000.0)
+    g = sweep.group
+    active = np.bincount(g, weights=sweep.covered_ms, minlength=n_groups)
+    inner_gap = np.where(sweep.new_session | (sweep.gap_ms <= 0), 0.0, sweep.gap_ms)
+    idle = np.bincount(g, weights=inner_gap, minlength=n_groups)
+    sessions = np.bincount(g[sweep.new_session], minlength=n_groups)
+    first = np.full(n_groups, MISSING_MS, dtype=np.int64)
+    last = np.full(n_groups, MISSING_MS, dtype=np.int64)
+    # Reversed order: each group's last outcome comes first and its first outcome last.
+    last[g[::-1]] = sweep.end_ms[::-1]
+    first[g] = sweep.end_ms
+    day = sweep.end_ms // MS_PER_DAY
+    new_day = np.ones(len(day), dtype=bool)
+    new_day[1:] = (day[1:] != day[:-1]) | (g[1:] != g[:-1])
+    days = np.bincount(g[new_day], minlength=n_groups)
+    return (
+        _Coverage(
+            active_ms=active,
+            idle_ms=idle,
+            session_count=sessions,
+            session_ms=active + idle,
+            first_ms=first,
+            last_ms=last,
+            active_days=days,
+        ),
+        sweep,
+    )
+
+
+# --------------------------------------------------------------------------- slow workers
+SPEED_COLUMNS = (
+    "worker_key",
+    "labeling_job_name",
+    "tasks_with_seconds",
+    "median_task_seconds",
+    "job_median_seconds",
+    "job_mad_seconds",
+    "job_mean_ad_seconds",
+    "job_workers_compared",
+    "modified_z",
+    "slow",
+)
+
+
+def _worker_task_times(
+    worker: np.ndarray, job: np.ndarray, task_ms: np.ndarray, n_workers: int, min_tasks: int
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each worker's median and p90 task ms, and the median of each (worker, job) pair with at
+    least ``min_tasks`` timed tasks: one grouping of the timed tasks serves both."""
+    timed = ~np.isnan(task_ms) & (worker >= 0)
+    worker, job, values = worker[timed], job[timed], task_ms[timed]
+    order, bounds = group_order(worker, n_workers)
+    job, values = job[order], values[order]
+    n_jobs = int(job.max()) + 1 if len(job) else 0
+    worker_quantiles = sliced_quantiles(values, bounds, [0.5, 0.9])
+    rows_worker: list[int] = []
+    rows_job: list[int] = []
+    rows_count: list[int] = []
+    rows_median: list[float] = []
+    for w in np.flatnonzero(np.diff(bounds) >= min_tasks):
+        start, stop = bounds[w], bounds[w + 1]
+        jobs_here = job[start:stop]
+        values_here = values[start:stop]
+        if jobs_here[0] == jobs_here[-1] and bool(np.all(jobs_here == jobs_here[0])):
+            cuts = np.array([0, len(jobs_here)])
+            job_sorted = jobs_here
+        else:
+            small = jobs_here.astype(np.int16) if n_jobs <= np.iinfo(np.int16).max else jobs_here
+            by_job = np.argsort(small, kind="stable")
+            job_sorted = jobs_here[by_job]
+            values_here = values_here[by_job]
+            cuts = np.concatenate(([0], np.flatnonzero(job_sorted[1:] != job_sorted[:-1]) + 1))
+            cuts = np.append(cuts, len(job_sorted))
+        sizes = np.diff(cuts)
+        enough = sizes >= min_tasks
+        if not enough.any():
+            continue
+        medians = sliced_quantiles(values_here, cuts, [0.5])[:, 0]
+        for index in np.flatnonzero(enough):
+            rows_worker.append(int(w))
+            rows_job.append(int(job_sorted[cuts[index]]))
+            rows_count.append(int(sizes[index]))
+            rows_median.append(float(medians[index]))
+    pairs = pd.DataFrame(
+        {
+            "worker": np.asarray(rows_worker, dtype=np.int64),
+            "job": np.asarray(rows_job, dtype=np.int64),
+            "tasks_with_seconds": np.asarray(rows_count, dtype=np.int64),
+            "median_ms": np.asarray(rows_median, dtype=np.float64),
+        }
+    )
+    return worker_quantiles, pairs[pairs["job"] >= 0].reset_index(drop=True)
+
+
+def _modified_z(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Add each job's median, MAD, MeanAD, the worker count and the modified z-score."""
+    by_job = pairs.groupby("job", sort=False)["median_ms"]
+    job_median = by_job.transform("median")
+    deviation = (pairs["median_ms"] - job_median).abs()
+    mad = deviation.groupby(pairs["job"], sort=False).transform("median")
+    mean_ad = deviation.groupby(pairs["job"], sort=False).transform("mean")
+    difference = pairs["median_ms"] - job_median
+    z_mad = MAD_SCALE * difference / mad.where(mad > 0)
+    z_mean = difference / (MEAN_AD_SCALE * mean_ad.where(mean_ad > 0))
+    z = z_mad.where(mad > 0, z_mean.where(mean_ad > 0, 0.0))
+    return pairs.assign(
+        job_median_ms=job_median,
+        job_mad_ms=mad,
+        job_mean_ad_ms=mean_ad,
+        job_workers_compared=by_job.transform("size"),
+        modified_z=z.fillna(0.0),
+    )
+
+
+def _speed(outcomes: Outcomes, thresholds: Thresholds) -> tuple[np.ndarray, pd.DataFrame]:
+    """Worker quantiles (median, p90) of task ms, and the scored (worker, job) pairs."""
+    worker_quantiles, pairs = _worker_task_times(
+        outcomes.worker,
+        outcomes.job,
+        outcomes.task_ms,
+        len(outcomes.worker_keys),
+        thresholds.slow_min_tasks,
+    )
+    scored = _modified_z(pairs)
+    return worker_quantiles, scored.assign(
+        slow=(scored["modified_z"] > thresholds.slow_z).to_numpy(dtype=bool)
+    )
+
+
+def job_worker_speed(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.DataFrame:
+    """How each worker's median task seconds compares with the others on the same labeling job.
+
+    Only pairs with at least ``thresholds.slow_min_tasks`` submitted tasks with task seconds are
+    compared (and make up the job's reference group). ``modified_z = 0.6745 * (x - median) / MAD``
+    over the job's compared workers' medians; when MAD is 0, ``(x - median) / (1.253314 * MeanAD)``;
+    when both are 0 (everyone equal), 0. ``slow`` when ``modified_z > thresholds.slow_z``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``SPEED_COLUMNS``; seconds columns in seconds.
+    """
+    outcomes = outcomes_of(data)
+    _, scored = _speed(outcomes, thresholds)
+    return _speed_frame(scored, outcomes)
+
+
+def _speed_frame(scored: pd.DataFrame, outcomes: Outcomes) -> pd.DataFrame:
+    keys = np.asarray(outcomes.worker_keys.astype("str"), dtype=object)
+    jobs = np.asarray(outcomes.job_names.astype("str"), dtype=object)
+    frame = pd.DataFrame(
+        {
+            "worker_key": pd.array(keys[scored["worker"].to_numpy()], dtype="str"),
+            "labeling_job_name": pd.array(jobs[scored["job"].to_numpy()], dtype="str"),
+            "tasks_with_seconds": scored["tasks_with_seconds"].to_numpy(),
+            "median_task_seconds": scored["median_ms"].to_numpy() / MS_PER_SECOND,
+            "job_median_seconds": scored["job_median_ms"].to_numpy() / MS_PER_SECOND,
+            "job_mad_seconds": scored["job_mad_ms"].to_numpy() / MS_PER_SECOND,
+            "job_mean_ad_seconds": scored["job_mean_ad_ms"].to_numpy() / MS_PER_SECOND,
+            "job_workers_compared": scored["job_workers_compared"].to_numpy(),
+            "modified_z": scored["modified_z"].to_numpy(),
+            "slow": scored["slow"].to_numpy(dtype=bool),
+        }
+    )
+    return frame.sort_values(["labeling_job_name", "worker_key"]).reset_index(drop=True)
+
+
+def _slow_reasons(scored: pd.DataFrame, outcomes: Outcomes, n_workers: int, z: float) -> list[str]:
+    reasons: list[list[str]] = [[] for _ in range(n_workers)]
+    slow = scored[scored["slow"]].sort_values("modified_z", ascending=False)
+    jobs = outcomes.job_names.astype("str")
+    for row in slow.to_dict("records"):
+        spread = (
+            f"MAD {row['job_mad_ms'] / MS_PER_SECOND:.1f} s"
+            if row["job_mad_ms"] > 0
+            else f"MAD 0, mean absolute deviation {row['job_mean_ad_ms'] / MS_PER_SECOND:.1f} s"
+        )
+        reasons[int(row["worker"])].append(
+            f"on {jobs[int(row['job'])]}: median {row['median_ms'] / MS_PER_SECOND:.1f} s over "
+            f"{row['tasks_with_seconds']} tasks vs the job's {row['job_workers_compared']} "
+            f"workers' median {row['job_median_ms'] / MS_PER_SECOND:.1f} s ({spread}; "
+            f"modified z {row['modified_z']:.1f} > {z:g})"
+        )
+    return ["; ".join(items) for items in reasons]
+
+
+# --------------------------------------------------------------------------- per worker
+def _time_spent_by(metrics: pd.DataFrame, dimension: str) -> pd.Series:
+    """Mean TimeSpent (active seconds, pauses excluded) per value of ``dimension``.
+
+    ``Sum(TimeSpent) / SampleCount(TimeSpent)``: ``Average`` is not a statistic the metric offers.
+    """
+    if not len(metrics):
+        return pd.Series(dtype="float64")
+    rows = metrics[(metrics["metric_name"] == "TimeSpent") & metrics[dimension].notna()]
+    if dimension != "worker":
+        rows = rows[rows["worker"].isna()]
+    if not len(rows):
+        return pd.Series(dtype="float64")
+    totals = rows.pivot_table(
+        index=dimension, columns="statistic", values="value", aggfunc="sum", observed=True
+    )
+    if "Sum" not in totals or "SampleCount" not in totals:
+        return pd.Series(dtype="float64")
+    mean = totals["Sum"] / totals["SampleCount"].where(totals["SampleCount"] > 0)
+    mean.index = mean.index.astype("str")
+    return mean.dropna()
+
+
+def _worker_ids(data: TeamData, n_workers: int) -> np.ndarray:
+    worker, _ = codes_of(data.events["worker_key"])
+    ids, id_names = codes_of(data.events["worker_id"])
+    known = (worker >= 0) & (ids >= 0)
+    chosen = np.full(n_workers, -1, dtype=np.int64)
+    chosen[worker[known]] = ids[known]
+    names = np.concatenate([np.asarray(id_names.astype("str"), dtype=object), [None]])
+    return names[chosen]
+
+
+def worker_summary(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.DataFrame:
+    """One row per worker: counts, task seconds, active time, sessions and the three flags.
+
+    Workers are everyone with an event in the window plus, when sync stored the team member lists,
+    every member of the selected teams (members who never took a task appear with zero tasks).
+
+    Parameters
+    ----------
+    data
+        What ``load_team_data`` returned.
+    thresholds
+        When a worker is slow, returning or idle.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``WORKER_COLUMNS`` (each defined in ``analytics.definitions``), sorted by tasks
+        submitted (most first), then ``worker_key``. Seconds are wall clock (pauses included)
+        except ``time_spent_metric_seconds`` (the ``TimeSpent`` metric, pauses excluded).
+    """
+    outcomes = outcomes_of(data)
+    n = len(outcomes.worker_keys)
+    all_codes, _ = codes_of(data.events["worker_key"])
+    seen = np.bincount(all_codes[all_codes >= 0], minlength=n) > 0
+    worker = outcomes.worker
+    has_worker = worker >= 0
+    counts = np.bincount(
+        worker[has_worker] * 3 + outcomes.kind[has_worker], minlength=3 * n
+    ).reshape(n, 3)
+    submitted, returned, declined = counts[:, SUBMITTED], counts[:, RETURNED], counts[:, DECLINED]
+    timed = has_worker & ~np.isnan(outcomes.task_ms)
+    timed_count = np.bincount(worker[timed], minlength=n)
+    timed_total = np.bincount(worker[timed], weights=outcomes.task_ms[timed], minlength=n)
+    before_return = has_worker & ~np.isnan(outcomes.return_ms)
+    return_count = np.bincount(worker[before_return], minlength=n)
+    return_total = np.bincount(
+        worker[before_return], weights=outcomes.return_ms[before_return], minlength=n
+    )
+    coverage, _ = _coverage(outcomes, n, thresholds.session_gap_minutes)
+    quantiles, scored = _speed(outcomes, thresholds)
+    slow_reason = np.asarray(_slow_reasons(scored, outcomes, n, thresholds.slow_z), dtype=object)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return_rate = returned / (submitted + returned)
+        mean_ms = timed_total / timed_count
+        mean_return_ms = return_total / return_count
+        per_hour = submitted / (coverage.active_ms / MS_PER_HOUR)
+    per_hour = np.where(coverage.active_ms > 0, per_hour, np.nan)
+    workteams = join_names(outcomes.worker, outcomes.team, outcomes.team_names, n)
+    jobs = join_names(outcomes.worker, outcomes.job, outcomes.job_names, n)
+    frame = pd.DataFrame(
+        {
+            "worker_key": pd.array(
+                np.asarray(outcomes.worker_keys.astype("str"), dtype=object), dtype="str"
+            ),
+            "worker_id": pd.array(_worker_ids(data, n), dtype="str"),
+            "workteams": pd.array(workteams, dtype="str"),
+            "jobs": pd.array(jobs, dtype="str"),
+            "tasks_submitted": submitted.astype(np.int64),
+            "tasks_returned": returned.astype(np.int64),
+            "tasks_declined": declined.astype(np.int64),
+            "return_rate": return_rate,
+            "mean_task_seconds": mean_ms / MS_PER_SECOND,
+            "median_task_seconds": quantiles[:, 0] / MS_PER_SECOND,
+            "p90_task_seconds": quantiles[:, 1] / MS_PER_SECOND,
+            "mean_seconds_before_return": mean_return_ms / MS_PER_SECOND,
+            "active_hours": coverage.active_ms / MS_PER_HOUR,
+            "tasks_per_active_hour": per_hour,
+            "session_count": coverage.session_count.astype(np.int64),
+            "session_hours": coverage.session_ms / MS_PER_HOUR,
+            "idle_minutes": coverage.idle_ms / 60_000.0,
+            "first_activity": ms_to_times(coverage.first_ms),
+            "last_activity": ms_to_times(coverage.last_ms),
+            "active_days": coverage.active_days.astype(np.int64),
+            "slow_reason": pd.array(slow_reason, dtype="str"),
+        }
+    )
+    frame = frame[seen].reset_index(drop=True)
+    frame = _add_members(frame, data)
+    return _finish_worker_frame(frame, data, thresholds)
+
+
+def _add_members(frame: pd.DataFrame, data: TeamData) -> pd.DataFrame:
+    """Append team members without any event in the window, and add member teams to everyone."""
+    members = data.memberships
+    if not len(members):
+        return frame
+    teams_of = (
+        members.dropna(subset=["sub"])
+        .groupby("sub", sort=False)["workteam_name"]
+        .agg(lambda names: sorted(set(names.astype("str"))))
+    )
+    absent = teams_of.index.difference(pd.Index(frame["worker_key"]))
+    if len(absent):
+        extra = pd.DataFrame(
+            {
+                "worker_key": pd.array(np.asarray(absent, dtype=object), dtype="str"),
+                "workteams": pd.array([""] * len(absent), dtype="str"),
+                "jobs": pd.array([""] * len(absent), dtype="str"),
+                "slow_reason": pd.array([""] * len(absent), dtype="str"),
+            }
+        )
+        for name in (
+            "tasks_submitted",
+            "tasks_returned",
+            "tasks_declined",
+            "session_count",
+            "active_days",
+        ):
+            extra[name] = np.zeros(len(absent), dtype=np.int64)
+        for name in ("active_hours", "session_hours", "idle_minutes"):
+            extra[name] = np.zeros(len(absent))
+        frame = pd.concat([frame, extra], ignore_index=True)
+    member_teams = frame["worker_key"].map(teams_of)
+    merged = []
+    for own, extra_teams in zip(frame["workteams"].tolist(), member_teams.tolist(), strict=True):
+        names = set(own.split(", ")) if isinstance(own, str) and own else set()
+        if isinstance(extra_teams, list):
+            names.update(extra_teams)
+        merged.append(", ".join(sorted(names)))
+    return frame.assign(workteams=pd.array(merged, dtype="str"))
+
+
+def _finish_worker_frame(
+    frame: pd.DataFrame, data: TeamData, thresholds: Thresholds
+) -> pd.DataFrame:
+    identities = identity_lookup(data)
+    frame["username"] = frame["worker_key"].map(identities["username"]).astype("str")
+    frame["email"] = frame["worker_key"].map(identities["email"]).astype("str")
+    spent = _time_spent_by(data.metrics, "worker")
+    time_spent = frame["worker_key"].map(spent)
+    if "worker_id" in frame:
+        time_spent = time_spent.fillna(frame["worker_id"].map(spent))
+    frame["time_spent_metric_seconds"] = time_spent.astype("float64")
+    as_of = data.as_of
+    frame["hours_since_last_activity"] = (
+        as_of - frame["last_activity"]
+    ).dt.total_seconds() / 3600.0
+    frame["slow_reason"] = frame["slow_reason"].fillna("")
+    frame["slow_flag"] = frame["slow_reason"] != ""
+    outcomes_for_rate = frame["tasks_submitted"] + frame["tasks_returned"]
+    returning = (outcomes_for_rate >= thresholds.return_min_outcomes) & (
+        frame["return_rate"] > thresholds.return_rate
+    )
+    frame["return_flag"] = returning.to_numpy(dtype=bool)
+    frame["return_reason"] = np.where(
+        frame["return_flag"],
+        "returned "
+        + frame["tasks_returned"].astype("str")
+        + " of "
+        + outcomes_for_rate.astype("str")
+        + " submitted or returned tasks ("
+        + (frame["return_rate"] * 100).round(0).astype("Int64").astype("str")
+        + f"%), above {thresholds.return_rate:.0%}",
+        "",
+    )
+    no_outcome = (frame["tasks_submitted"] + frame["tasks_returned"] + frame["tasks_declined"]) == 0
+    stale = frame["hours_since_last_activity"] > thresholds.idle_after_hours
+    frame["idle_flag"] = (no_outcome | stale).to_numpy(dtype=bool)
+    member_of = frame["workteams"].where(frame["workteams"] != "", "no team known")
+    last = frame["last_activity"].dt.strftime("%Y-%m-%d %H:%M UTC")
+    stale_text = (
+        "last task outcome "
+        + last.fillna("")
+        + ", "
+        + frame["hours_since_last_activity"].round(1).astype("str")
+        + f" hours before the window's end {as_of:%Y-%m-%d %H:%M} UTC (more than "
+        + f"{thresholds.idle_after_hours:g} h)"
+    )
+    frame["idle_reason"] = np.where(
+        no_outcome,
+        "no task outcome in the window (team: " + member_of + ")",
+        np.where(stale, stale_text, ""),
+    )
+    for name in ("return_reason", "idle_reason", "slow_reason", "worker_id", "workteams", "jobs"):
+        frame[name] = frame[name].astype("str")
+    frame = frame.sort_values(["tasks_submitted", "worker_key"], ascending=[False, True])
+    return frame[list(WORKER_COLUMNS)].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- per job / per team
+GROUP_COLUMNS = (
+    "tasks_submitted",
+    "tasks_returned",
+    "tasks_declined",
+    "return_rate",
+    "mean_task_seconds",
+    "median_task_seconds",
+    "p90_task_seconds",
+    "mean_seconds_before_return",
+    "active_workers",
+    "first_activity",
+    "last_activity",
+)
+
+
+def _group_stats(outcomes: Outcomes, codes: np.ndarray, names: pd.Index, key: str) -> pd.DataFrame:
+    """The counts and times of ``GROUP_COLUMNS`` for each value of ``codes``."""
+    n = len(names)
+    ok = codes >= 0
+    counts = np.bincount(codes[ok] * 3 + outcomes.kind[ok], minlength=3 * n).reshape(n, 3)
+    timed = ok & ~np.isnan(outcomes.task_ms)
+    timed_count = np.bincount(codes[timed], minlength=n)
+    timed_total = np.bincount(codes[timed], weights=outcomes.task_ms[timed], minlength=n)
+    quantiles, _ = grouped_quantiles(codes, outcomes.task_ms, n, [0.5, 0.9])
+    returned = ok & ~np.isnan(outcomes.return_ms)
+    return_count = np.bincount(codes[returned], minlength=n)
+    return_total = np.bincount(codes[returned], weights=outcomes.return_ms[returned], minlength=n)
+    pair_ok = ok & (outcomes.worker >= 0)
+    n_workers = max(len(outcomes.worker_keys), 1)
+    pairs = pd.unique(codes[pair_ok] * n_workers + outcomes.worker[pair_ok])
+    workers = np.bincount(pairs // n_workers, minlength=n)
+    timed_end = ok & (outcomes.end_ms != MISSING_MS)
+    first = pd.Series(outcomes.end_ms[timed_end]).groupby(codes[timed_end]).min()
+    last = pd.Series(outcomes.end_ms[timed_end]).groupby(codes[timed_end]).max()
+    first_ms = np.full(n, MISSING_MS, dtype=np.int64)
+    last_ms = np.full(n, MISSING_MS, dtype=np.int64)
+    first_ms[first.index.to_numpy()] = first.to_numpy()
+    last_ms[last.index.to_numpy()] = last.to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return_rate = counts[:, RETURNED] / (counts[:, SUBMITTED] + counts[:, RETURNED])
+        mean_ms = timed_total / timed_count
+        mean_return_ms = return_total / return_count
+    frame = pd.DataFrame(
+        {
+            key: pd.array(np.asarray(names.astype("str"), dtype=object), dtype="str"),
+            "tasks_submitted": counts[:, SUBMITTED].astype(np.int64),
+            "tasks_returned": counts[:, RETURNED].astype(np.int64),
+            "tasks_declined": counts[:, DECLINED].astype(np.int64),
+            "return_rate": return_rate,
+            "mean_task_seconds": mean_ms / MS_PER_SECOND,
+            "median_task_seconds": quantiles[:, 0] / MS_PER_SECOND,
+            "p90_task_seconds": quantiles[:, 1] / MS_PER_SECOND,
+            "mean_seconds_before_return": mean_return_ms / MS_PER_SECOND,
+            "active_workers": workers.astype(np.int64),
+            "first_activity": ms_to_times(first_ms),
+            "last_activity": ms_to_times(last_ms),
+        }
+    )
+    return frame[counts.sum(axis=1) > 0].reset_index(drop=True)
+
+
+def _zero_rows(names: list[str], key: str) -> pd.DataFrame:
+    frame = pd.DataFrame({key: pd.array(names, dtype="str")})
+    for name in ("tasks_submitted", "tasks_returned", "tasks_declined", "active_workers"):
+        frame[name] = np.zeros(len(names), dtype=np.int64)
+    return frame
+
+
+JOB_TABLE_COLUMNS = (
+    "status",
+    "is_streaming",
+    "task_title",
+    "task_time_limit_seconds",
+    "max_concurrent_task_count",
+    "workers_per_object",
+    "total_labeled",
+    "human_labeled",
+    "machine_labeled",
+    "failed_non_retryable",
+    "unlabeled",
+    "pending_human",
+)
+
+JOB_COLUMNS = (
+    "labeling_job_name",
+    "workteams",
+    *GROUP_COLUMNS,
+    "time_spent_metric_seconds",
+    *JOB_TABLE_COLUMNS,
+    "backlog_messages",
+    "backlog_in_flight",
+    "backlog_observed_at",
+)
+
+
+def job_summary(data: TeamData) -> pd.DataFrame:
+    """One row per labeling job: the worker table's counts and times, plus what sync knows.
+
+    Jobs in the synced jobs table appear even without a task in the window (zero tasks). Job
+    status, label counters and the pending backlog come from sync and are empty when only files
+    were ingested.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``JOB_COLUMNS``: ``GROUP_COLUMNS`` as in ``worker_summary``, ``active_workers`` =
+        workers with at least one outcome on the job; ``workteams`` = teams seen on it;
+        ``JOB_TABLE_COLUMNS`` from ``DescribeLabelingJob``; ``backlog_*`` = the latest SQS snapshot
+        (streaming jobs).
+    """
+    outcomes = outcomes_of(data)
+    frame = _group_stats(outcomes, outcomes.job, outcomes.job_names, "labeling_job_name")
+    known = data.jobs["labeling_job_name"].dropna().astype("str").tolist()
+    missing = sorted(set(known) - set(frame["labeling_job_name"]))
+    if missing:
+        frame = pd.concat([frame, _zero_rows(missing, "labeling_job_name")], ignore_index=True)
+    teams = join_names(outcomes.job, outcomes.team, outcomes.team_names, len(outcomes.job_names))
+    team_of = pd.Series(teams, index=outcomes.job_names.astype("str"), dtype="str")
+    frame["workteams"] = frame["labeling_job_name"].map(team_of).fillna("")
+    if len(data.jobs):
+        table_teams = (
+            data.jobs.set_index(data.jobs["labeling_job_name"].astype("str"))["workteam_arn"]
+            .astype("str")
+            .str.replace(r"^.*/", "", regex=True)
+        )
+        frame["workteams"] = frame["workteams"].where(
+            frame["workteams"] != "", frame["labeling_job_name"].map(table_teams).fillna("")
+        )
+    frame["time_spent_metric_seconds"] = (
+        frame["labeling_job_name"]
+        .map(_time_spent_by(data.metrics, "labeling_job"))
+        .astype("float64")
+    )
+    jobs = data.jobs.drop_duplicates("labeling_job_name", keep="last")
+    jobs = jobs.set_index(jobs["labeling_job_name"].astype("str"))
+    jobs_here = frame["labeling_job_name"]
+    for name in JOB_TABLE_COLUMNS:
+        frame[name] = lookup(jobs_here, jobs[name])
+    latest = _latest_backlog(data)
+    frame["backlog_messages"] = lookup(jobs_here, latest["messages_visible"])
+    frame["backlog_in_flight"] = lookup(jobs_here, latest["messages_in_flight"])
+    frame["backlog_observed_at"] = lookup(jobs_here, latest["observed_at"])
+    for name in ("tasks_submitted", "tasks_returned", "tasks_declined", "active_workers"):
+        frame[name] = frame[name].fillna(0).astype(np.int64)
+    frame["workteams"] = frame["workteams"].astype("str")
+    frame = frame.sort_values(["tasks_submitted", "labeling_job_name"], ascending=[False, True])
+    return frame[list(JOB_COLUMNS)].reset_index(drop=True)
+
+
+def lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
+    """``table[key]`` for each of ``keys`` (missing where absent), keeping ``table``'s dtype."""
+    found = table[~table.index.duplicated(keep="last")].reindex(pd.Index(keys.astype("str")))
+    return pd.Series(found.to_numpy(), index=keys.index, dtype=table.dtype)
+
+
+def _latest_backlog(data: TeamData) -> pd.DataFrame:
+    backlog = data.backlog
+    if not len(backlog):
+        return pd.DataFrame(
+            {
+                "messages_visible": pd.Series(dtype="Int64"),
+                "messages_in_flight": pd.Series(dtype="Int64"),
+                "oldest_message_age_seconds": pd.Series(dtype="float64"),
+                "observed_at": pd.Series(dtype="datetime64[ms, UTC]"),
+            }
+        )
+    latest = backlog.sort_values("observed_at").drop_duplicates("labeling_job_name", keep="last")
+    return latest.set_index(latest["labeling_job_name"].astype("str"))
+
+
+TEAM_COLUMNS = (
+    "workteam_name",
+    "members",
+    "members_without_tasks",
+    "jobs",
+    *GROUP_COLUMNS,
+    "tasks_per_active_worker",
+)
+
+
+def team_summary(data: TeamData) -> pd.DataFrame:
+    """One row per work team: the worker table's counts and times, plus its members.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``TEAM_COLUMNS``: ``members`` = Cognito members of the team (empty when not
+        synced); ``members_without_tasks`` = members with no outcome on the team in the window;
+        ``jobs`` = labeling jobs with an outcome from the team; ``tasks_per_active_worker`` =
+        ``tasks_submitted / active_workers``.
+    """
+    outcomes = outcomes_of(data)
+    frame = _group_stats(outcomes, outcomes.team, outcomes.team_names, "workteam_name")
+    member_teams = data.memberships["workteam_name"].dropna().astype("str")
+    known = set(member_teams) | set(data.workteams["workteam_name"].dropna().astype("str"))
+    missing = sorted(known - set(frame["workteam_name"]))
+    if missing:
+        frame = pd.concat([frame, _zero_rows(missing, "workteam_name")], ignore_index=True)
+    n_teams = len(outcomes.team_names)
+    job_pairs = (outcomes.team >= 0) & (outcomes.job >= 0)
+    jobs_per_team = pd.Series(
+        pd.unique(
+            outcomes.team[job_pairs] * max(len(outcomes.job_names), 1) + outcomes.job[job_pairs]
+        )
+    )
+    job_counts = np.bincount(
+        (jobs_per_team // max(len(outcomes.job_names), 1)).to_numpy(dtype=np.int64),
+        minlength=n_teams,
+    )
+    frame["jobs"] = (
+        frame["workteam_name"]
+        .map(pd.Series(job_counts, index=outcomes.team_names.astype("str")))
+        .fillna(0)
+        .astype(np.int64)
+    )
+    members = data.memberships.dropna(subset=["sub"])
+    if len(members):
+        member_count = members.groupby(members["workteam_name"].astype("str"))["sub"].nunique()
+        worked = (
+            set(
+                zip(
+                    outcomes.team_names.astype("str").to_numpy()[outcomes.team[outcomes.team >= 0]],
+                    outcomes.worker_keys.astype("str").to_numpy()[
+                        outcomes.worker[outcomes.team >= 0]
+                    ],
+                    strict=True,
+                )
+            )
+            if len(outcomes)
+            else set()
+        )
+        idle = members[
+            [
+                (team, sub) not in worked
+                for team, sub in zip(
+                    members["workteam_name"].astype("str"),
+                    members["sub"].astype("str"),
+                    strict=True,
+                )
+            ]
+        ]
+        idle_count = idle.groupby(idle["workteam_name"].astype("str"))["sub"].nunique()
+        frame["members"] = frame["workteam_name"].map(member_count).astype("Int64")
+        frame["members_without_tasks"] = (
+            frame["workteam_name"].map(idle_count).astype("Int64").where(frame["members"].notna())
+        )
+        frame["members_without_tasks"] = (
+            frame["members_without_tasks"].fillna(0).where(frame["members"].notna()).astype("Int64")
+        )
+    else:
+        frame["members"] = pd.array([pd.NA] * len(frame), dtype="Int64")
+        frame["members_without_tasks"] = pd.array([pd.NA] * len(frame), dtype="Int64")
+    for name in ("tasks_submitted", "tasks_returned", "tasks_declined", "active_workers"):
+        frame[name] = frame[name].fillna(0).astype(np.int64)
+    frame["tasks_per_active_worker"] = frame["tasks_submitted"] / frame["active_workers"].where(
+        frame["active_workers"] > 0
+    )
+    frame = frame.sort_values(["tasks_submitted", "workteam_name"], ascending=[False, True])
+    return frame[list(TEAM_COLUMNS)].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- KPIs and alerts
+KPI_NAMES = ("tasks_submitted", "active_workers", "median_task_seconds", "return_rate")
+
+
+def _kpi_values(data: TeamData) -> dict[str, float]:
+    outcomes = outcomes_of(data)
+    submitted = int(np.count_nonzero(outcomes.kind == SUBMITTED))
+    returned = int(np.count_nonzero(outcomes.kind == RETURNED))
+    timed = outcomes.task_ms[~np.isnan(outcomes.task_ms)]
+    workers = outcomes.worker[outcomes.worker >= 0]
+    return {
+        "tasks_submitted": float(submitted),
+        "active_workers": float(len(np.unique(workers))),
+        "median_task_seconds": float(np.median(timed)) / MS_PER_SECOND if len(timed) else np.nan,
+        "return_rate": returned / (submitted + returned) if submitted + returned else np.nan,
+    }
+
+
+def kpis(current: TeamData, previous: TeamData) -> pd.DataFrame:
+    """The headline numbers of the window and the same-length window before it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``KPI_NAMES`` (``metric``), columns ``metric``, ``value``, ``previous_value``,
+        ``change`` (value - previous) and ``change_ratio`` (change / previous; empty when the
+        previous value is 0 or unknown). ``active_workers`` = workers with at least one outcome;
+        ``median_task_seconds`` over every submitted task with task seconds.
+    """
+    now, before = _kpi_values(current), _kpi_values(previous)
+    if previous.events.empty:
+        before = dict.fromkeys(before, np.nan)
+    rows = []
+    for name in KPI_NAMES:
+        value, prior = now[name], before[name]
+        change = value - prior
+        ratio = change / prior if prior and not np.isnan(prior) else np.nan
+        rows.append(
+            {
+                "metric": name,
+                "value": value,
+                "previous_value": prior,
+                "change": change,
+                "change_ratio": ratio,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame["metric"] = frame["metric"].astype("str")
+    return frame
+
+
+ALERT_COLUMNS = ("kind", "subject", "message", "page")
+
+
+def alerts(data: TeamData, workers: pd.DataFrame, backlog: pd.DataFrame) -> pd.DataFrame:
+    """What a manager should look at first: flagged workers and backlog warnings.
+
+    Parameters
+    ----------
+    data
+        The window (for its end in messages).
+    workers
+        ``worker_summary(data)``.
+    backlog
+        ``backlog_status(data)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``kind`` (``slow``, ``idle``, ``returns``, ``backlog``), ``subject`` (worker or
+        job), ``message`` (the flag's reason), ``page`` (``workers`` or ``jobs``).
+    """
+    rows: list[dict[str, str]] = []
+    name = workers["username"].where(workers["username"].notna(), workers["worker_key"])
+    for kind, flag, reason in (
+        ("slow", "slow_flag", "slow_reason"),
+        ("returns", "return_flag", "return_reason"),
+        ("idle", "idle_flag", "idle_reason"),
+    ):
+        flagged = workers[workers[flag].astype(bool)]
+        for subject, message in zip(name[flagged.index], flagged[reason], strict=True):
+            rows.append(
+                {"kind": kind, "subject": str(subject), "message": str(message), "page": "workers"}
+            )
+    if len(backlog):
+        warned = backlog[backlog["warnings"].fillna("") != ""]
+        for job, message in zip(warned["labeling_job_name"], warned["warnings"], strict=True):
+            rows.append(
+                {"kind": "backlog", "subject": str(job), "message": str(message), "page": "jobs"}
+            )
+    frame = pd.DataFrame(rows, columns=list(ALERT_COLUMNS))
+    return frame.astype(dict.fromkeys(ALERT_COLUMNS, "str"))
+
+
+__all__ = [
+    "ALERT_COLUMNS",
+    "BACKLOG_COLUMNS",
+    "GROUP_COLUMNS",
+    "JOB_COLUMNS",
+    "KPI_NAMES",
+    "SPEED_COLUMNS",
+    "TEAM_COLUMNS",
+    "WORKER_COLUMNS",
+    "DataHealth",
+    "ReturnsSummary",
+    "Thresholds",
+    "active_workers_series",
+    "activity_heatmap",
+    "alerts",
+    "backlog_status",
+    "data_health",
+    "job_summary",
+    "job_worker_speed",
+    "kpis",
+    "returns_summary",
+    "task_table",
+    "task_time_histogram",
+    "task_time_quantiles",
+    "team_summary",
+    "throughput_series",
+    "worker_sessions",
+    "worker_summary",
+]
