@@ -64,3 +64,13 @@ def write_file(tmp_path: Path) -> Callable[[str, bytes | str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def sample_store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample's store, built once per test session (as the dashboard builds it)."""
+    from analytics.sample import build_sample_store
+
+    root = tmp_path_factory.mktemp("sample") / "store"
+    build_sample_store(root)
+    return root

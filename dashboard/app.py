@@ -1,0 +1,45 @@
+"""The dashboard's entry point: page setup, the data source, shared filters, navigation.
+
+Run it with ``gt-throughput dashboard`` (or ``make run``), which binds to 127.0.0.1 and turns
+usage statistics off.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard.data import current_source
+from dashboard.view import render_sidebar
+
+PAGES_DIR = Path(__file__).parent / "app_pages"
+
+st.set_page_config(
+    page_title="Ground Truth throughput",
+    # A local image: a ":material/...:" icon would make the browser fetch it from Google.
+    page_icon=str(Path(__file__).parent / "static" / "icon.png"),
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+
+source = current_source()
+st.session_state["source"] = source
+if source.is_sample:
+    st.info(
+        f"**You are looking at the bundled sample team**, not your data: the store in "
+        f"`{source.configured_root}` is empty or missing. Bring your own with "
+        f"`gt-throughput sync --data {source.configured_root} --region <region>` (read-only AWS "
+        f"access) or `gt-throughput ingest --data {source.configured_root} <exported logs>`.",
+        icon=":material/science:",
+    )
+st.session_state["view"] = render_sidebar(source)
+
+pages = [
+    st.Page(PAGES_DIR / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page(PAGES_DIR / "workers.py", title="Workers", icon=":material/groups:"),
+    st.Page(PAGES_DIR / "worker_detail.py", title="Worker detail", icon=":material/person:"),
+    st.Page(PAGES_DIR / "jobs.py", title="Jobs", icon=":material/work:"),
+    st.Page(PAGES_DIR / "data.py", title="Data", icon=":material/database:"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,101 @@
+"""Data: what the store holds, how fresh it is, what was rejected and why, how far the logs and
+the CloudWatch metrics agree, and how to bring in more."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.parsing import REJECT_REASONS
+from dashboard import components, data
+from dashboard.view import current_source, current_view
+
+source, view = current_source(), current_view()
+st.title("Data")
+summary = data.store_summary(source)
+state = data.sync_state(source)
+
+where = "the bundled sample team" if source.is_sample else f"`{source.root}`"
+st.markdown(f"Showing {where}.")
+cards = st.columns([1, 2, 1, 1])
+cards[0].metric("Events", f"{summary.events:,}", border=True)
+first = f"{summary.first_event_time:%b %d, %Y}" if summary.first_event_time else "–"
+last = f"{summary.last_event_time:%b %d, %Y}" if summary.last_event_time else "–"
+cards[1].metric("Date range (UTC)", f"{first} – {last}", border=True)
+cards[2].metric("Workers in the logs", f"{summary.workers:,}", border=True)
+cards[3].metric("Rejected lines", f"{summary.rejected_lines:,}", border=True)
+
+st.subheader("Last sync")
+parts = state.get("parts", {}) if isinstance(state.get("parts"), dict) else {}
+if parts:
+    st.dataframe(
+        [
+            {"part": name, **(info if isinstance(info, dict) else {"value": info})}
+            for name, info in parts.items()
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.caption(
+        "Never synced from AWS: the data came from files."
+        if not source.is_sample
+        else "The sample was built from files and recorded API responses."
+    )
+
+health = data.data_health(source, view.key)
+st.subheader("Rejected lines")
+st.caption("Lines that could not become events are kept with their reason, never dropped.")
+rejected = health.rejected_by_reason
+if rejected.empty:
+    st.success("No rejected line.")
+else:
+    explained = rejected.assign(meaning=rejected["reason"].map(REJECT_REASONS))
+    components.table(explained, view, key="data_rejected")
+
+st.subheader("Logs against CloudWatch metrics")
+st.caption(
+    "Ground Truth delivers the AWS/SageMaker/Workteam metrics on a best-effort basis, so they "
+    "can undercount the worker-activity log. Both counts are shown; neither is silently preferred."
+)
+comparison = health.log_vs_metrics
+if comparison.empty:
+    st.caption("No Workteam metrics in the store for this window.")
+else:
+    differing = comparison[comparison["difference"] != 0]
+    st.markdown(f"{len(differing)} of {len(comparison)} team, job, day and metric rows differ.")
+    components.table(
+        differing if not differing.empty else comparison, view, key="data_log_vs_metrics"
+    )
+
+skew, unknown, empty_days, issues = (
+    health.clock_skew,
+    health.unknown_identities,
+    health.days_without_events,
+    health.time_issues,
+)
+columns = st.columns(2)
+with columns[0]:
+    st.markdown(f"**Clock skew** ({len(skew)} tasks with an outcome before their acceptance)")
+    if not skew.empty:
+        components.table(skew, view, key="data_skew")
+    st.markdown(
+        f"**Unparseable times** ({int(issues['events'].sum()) if not issues.empty else 0} events)"
+    )
+    if not issues.empty:
+        components.table(issues, view, key="data_time_issues")
+with columns[1]:
+    st.markdown(f"**Unknown identities** ({len(unknown)} workers with no Cognito user: deleted?)")
+    if not unknown.empty:
+        components.table(unknown, view, key="data_unknown")
+    st.markdown(f"**Days without events** ({len(empty_days)})")
+    if not empty_days.empty:
+        components.table(empty_days, view, key="data_empty_days")
+
+st.subheader("Bring in more data")
+root = source.configured_root
+st.code(
+    f"gt-throughput sync --data {root} --region us-east-1  # from AWS, read-only, incremental\n"
+    f"gt-throughput ingest --data {root} exported-logs/    # JSON lines, CLI output, S3 exports\n"
+    f"gt-throughput status --data {root}",
+    language="bash",
+)

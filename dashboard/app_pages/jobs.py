@@ -1,0 +1,120 @@
+"""Jobs: each labeling job's status, counters, throughput and returns; for streaming jobs the
+backlog history, the time to clear it at the recent rate, and expiry or idle-stop warnings."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import streamlit as st
+
+from analytics.definitions import help_for
+from dashboard import charts, components, data
+from dashboard.data import FilterKey
+from dashboard.view import current_source, current_view
+
+source, view = current_source(), current_view()
+st.title("Labeling jobs")
+st.caption(view.window_label)
+
+jobs = data.job_table(source, view.key)
+if jobs.empty:
+    st.info("No labeling job in this window.")
+    st.stop()
+LEADING = [
+    "labeling_job_name",
+    "status",
+    "is_streaming",
+    "tasks_submitted",
+    "tasks_returned",
+    "return_rate",
+    "median_task_seconds",
+    "active_workers",
+    "pending_human",
+    "backlog_messages",
+]
+components.table(
+    jobs[LEADING + [c for c in jobs.columns if c not in LEADING]], view, key="jobs_table"
+)
+
+teams = data.team_table(source, view.key)
+if not teams.empty:
+    st.subheader("Work teams")
+    components.table(teams, view, key="jobs_teams")
+
+
+def metric_card(
+    column: Any,
+    label: str,
+    value: Any,
+    pattern: str,
+    name: str,
+) -> None:
+    text = (
+        "–"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else pattern.format(value)
+    )
+    column.metric(label, text, help=help_for(name), border=True)
+
+
+st.subheader("Streaming backlog")
+backlog = data.backlog_table(source, view.key)
+history = data.backlog_history(source, view.key)
+if backlog.empty:
+    st.caption("No streaming job (input from an SNS topic) in this window.")
+for row in backlog.to_dict("records"):
+    with st.container(border=True):
+        st.markdown(f"#### {row['labeling_job_name']}")
+        st.caption(
+            f"Queue `{row['queue_name']}` · status {row['status']} · "
+            f"observed {row['observed_at'].tz_convert(view.timezone):%b %d %H:%M} ({view.timezone})"
+        )
+        cards = st.columns(4)
+
+        metric_card(
+            cards[0], "Waiting in queue", row["backlog_messages"], "{:,.0f}", "backlog_messages"
+        )
+        metric_card(cards[1], "Time to clear", row["eta_days"], "{:,.1f} days", "eta_days")
+        metric_card(
+            cards[2],
+            "Oldest message",
+            row["oldest_message_age_days"],
+            "{:,.1f} days",
+            "oldest_message_age_days",
+        )
+        metric_card(
+            cards[3],
+            "Submitted per day (recent)",
+            row["submit_rate_per_day"],
+            "{:,.0f}",
+            "submit_rate_per_day",
+        )
+        if isinstance(row["warnings"], str) and row["warnings"]:
+            st.warning(row["warnings"], icon=":material/warning:")
+        rows = history[history["labeling_job_name"].astype("str") == str(row["labeling_job_name"])]
+        if not rows.empty:
+            st.plotly_chart(
+                charts.backlog_history(rows, view.timezone),
+                key=f"jobs_backlog_{row['labeling_job_name']}",
+            )
+
+st.subheader("Throughput of one job")
+job = st.selectbox("Labeling job", jobs["labeling_job_name"].astype("str").tolist(), key="jobs_job")
+job_key = FilterKey(view.key.since, view.key.until, view.key.workteams, (job,))
+series = data.throughput_table(source, job_key, "job", "D", view.timezone)
+if series.empty:
+    st.info("No task outcome on this job in the window.")
+else:
+    st.plotly_chart(charts.outcomes_over_time(series, "D", view.timezone), key="jobs_throughput")
+returns = data.returns(source, view.key).by_job
+own = returns[returns["labeling_job_name"].astype("str") == job]
+workers = data.worker_table(source, view.key)
+names = {
+    str(r["worker_key"]): view.person(str(r["worker_key"]), r["username"], r["worker_id"])
+    for r in workers.to_dict("records")
+}
+own = own.assign(top_returner=own["top_returner"].astype("str").map(names))
+if not own.empty:
+    st.caption("Where this job's returns come from")
+    components.table(own, view, key="jobs_returns")

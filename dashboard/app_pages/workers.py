@@ -1,0 +1,123 @@
+"""Workers: the per-worker table with flags and their reasons, task-time distributions within a
+job, and a download of exactly the rows shown."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.export import workers_csv_bytes
+from dashboard import charts, components, data
+from dashboard.data import FilterKey
+from dashboard.view import current_source, current_view
+
+source, view = current_source(), current_view()
+st.title("Workers")
+st.caption(view.window_label)
+
+summary = data.worker_table(source, view.key)
+flagged = summary["slow_flag"] | summary["idle_flag"] | summary["return_flag"]
+# On screen, flagged workers first; the download keeps the export's order and columns.
+workers = (
+    summary.assign(_flagged=flagged)
+    .sort_values(["_flagged", "tasks_submitted"], ascending=[False, False], kind="stable")
+    .drop(columns="_flagged")
+)
+search_column, flag_column = st.columns([2, 1])
+search = (
+    search_column.text_input("Search", placeholder="name, email or id", key="workers_search")
+    .strip()
+    .lower()
+)
+flagged_only = flag_column.segmented_control(
+    "Show", ["All", "Flagged"], default="All", key="workers_flagged"
+)
+
+rows = workers
+if search:
+    identity = components.shown(workers, view)
+    haystack = (
+        identity[["worker_key", "worker_id", "username", "email"]]
+        .fillna("")  # the OIDC worker has no username or email
+        .astype("str")
+        .agg(" ".join, axis=1)
+    ).str.lower()
+    rows = rows[haystack.str.contains(search, regex=False).to_numpy()]
+if flagged_only == "Flagged":
+    rows = rows[(rows["slow_flag"] | rows["idle_flag"] | rows["return_flag"]).to_numpy()]
+
+flags = (
+    int(workers["slow_flag"].sum()),
+    int(workers["idle_flag"].sum()),
+    int(workers["return_flag"].sum()),
+)
+st.markdown(
+    f"**{len(rows):,}** of {len(workers):,} workers shown · "
+    f"{flags[0]} slow · {flags[1]} idle · {flags[2]} returning many tasks. "
+    "Hover a column header for its definition."
+)
+LEADING = [
+    "username",
+    "email",
+    "slow_flag",
+    "idle_flag",
+    "return_flag",
+    "tasks_submitted",
+    "tasks_returned",
+    "return_rate",
+    "median_task_seconds",
+    "p90_task_seconds",
+    "tasks_per_active_hour",
+    "active_hours",
+    "last_activity",
+]
+ordered = rows[LEADING + [c for c in rows.columns if c not in LEADING]]
+components.table(ordered, view, key="workers_table", height=420)
+
+reasons = rows[rows["slow_flag"] | rows["idle_flag"] | rows["return_flag"]]
+if not reasons.empty:
+    with st.expander(f"Why these {len(reasons)} workers are flagged", expanded=True):
+        for row in reasons.to_dict("records"):
+            name = view.person(str(row["worker_key"]), row["username"], row["worker_id"])
+            for flag, reason in (
+                (row["slow_flag"], row["slow_reason"]),
+                (row["idle_flag"], row["idle_reason"]),
+                (row["return_flag"], row["return_reason"]),
+            ):
+                if flag:
+                    st.markdown(f"- **{name}**: {reason}")
+
+download, definitions = st.columns([1, 1])
+download.download_button(
+    "Download these rows (CSV)",
+    data=workers_csv_bytes(
+        summary.loc[rows.index.sort_values()], timezone=view.timezone, pseudonymize=view.private
+    ),
+    file_name="workers.csv",
+    mime="text/csv",
+    key="workers_download",
+    type="primary",
+    help="Exactly the rows shown above, as `gt-throughput export workers` writes them.",
+)
+with definitions:
+    components.definitions_download(list(ordered.columns), key="workers_definitions")
+
+st.subheader("Task time by worker, within one job")
+st.caption(
+    "Task types differ by orders of magnitude, so workers are compared within a job. Box: middle "
+    "half of a worker's tasks (p25–p75) with the median; whiskers: p10–p90. Wall-clock time from "
+    "accepting to submitting, pauses included."
+)
+_, jobs = data.choices(source)
+jobs_in_view = [j for j in jobs if not view.key.jobs or j in view.key.jobs]
+if jobs_in_view:
+    job = st.selectbox("Labeling job", jobs_in_view, key="workers_job")
+    job_key = FilterKey(view.key.since, view.key.until, view.key.workteams, (job,))
+    quantiles = data.quantile_table(source, job_key, "worker")
+    if quantiles.empty:
+        st.info("No submitted task with a task time on this job in the window.")
+    else:
+        labels = {
+            str(r["worker_key"]): view.person(str(r["worker_key"]), r["username"], r["worker_id"])
+            for r in workers.to_dict("records")
+        }
+        st.plotly_chart(charts.task_time_boxes(quantiles, labels), key="workers_boxes")

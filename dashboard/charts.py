@@ -1,0 +1,228 @@
+"""Charts: pure functions from ``analytics`` frames to plotly figures.
+
+Every axis says its unit, and an outcome has one colour everywhere (colour-blind safe, from the
+Okabe-Ito palette): submitted blue, returned orange, declined purple.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+OUTCOME_COLORS = {
+    "submitted": "#0072B2",
+    "returned": "#E69F00",
+    "declined": "#CC79A7",
+}
+OUTCOME_LABELS = {"submitted": "Submitted", "returned": "Returned", "declined": "Declined"}
+#: Colours for series that are not outcomes (teams, jobs, workers), in order.
+SERIES_COLORS = ["#0072B2", "#009E73", "#D55E00", "#56B4E9", "#F0E442", "#000000", "#999999"]
+_FONT = "Source Sans Pro, sans-serif"
+
+
+def _layout(figure: go.Figure, *, x_title: str, y_title: str, height: int = 340) -> go.Figure:
+    figure.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        font={"family": _FONT, "size": 13},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
+        plot_bgcolor="white",
+        hovermode="x unified",
+    )
+    figure.update_xaxes(title_text=x_title, showgrid=False, linecolor="#ccc", automargin=True)
+    figure.update_yaxes(title_text=y_title, gridcolor="#eee", zeroline=False, automargin=True)
+    return figure
+
+
+def _period_word(freq: str) -> str:
+    return "hour" if freq == "h" else "day"
+
+
+def outcomes_over_time(series: pd.DataFrame, freq: str, tz: str) -> go.Figure:
+    """Stacked bars of outcomes per period (``throughput_series`` rows, any grouping)."""
+    totals = series.groupby(["period_start", "outcome"], as_index=False, observed=True)[
+        "tasks"
+    ].sum()
+    figure = go.Figure()
+    for outcome, color in OUTCOME_COLORS.items():
+        rows = totals[totals["outcome"] == outcome]
+        figure.add_bar(
+            x=rows["period_start"],
+            y=rows["tasks"],
+            name=OUTCOME_LABELS[outcome],
+            marker_color=color,
+            hovertemplate="%{y:,} tasks<extra>" + OUTCOME_LABELS[outcome] + "</extra>",
+        )
+    figure.update_layout(barmode="stack")
+    return _layout(figure, x_title=f"Time ({tz})", y_title=f"Tasks per {_period_word(freq)}")
+
+
+def submitted_by_group(series: pd.DataFrame, freq: str, tz: str, group_label: str) -> go.Figure:
+    """One line per team, job or worker: tasks submitted per period."""
+    submitted = series[series["outcome"] == "submitted"]
+    figure = go.Figure()
+    for index, (group, rows) in enumerate(submitted.groupby("group", observed=True, sort=True)):
+        figure.add_scatter(
+            x=rows["period_start"],
+            y=rows["tasks"],
+            mode="lines+markers",
+            name=str(group),
+            line={"color": SERIES_COLORS[index % len(SERIES_COLORS)], "width": 2},
+            marker={"size": 5},
+            hovertemplate="%{y:,} submitted<extra>" + str(group) + "</extra>",
+        )
+    return _layout(
+        figure,
+        x_title=f"Time ({tz})",
+        y_title=f"Tasks submitted per {_period_word(freq)} by {group_label}",
+    )
+
+
+def activity_heatmap(heatmap: pd.DataFrame, tz: str) -> go.Figure:
+    """Outcomes by weekday (rows) and hour of day (columns) in the viewer's time zone."""
+    ordered = heatmap.sort_values(["weekday", "hour"])
+    days = ordered.drop_duplicates("weekday").sort_values("weekday")["weekday_name"].tolist()
+    grid = ordered.pivot(index="weekday_name", columns="hour", values="outcomes").reindex(days)
+    figure = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(),
+            x=[f"{hour:02d}:00" for hour in grid.columns],
+            y=days,
+            colorscale="Blues",
+            colorbar={"title": {"text": "Tasks"}},
+            hovertemplate="%{y} %{x}: %{z:,} tasks<extra></extra>",
+        )
+    )
+    figure.update_yaxes(autorange="reversed")
+    figure.update_xaxes(tickangle=0, nticks=12)
+    _layout(figure, x_title=f"Hour of day ({tz})", y_title="Weekday", height=300)
+    figure.update_layout(hovermode="closest")
+    return figure
+
+
+def task_time_boxes(quantiles: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
+    """Box per worker from precomputed quantiles: box p25–p75, line median, whiskers p10–p90."""
+    rows = quantiles.sort_values("median_seconds")
+    names = [labels.get(str(group), str(group)) for group in rows["group"]]
+    figure = go.Figure(
+        go.Box(
+            x=names,
+            q1=rows["p25_seconds"],
+            median=rows["median_seconds"],
+            q3=rows["p75_seconds"],
+            lowerfence=rows["p10_seconds"],
+            upperfence=rows["p90_seconds"],
+            mean=rows["mean_seconds"],
+            marker_color=OUTCOME_COLORS["submitted"],
+            name="Task time",
+            hoverinfo="y",
+        )
+    )
+    figure.update_layout(showlegend=False)
+    _layout(figure, x_title="Worker", y_title="Task time (seconds, wall clock)", height=380)
+    figure.update_layout(hovermode="closest")
+    return figure
+
+
+def worker_timeline(tasks: pd.DataFrame, tz: str) -> go.Figure:
+    """Each task as a bar from accepted to outcome time, coloured by outcome."""
+    figure = go.Figure()
+    for outcome, color in OUTCOME_COLORS.items():
+        rows = tasks[(tasks["outcome"] == outcome) & tasks["task_accepted_time"].notna()]
+        if rows.empty:
+            continue
+        start = rows["task_accepted_time"].dt.tz_convert(tz)
+        end = rows["outcome_time"].dt.tz_convert(tz)
+        duration_ms = (end - start).dt.total_seconds() * 1000
+        figure.add_bar(
+            base=start,
+            x=duration_ms.clip(lower=1000),
+            y=rows["labeling_job_name"].astype("str"),
+            orientation="h",
+            name=OUTCOME_LABELS[outcome],
+            marker_color=color,
+            customdata=(duration_ms / 1000).round(1),
+            hovertemplate="%{base|%b %d %H:%M:%S} · %{customdata} s<extra>"
+            + OUTCOME_LABELS[outcome]
+            + "</extra>",
+        )
+    figure.update_layout(barmode="overlay")
+    figure.update_xaxes(type="date")
+    _layout(figure, x_title=f"Time ({tz})", y_title="Labeling job", height=320)
+    figure.update_layout(hovermode="closest")
+    return figure
+
+
+def distribution_against_job(
+    worker_histogram: pd.DataFrame, job_histogram: pd.DataFrame, worker_label: str
+) -> go.Figure:
+    """The worker's task-time histogram against the job's, as shares of tasks.
+
+    Bins may be of unequal width (log-spaced), so they are drawn as ordered categories labelled
+    with their bounds, side by side, from the first to the last bin that holds a task.
+    """
+    bins = job_histogram[["bin_start_seconds", "bin_end_seconds"]].drop_duplicates()
+    bins = bins.sort_values("bin_start_seconds")
+    used = pd.concat([job_histogram, worker_histogram])
+    used = used[used["tasks"] > 0]
+    if not used.empty:
+        low, high = used["bin_start_seconds"].min(), used["bin_start_seconds"].max()
+        bins = bins[(bins["bin_start_seconds"] >= low) & (bins["bin_start_seconds"] <= high)]
+    labels = [f"{start:g}–{end:g}" for start, end in bins.itertuples(index=False)]
+    figure = go.Figure()
+    for rows, name, color in (
+        (job_histogram, "All workers on the job", "#999999"),
+        (worker_histogram, worker_label, OUTCOME_COLORS["submitted"]),
+    ):
+        counts = bins.merge(rows, how="left", on=["bin_start_seconds", "bin_end_seconds"])
+        tasks = counts["tasks"].fillna(0)
+        total = rows["tasks"].sum()
+        figure.add_bar(
+            x=labels,
+            y=tasks / total * 100 if total else tasks,
+            name=name,
+            marker_color=color,
+            hovertemplate="%{x} s: %{y:.1f}% of tasks<extra>" + name + "</extra>",
+        )
+    figure.update_layout(barmode="group", bargap=0.15)
+    _layout(figure, x_title="Task time (seconds, wall clock)", y_title="Share of tasks (%)")
+    figure.update_layout(hovermode="closest")
+    return figure
+
+
+def backlog_history(history: pd.DataFrame, tz: str) -> go.Figure:
+    """Queued and in-flight objects of a streaming job's queue over time."""
+    rows = history.sort_values("observed_at")
+    observed = rows["observed_at"].dt.tz_convert(tz)
+    figure = go.Figure()
+    figure.add_scatter(
+        x=observed,
+        y=rows["messages_visible"],
+        name="Waiting in queue",
+        mode="lines+markers",
+        line={"color": OUTCOME_COLORS["returned"], "width": 2},
+    )
+    figure.add_scatter(
+        x=observed,
+        y=rows["messages_in_flight"],
+        name="Held by workers (in flight)",
+        mode="lines+markers",
+        line={"color": OUTCOME_COLORS["submitted"], "width": 2},
+    )
+    return _layout(figure, x_title=f"Time ({tz})", y_title="Objects (count)")
+
+
+def active_workers(series: pd.DataFrame, freq: str, tz: str) -> go.Figure:
+    """Workers with at least one outcome per period."""
+    figure = go.Figure(
+        go.Scatter(
+            x=series["period_start"],
+            y=series["active_workers"],
+            mode="lines+markers",
+            line={"color": SERIES_COLORS[1], "width": 2},
+            name="Active workers",
+        )
+    )
+    return _layout(
+        figure, x_title=f"Time ({tz})", y_title=f"Active workers per {_period_word(freq)}"
+    )

@@ -1,0 +1,69 @@
+"""Pieces every page uses: tables whose column headers carry the metric definitions, downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics.definitions import DEFINITIONS, help_for
+from analytics.export import definitions_csv_bytes, pseudonymize_frame
+from dashboard.view import View
+
+#: Identity columns shown as pseudonyms in privacy mode.
+IDENTITY_COLUMNS = ("worker_key", "worker_id", "username", "email", "subject", "top_returner")
+
+
+def shown(frame: pd.DataFrame, view: View) -> pd.DataFrame:
+    """``frame`` as it may be shown: identities pseudonymised in privacy mode, times local."""
+    result = pseudonymize_frame(frame, IDENTITY_COLUMNS) if view.private else frame.copy()
+    for name in result.columns:
+        if isinstance(result[name].dtype, pd.DatetimeTZDtype):
+            result[name] = result[name].dt.tz_convert(view.timezone)
+    return result
+
+
+def _column_config(frame: pd.DataFrame) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    for name in frame.columns:
+        definition = DEFINITIONS.get(name)
+        label = definition.label if definition else name.replace("_", " ")
+        text = help_for(name) or None
+        series = frame[name]
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            config[name] = st.column_config.DatetimeColumn(label, help=text, format="MMM D, HH:mm")
+        elif name.endswith(("_rate", "_share")) or name == "change_ratio":
+            config[name] = st.column_config.NumberColumn(label, help=text, format="percent")
+        elif pd.api.types.is_bool_dtype(series):
+            config[name] = st.column_config.CheckboxColumn(label, help=text)
+        elif pd.api.types.is_float_dtype(series):
+            config[name] = st.column_config.NumberColumn(label, help=text, format="%.1f")
+        else:
+            config[name] = st.column_config.Column(label, help=text)
+    return config
+
+
+def table(frame: pd.DataFrame, view: View, *, key: str, height: int | None = None) -> None:
+    """A sortable table; each header's tooltip is the column's definition from docs/metrics.md."""
+    display = shown(frame, view)
+    st.dataframe(
+        display,
+        column_config=_column_config(display),
+        hide_index=True,
+        width="stretch",
+        height=height if height is not None else "auto",
+        key=key,
+    )
+
+
+def definitions_download(columns: list[str], *, key: str) -> None:
+    """A button for the definitions of ``columns`` (the CSV's companion file)."""
+    st.download_button(
+        "Definitions (CSV)",
+        data=definitions_csv_bytes(columns),
+        file_name="definitions.csv",
+        mime="text/csv",
+        key=key,
+        help="What every column of the download means, with its unit.",
+    )

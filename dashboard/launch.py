@@ -1,0 +1,31 @@
+"""How the dashboard is started: the ``streamlit run`` command line with our settings.
+
+Kept apart from ``app.py`` so the CLI can build the command without importing Streamlit.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+APP = Path(__file__).resolve().parent / "app.py"
+
+#: Settings that make the dashboard private and quiet: no usage statistics, no browser opened by
+#: the server, no file watching in production, and the viewer toolbar only.
+SERVER_SETTINGS = {
+    "server.headless": "true",
+    "browser.gatherUsageStats": "false",
+    "server.fileWatcherType": "none",
+    "global.developmentMode": "false",
+    "client.toolbarMode": "viewer",
+    "theme.base": "light",
+}
+
+
+def streamlit_command(*, host: str = "127.0.0.1", port: int = 8501) -> list[str]:
+    """The command that serves the dashboard on ``host:port``."""
+    command = [sys.executable, "-m", "streamlit", "run", str(APP)]
+    settings = {**SERVER_SETTINGS, "server.address": host, "server.port": str(port)}
+    for name, value in settings.items():
+        command += [f"--{name}", value]
+    return command
