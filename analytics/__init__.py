@@ -1,1 +1,158 @@
-"""groundtruth-throughput: analytics for SageMaker Ground Truth private labeling teams."""
+"""groundtruth-throughput: analytics for SageMaker Ground Truth private labeling teams.
+
+The names below are what the dashboard and the CLI use; everything else is internal. They are
+imported on first use (PEP 562), so ``gt-throughput --help`` starts without loading pandas.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from analytics.backlog import backlog_status
+    from analytics.dataset import Filters, TeamData, load_team_data, previous_period
+    from analytics.errors import (
+        AccessDeniedError,
+        AwsError,
+        CredentialsError,
+        GroundTruthError,
+        InputFileError,
+        NotFoundError,
+        ServiceUnavailableError,
+        StoreError,
+        ThrottledError,
+        UsageError,
+    )
+    from analytics.export import export_csv, pseudonymize_frame, tasks_csv_bytes, workers_csv_bytes
+    from analytics.health import data_health, returns_summary
+    from analytics.ingest import IngestReport, ingest_paths
+    from analytics.metrics import (
+        Thresholds,
+        alerts,
+        job_summary,
+        kpis,
+        team_summary,
+        worker_summary,
+    )
+    from analytics.parsing import ParseResult, parse_bytes, parse_lines, parse_log_events
+    from analytics.sample import build_sample_store
+    from analytics.store import Store
+    from analytics.sync import SyncOptions, SyncReport
+    from analytics.tasks import task_table
+    from analytics.throughput import (
+        active_workers_series,
+        activity_heatmap,
+        task_time_histogram,
+        task_time_quantiles,
+        throughput_series,
+        worker_sessions,
+    )
+
+_WHERE = {
+    "AccessDeniedError": "errors",
+    "AwsError": "errors",
+    "CredentialsError": "errors",
+    "GroundTruthError": "errors",
+    "InputFileError": "errors",
+    "NotFoundError": "errors",
+    "ServiceUnavailableError": "errors",
+    "StoreError": "errors",
+    "ThrottledError": "errors",
+    "UsageError": "errors",
+    "ParseResult": "parsing",
+    "parse_bytes": "parsing",
+    "parse_lines": "parsing",
+    "parse_log_events": "parsing",
+    "Store": "store",
+    "IngestReport": "ingest",
+    "ingest_paths": "ingest",
+    "SyncOptions": "sync",
+    "SyncReport": "sync",
+    "build_sample_store": "sample",
+    "Filters": "dataset",
+    "TeamData": "dataset",
+    "load_team_data": "dataset",
+    "previous_period": "dataset",
+    "Thresholds": "metrics",
+    "worker_summary": "metrics",
+    "job_summary": "metrics",
+    "team_summary": "metrics",
+    "kpis": "metrics",
+    "alerts": "metrics",
+    "task_table": "tasks",
+    "throughput_series": "throughput",
+    "active_workers_series": "throughput",
+    "activity_heatmap": "throughput",
+    "task_time_quantiles": "throughput",
+    "task_time_histogram": "throughput",
+    "worker_sessions": "throughput",
+    "data_health": "health",
+    "returns_summary": "health",
+    "backlog_status": "backlog",
+    "export_csv": "export",
+    "workers_csv_bytes": "export",
+    "tasks_csv_bytes": "export",
+    "pseudonymize_frame": "export",
+}
+
+# ``analytics.sync`` (the function) is left out: the name is the submodule's.
+__all__ = [
+    "AccessDeniedError",
+    "AwsError",
+    "CredentialsError",
+    "Filters",
+    "GroundTruthError",
+    "IngestReport",
+    "InputFileError",
+    "NotFoundError",
+    "ParseResult",
+    "ServiceUnavailableError",
+    "Store",
+    "StoreError",
+    "SyncOptions",
+    "SyncReport",
+    "TeamData",
+    "Thresholds",
+    "ThrottledError",
+    "UsageError",
+    "active_workers_series",
+    "activity_heatmap",
+    "alerts",
+    "backlog_status",
+    "build_sample_store",
+    "data_health",
+    "export_csv",
+    "ingest_paths",
+    "job_summary",
+    "kpis",
+    "load_team_data",
+    "parse_bytes",
+    "parse_lines",
+    "parse_log_events",
+    "previous_period",
+    "pseudonymize_frame",
+    "returns_summary",
+    "task_table",
+    "task_time_histogram",
+    "task_time_quantiles",
+    "tasks_csv_bytes",
+    "team_summary",
+    "throughput_series",
+    "worker_sessions",
+    "worker_summary",
+    "workers_csv_bytes",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'analytics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"analytics.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -77,7 +77,7 @@ def _open(path: Path) -> BinaryIO:
         magic = probe.read(2)
     if magic == _GZIP_MAGIC:
         return gzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")  # noqa: SIM115 - the caller closes it
+    return open(path, "rb")  # the caller closes it
 
 
 def _chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[bytes]:

@@ -65,7 +65,8 @@ def test_status_describes_the_sample_team(sample_store: tuple[Store, str]) -> No
     assert completed.returncode == 0
     out = completed.stdout
     assert f"events:       {PLANTED['counts']['distinct_events']:,}" in out
-    assert "date range:   2026-10-26 " in out and " to 2026-11-08 " in out
+    assert "date range:   2026-10-26 " in out
+    assert " to 2026-11-08 " in out
     assert f"workers:      {PLANTED['counts']['workers_with_events']}" in out
     assert "work teams:   2" in out
     assert "jobs:         4" in out
@@ -100,7 +101,8 @@ def test_rejected_lines_do_not_fail_the_ingest(tmp_path: Path) -> None:
 def test_status_of_a_missing_store_says_how_to_fill_it(tmp_path: Path) -> None:
     completed = run_cli("status", "--data", str(tmp_path / "none"))
     assert completed.returncode == 0
-    assert "no store in" in completed.stdout and "gt-throughput ingest" in completed.stdout
+    assert "no store in" in completed.stdout
+    assert "gt-throughput ingest" in completed.stdout
 
 
 def test_data_directory_comes_from_the_environment(

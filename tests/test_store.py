@@ -56,11 +56,13 @@ def test_any_parquet_reader_sees_typed_columns(store: Store) -> None:
     table = dataset.to_table()
     assert table.schema.field("event_time").type == pa.timestamp("ms", tz="UTC")
     assert table.schema.field("task_accepted_time").type == pa.timestamp("ms", tz="UTC")
-    rows = duckdb.sql(
+    relation = duckdb.sql(
         "SELECT date, count(*) AS n, typeof(min(event_time)) "
         f"FROM read_parquet('{store.events_dir}/*/*.parquet', hive_partitioning = true) "
         "GROUP BY date ORDER BY date"
-    ).fetchall()
+    )
+    assert relation is not None
+    rows = relation.fetchall()
     assert [(str(r[0]), r[1], r[2]) for r in rows] == [
         ("2019-08-14", 1, "TIMESTAMP WITH TIME ZONE"),
         ("2019-08-15", 1, "TIMESTAMP WITH TIME ZONE"),
