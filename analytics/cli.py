@@ -155,18 +155,22 @@ def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from analytics.dataset import Filters
-    from analytics.export import check_timezone, export_csv, parse_bound
+    from analytics.export import check_timezone, data_as_of, export_csv, parse_bound
     from analytics.store import Store
+    from analytics.timeparse import parse_span
 
     timezone = check_timezone(args.timezone)
+    store = Store(data_dir(args.data))
+    spans = [v for v in (args.since, args.until) if v is not None and parse_span(v) is not None]
+    anchor = data_as_of(store) if spans else None
     filters = Filters(
-        since=parse_bound(args.since, "since", timezone),
-        until=parse_bound(args.until, "until", timezone),
+        since=parse_bound(args.since, "since", timezone, anchor),
+        until=parse_bound(args.until, "until", timezone, anchor),
         workteams=tuple(args.team),
         jobs=tuple(args.job),
     )
     result = export_csv(
-        Store(data_dir(args.data)),
+        store,
         args.what,
         Path(args.out),
         filters=filters,

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +38,7 @@ from analytics.progress import Progress
 from analytics.sources import cloudwatch_logs, cognito, sagemaker, sqs, workteam_metrics
 from analytics.sources._convert import as_utc, epoch_ms, table_from_rows
 from analytics.store import Store
+from analytics.timeparse import parse_span
 
 #: How far back a first sync reaches when ``--since`` is not given.
 FIRST_SYNC_SPAN = dt.timedelta(days=14)
@@ -62,9 +62,6 @@ PART_USERS = "identities"
 PART_MEMBERS = "team members"
 PART_BACKLOG = "streaming backlog"
 PART_METRICS = "workteam metrics"
-
-_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 
 
 @dataclass(frozen=True)
@@ -151,10 +148,9 @@ def parse_when(text: str, now: dt.datetime, *, argument: str = "--since") -> dt.
     UsageError
         The text is neither form; the message names ``argument``.
     """
-    match = _RELATIVE.match(text)
-    if match:
-        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
-        return now - dt.timedelta(seconds=seconds)
+    span = parse_span(text)
+    if span is not None:
+        return now - span
     try:
         moment = as_utc(text.strip())
     except ValueError:

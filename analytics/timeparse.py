@@ -14,6 +14,8 @@ the most frequent, is decoded with NumPy straight from the Arrow buffers (about 
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import warnings
 
 import numpy as np
@@ -178,3 +180,16 @@ def parse_epoch_seconds(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Timestam
         parsed[others[ok]] = True
     times = pa.array(epoch_ms, type=pa.int64(), mask=~parsed).cast(UTC_MS)
     return times, present & ~parsed
+
+
+_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_SPAN_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def parse_span(text: str) -> dt.timedelta | None:
+    """A relative span such as ``30m``, ``12h``, ``7d`` or ``2w``; None when ``text`` is not one."""
+    match = _SPAN.match(text)
+    if match is None:
+        return None
+    seconds = float(match.group(1)) * _SPAN_UNIT_SECONDS[match.group(2).lower()]
+    return dt.timedelta(seconds=seconds)

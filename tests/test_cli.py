@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -121,3 +122,34 @@ def test_every_command_has_help() -> None:
         with pytest.raises(SystemExit) as exit_info:
             parser.parse_args([command, "--help"])
         assert exit_info.value.code == 0
+
+
+def test_export_since_a_span_counts_back_from_the_latest_data_like_the_dashboard(
+    sample_store_root: Path, tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    from analytics.dataset import Filters, load_team_data
+    from analytics.metrics import worker_summary
+
+    out = tmp_path / "workers.csv"
+    completed = run_cli(
+        "export", "workers", "--data", str(sample_store_root), "--out", str(out), "--since", "7d"
+    )
+    assert completed.returncode == 0, completed.stderr
+    exported = pd.read_csv(out)
+    store = Store(sample_store_root)
+    latest = load_team_data(store).as_of.to_pydatetime()
+    until = latest + dt.timedelta(milliseconds=1)
+    expected = worker_summary(load_team_data(store, Filters(since=until - dt.timedelta(days=7))))
+    assert exported["tasks_submitted"].sum() == expected["tasks_submitted"].sum()
+    assert sorted(exported["worker_key"]) == sorted(expected["worker_key"])
+    assert (tmp_path / "workers.definitions.csv").exists()
+
+
+def test_export_of_an_empty_store_says_what_to_do(tmp_path: Path) -> None:
+    completed = run_cli(
+        "export", "workers", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "w.csv")
+    )
+    assert completed.returncode == 2
+    assert "is empty: run gt-throughput ingest or sync first" in completed.stderr

@@ -214,3 +214,29 @@ def test_data_page_counts_match_the_store(app: AppTest, sample_store_root: Path)
     texts = [m.value for m in at.markdown]
     # The planted Cognito user deleted after working.
     assert "**Unknown identities** (1 workers with no Cognito user: deleted?)" in texts
+
+
+def test_a_real_store_shows_no_banner_and_its_last_sync_per_part(
+    sample_store_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    root = tmp_path / "mine"
+    shutil.copytree(sample_store_root, root)
+    Store(root).write_state(
+        {
+            "last_sync": {
+                "worker activity": {"at": "2026-11-08T15:00:00+00:00", "ok": True, "message": ""},
+                "metrics": {"at": "2026-11-08T15:01:00+00:00", "ok": False, "message": "denied"},
+            }
+        }
+    )
+    monkeypatch.setenv("GT_THROUGHPUT_DATA", str(root))
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params["tz"] = "UTC"
+    at = open_page(at, "data")
+    assert not [i for i in at.info if "bundled sample team" in i.value]
+    syncs = at.dataframe[0].value
+    assert list(syncs["part"]) == ["metrics", "worker activity"]
+    assert list(syncs["result"]) == ["not synced", "synced"]
+    assert list(syncs["message"]) == ["denied", ""]

@@ -79,3 +79,23 @@ def test_event_timestamp_is_epoch_seconds_as_text(
 ) -> None:
     times, issues = parse_epoch_seconds(pa.array([text], pa.string()))
     assert (times[0].as_py(), bool(issues[0])) == (expected, issue)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7d", dt.timedelta(days=7)),
+        ("12h", dt.timedelta(hours=12)),
+        ("30m", dt.timedelta(minutes=30)),
+        ("2w", dt.timedelta(weeks=2)),
+        (" 1.5D ", dt.timedelta(hours=36)),
+        ("45s", dt.timedelta(seconds=45)),
+        ("2026-11-01", None),
+        ("7 days", None),
+        ("d", None),
+    ],
+)
+def test_spans(text: str, expected: dt.timedelta | None) -> None:
+    from analytics.timeparse import parse_span
+
+    assert parse_span(text) == expected

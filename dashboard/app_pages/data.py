@@ -3,6 +3,7 @@ the CloudWatch metrics agree, and how to bring in more."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from analytics.parsing import REJECT_REASONS
@@ -25,15 +26,26 @@ cards[2].metric("Workers in the logs", f"{summary.workers:,}", border=True)
 cards[3].metric("Rejected lines", f"{summary.rejected_lines:,}", border=True)
 
 st.subheader("Last sync")
-parts = state.get("parts", {}) if isinstance(state.get("parts"), dict) else {}
+# As ``analytics.sync`` records it: {"last_sync": {part: {"at", "ok", "message"}}}.
+parts = state.get("last_sync", {}) if isinstance(state.get("last_sync"), dict) else {}
 if parts:
+    rows = []
+    for name, info in sorted(parts.items()):
+        info = info if isinstance(info, dict) else {}
+        at = pd.Timestamp(info["at"]).tz_convert(view.timezone) if info.get("at") else None
+        rows.append(
+            {
+                "part": name,
+                "last sync": at,
+                "result": "synced" if info.get("ok") else "not synced",
+                "message": info.get("message") or "",
+            }
+        )
     st.dataframe(
-        [
-            {"part": name, **(info if isinstance(info, dict) else {"value": info})}
-            for name, info in parts.items()
-        ],
+        pd.DataFrame(rows),
         hide_index=True,
         width="stretch",
+        column_config={"last sync": st.column_config.DatetimeColumn(format="MMM D, HH:mm")},
     )
 else:
     st.caption(
