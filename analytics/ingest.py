@@ -13,6 +13,7 @@ import mmap
 import os
 import zlib
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -188,26 +189,36 @@ def ingest_file(
             head = stream.read(4096)
             stream.seek(0)
             if _looks_like_a_document(head):
-                result = parse_bytes(stream.read(), source)
-                new = store.add_events(result.events).new
-                store.add_rejected(result.rejected)
-                report.add(result, new)
+                _store_chunk(store, parse_bytes(stream.read(), source), report)
                 if progress:
                     progress(total, total, path.name)
             else:
-                first_line = 1
-                for chunk in _chunks(stream, chunk_bytes):
-                    result, line_count = _parse_chunk(chunk, source, first_line)
-                    first_line += line_count
-                    new = store.add_events(result.events).new
-                    store.add_rejected(result.rejected)
-                    report.add(result, new)
-                    if progress:
-                        done = _position(stream)
-                        progress(min(done, total), total, path.name)
+                # Chunk k is written on a second thread while chunk k+1 is parsed; one write at a
+                # time, waited for before the next is started, so an interruption still loses at
+                # most the chunks not yet written, and leaving this block waits for the one in
+                # flight.
+                with ThreadPoolExecutor(1, thread_name_prefix="gt-store-writer") as writer:
+                    in_flight: Future[None] | None = None
+                    first_line = 1
+                    for chunk in _chunks(stream, chunk_bytes):
+                        result, line_count = _parse_chunk(chunk, source, first_line)
+                        first_line += line_count
+                        if in_flight is not None:
+                            in_flight.result()
+                        in_flight = writer.submit(_store_chunk, store, result, report)
+                        if progress:
+                            progress(min(_position(stream), total), total, path.name)
+                    if in_flight is not None:
+                        in_flight.result()
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputFileError(f"{path}: cannot be read ({exc})") from exc
     report.files_read += 1
+
+
+def _store_chunk(store: Store, result: ParseResult, report: IngestReport) -> None:
+    new = store.add_events(result.events).new
+    store.add_rejected(result.rejected)
+    report.add(result, new)
 
 
 def _position(stream: BinaryIO) -> int:
