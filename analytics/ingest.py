@@ -19,11 +19,16 @@ from pathlib import Path
 from typing import BinaryIO
 
 import orjson
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from analytics.errors import InputFileError
-from analytics.parsing import ParseResult, parse_bytes, parse_lines, split_lines
+from analytics.parsing import (
+    ParseResult,
+    looks_like_a_document,
+    parse_bytes,
+    parse_lines,
+    parse_lines_exactly,
+    split_lines,
+)
 from analytics.progress import Progress
 from analytics.store import Store
 
@@ -34,6 +39,7 @@ DEFAULT_CHUNK_BYTES = 64 << 20
 #: log: gzip, a JSON object, or a line starting with a timestamp.
 LOG_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log", ".txt", ".gz")
 _GZIP_MAGIC = b"\x1f\x8b"
+_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -113,23 +119,24 @@ def _chunks(stream: BinaryIO, chunk_bytes: int) -> Iterator[bytes]:
         yield data[: cut + 1]
 
 
-def _looks_like_a_document(head: bytes) -> bool:
-    stripped = head.lstrip()
-    return stripped.startswith(b"{") and stripped[1:].lstrip(b" \t\r")[:1] == b"\n"
-
-
 def _expand(paths: Sequence[Path], report: IngestReport) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                and (p.name.lower().endswith(LOG_SUFFIXES) or "." not in p.name)
-            )
-            files.extend(found)
+            found: list[Path] = []
+
+            def unreadable_folder(error: OSError) -> None:
+                report.unreadable.append(f"{error.filename}: folder cannot be read ({error})")
+
+            for folder, subfolders, names in os.walk(path, onerror=unreadable_folder):
+                subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+                found.extend(
+                    Path(folder) / name
+                    for name in names
+                    if not name.startswith(".")
+                    and (name.lower().endswith(LOG_SUFFIXES) or "." not in name)
+                )
+            files.extend(sorted(found))
         elif path.exists():
             files.append(path)
         else:
@@ -158,7 +165,7 @@ def _is_non_log_document(path: Path) -> bool:
         return False
     with _open(path) as stream:
         head = stream.read(4096)
-    if not _looks_like_a_document(head) and not head.lstrip().startswith(b"["):
+    if not looks_like_a_document(head) and not head.lstrip().startswith(b"["):
         return False
     try:
         document = orjson.loads(path.read_bytes())
@@ -188,7 +195,7 @@ def ingest_file(
         with _open(path) as stream:
             head = stream.read(4096)
             stream.seek(0)
-            if _looks_like_a_document(head):
+            if looks_like_a_document(head):
                 _store_chunk(store, parse_bytes(stream.read(), source), report)
                 if progress:
                     progress(total, total, path.name)
@@ -232,21 +239,13 @@ def _position(stream: BinaryIO) -> int:
 
 def _parse_chunk(chunk: bytes, source: str, first_line: int) -> tuple[ParseResult, int]:
     """Parse a chunk of whole lines; returns the result and the number of lines in the chunk."""
+    if first_line == 1:
+        chunk = chunk.removeprefix(_BOM)
     lines = split_lines(chunk)
     if lines is not None:
         return parse_lines(lines, source, first_line_number=first_line, data=chunk), len(lines)
     line_count = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
-    result = parse_bytes(chunk, source)
-    if first_line == 1:
-        return result, line_count
-    # The exact line splitter numbered from 1: shift its locations to the file's numbering.
-    locations = pc.cast(
-        pc.add(pc.cast(result.rejected.column("location"), pa.int64()), first_line - 1), pa.string()
-    )
-    rejected = result.rejected.set_column(
-        result.rejected.schema.get_field_index("location"), "location", locations
-    )
-    return ParseResult(result.events, rejected, result.records, result.blank_lines), line_count
+    return parse_lines_exactly(chunk, source, first_line), line_count
 
 
 def ingest_paths(
@@ -266,13 +265,15 @@ def ingest_paths(
     report = IngestReport()
     explicit = {p for p in paths if p.is_file()}
     for path in _expand(paths, report):
-        if path not in explicit and _is_non_log_document(path):
-            report.skipped.append(f"{path}: not worker-activity log data")
-            continue
         try:
+            if path not in explicit and _is_non_log_document(path):
+                report.skipped.append(f"{path}: not worker-activity log data")
+                continue
             ingest_file(store, path, report, progress=progress, chunk_bytes=chunk_bytes)
         except InputFileError as exc:
             report.unreadable.append(str(exc))
+        except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            report.unreadable.append(f"{path}: cannot be read ({exc})")
     close = getattr(progress, "close", None)
     if callable(close):
         close()

@@ -48,11 +48,10 @@ REJECT_REASONS = {
     "invalid_event_type": "event_type is missing or not a string",
     "invalid_envelope": "a CloudWatch envelope without a string message",
     "invalid_utf8": "the line is not valid UTF-8 text",
-    "invalid_document": "the file looks like `aws logs filter-log-events` output but is not valid",
 }
 
 #: Longest raw text kept for a rejected record (the rest is cut and the cut is said).
-MAX_REJECTED_TEXT = 16_384
+MAX_REJECTED_TEXT = 1 << 20
 
 _ENVELOPE_KEYS = ("eventId", "timestamp", "ingestionTime", "logStreamName")
 _FIELDS = schema.MESSAGE_STRING_FIELDS + schema.MESSAGE_TIME_FIELDS + ("event_timestamp",)
@@ -295,21 +294,35 @@ class _SlowParser:
         """Any non-blank line: a message, an envelope, an export line, or garbage."""
         text = raw.strip()
         if text[:1].isdigit():
-            # An S3 export line: "<ISO-8601 timestamp> <message JSON>".
+            # An S3 export line: "<ISO-8601 timestamp> <message JSON>". As on the fast path, a
+            # timestamp that does not parse leaves the log time empty; the message still counts.
             timestamp, _, rest = text.partition(" ")
-            log_ms = _iso_to_epoch_ms(timestamp) if rest.strip() else None
-            if log_ms is not None:
-                self.message_text(rest.strip(), location, log_ms, None, raw)
+            rest = rest.strip()
+            log_ms = _iso_to_epoch_ms(timestamp) if rest else None
+            if rest[:1] in ("{", "[") or log_ms is not None:
+                self.message_text(rest, location, log_ms, None, raw)
                 return
         try:
             obj = orjson.loads(text)
         except orjson.JSONDecodeError as exc:
             self.rejects.add(location, _decode_error_reason(exc), str(exc), raw)
             return
-        if isinstance(obj, dict) and any(k in obj for k in ("message", *_ENVELOPE_KEYS)):
+        if isinstance(obj, dict) and _is_envelope(obj):
             self.envelope(obj, location, raw)
         else:
             self.message_object(obj, text, location, None, None, raw)
+
+
+_MESSAGE_KEYS = ("worker_id", "cognito_sub_id", "event_type")
+
+
+def _is_envelope(obj: Mapping[str, Any]) -> bool:
+    """A CloudWatch envelope has a ``message``; an object with envelope keys but no message is a
+    broken envelope, unless it carries worker-message fields (a shipper may add ``timestamp`` to
+    a message)."""
+    if "message" in obj:
+        return True
+    return any(k in obj for k in _ENVELOPE_KEYS) and not any(k in obj for k in _MESSAGE_KEYS)
 
 
 def _iso_to_epoch_ms(text: str) -> int | None:
@@ -457,9 +470,10 @@ def _assemble(batch: _MessageBatch, source: str, rejects: _Rejects) -> pa.Table:
         pc.if_else(pc.equal(event_type, "TasksReturned"), times["task_returned_time"], no_time),
         pc.if_else(pc.equal(event_type, "TasksDeclined"), times["task_declined_time"], no_time),
     )
-    event_time = pc.coalesce(
-        outcome_time, times["task_accepted_time"], times["event_timestamp"], batch.log_timestamp
-    )
+    # From the message alone, never from its envelope: the same message text then always gets
+    # the same time and so the same store partition, which is what makes the store's
+    # per-partition duplicate check complete.
+    event_time = pc.coalesce(outcome_time, times["task_accepted_time"], times["event_timestamp"])
     return pa.table(
         {
             "event_key": batch.keys if batch.keys is not None else _md5_keys(batch.texts),
@@ -645,36 +659,74 @@ def split_lines(data: bytes) -> pa.StringArray | None:
     return None
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
+def _as_document(data: bytes) -> dict[str, Any] | None:
+    """The JSON object ``data`` holds as a whole, or None when it is not one (e.g. JSON lines)."""
+    if data.lstrip()[:1] != b"{":
+        return None
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None  # several lines of objects, a truncated document, garbage: read line by line
+    return document if isinstance(document, dict) else None
+
+
+def looks_like_a_document(head: bytes) -> bool:
+    """Whether a file starting with ``head`` may be one JSON document rather than JSON lines.
+
+    True for a first line that is a lone ``{`` (pretty-printed) or that starts ``{"events"``
+    (the compact output of ``aws logs filter-log-events``, e.g. through ``jq -c``).
+    """
+    stripped = head.removeprefix(_BOM).lstrip()
+    if not stripped.startswith(b"{"):
+        return False
+    rest = stripped[1:].lstrip(b" \t\r")
+    return rest[:1] == b"\n" or rest.startswith(b'"events"')
+
+
 def parse_bytes(data: bytes, source: str) -> ParseResult:
     """Parse one file's (decompressed) content, whatever its shape.
 
-    A file whose first non-blank line is a lone ``{`` is read as one JSON document (the AWS CLI's
-    ``filter-log-events`` output); anything else is read line by line.
+    Content that is one JSON object with an ``events`` list as a whole (the AWS CLI's
+    ``filter-log-events`` output, pretty-printed or compact) is read as log events; one
+    pretty-printed object is read as a single record; anything else is read line by line, so a
+    truncated or broken document still gives each of its lines a verdict instead of one reject.
+    A UTF-8 byte order mark is ignored.
     """
-    stripped = data.lstrip()
-    if stripped.startswith(b"{") and stripped[1:].lstrip(b" \t\r")[:1] == b"\n":
-        return _parse_document(data, source)
+    data = data.removeprefix(_BOM)
+    if looks_like_a_document(data[:4096]):
+        document = _as_document(data)
+        if document is not None and isinstance(document.get("events"), list):
+            return parse_log_events(document["events"], source)
+        if document is not None and data.strip().count(b"\n"):
+            # One pretty-printed object: a single message or envelope.
+            slow = _SlowParser()
+            slow.line(orjson.dumps(document).decode(), "1")
+            events = _assemble(slow.batch(), source, slow.rejects)
+            return ParseResult(events, slow.rejects.to_table(source), 1)
     lines = split_lines(data)
     if lines is not None:
         return parse_lines(lines, source, data=data)
-    return _parse_lines_exactly(data, source)
+    return parse_lines_exactly(data, source)
 
 
-def _parse_lines_exactly(data: bytes, source: str) -> ParseResult:
+def parse_lines_exactly(data: bytes, source: str, first_line_number: int = 1) -> ParseResult:
     """Line by line, for data with carriage returns, odd control bytes or invalid UTF-8."""
-    raw_lines = data.split(b"\n")
+    raw_lines = data.removeprefix(_BOM).split(b"\n")
     if raw_lines and raw_lines[-1] == b"":
         raw_lines.pop()
     texts: list[str] = []
     undecodable: list[tuple[int, bytes]] = []
-    for number, raw in enumerate(raw_lines, start=1):
+    for number, raw in enumerate(raw_lines, start=first_line_number):
         raw = raw.removesuffix(b"\r")
         try:
             texts.append(raw.decode("utf-8"))
         except UnicodeDecodeError:
             texts.append("")
             undecodable.append((number, raw))
-    result = parse_lines(pa.array(texts, pa.string()), source)
+    result = parse_lines(pa.array(texts, pa.string()), source, first_line_number)
     if not undecodable:
         return result
     rejects = _Rejects.empty()
@@ -687,27 +739,6 @@ def _parse_lines_exactly(data: bytes, source: str) -> ParseResult:
         result.records + len(undecodable),
         result.blank_lines - len(undecodable),
     )
-
-
-def _parse_document(data: bytes, source: str) -> ParseResult:
-    try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        document = None
-        problem = str(exc)
-    else:
-        problem = "it has no list named events"
-    if isinstance(document, dict) and isinstance(document.get("events"), list):
-        return parse_log_events(document["events"], source)
-    if isinstance(document, dict):
-        # One pretty-printed object: a single message or envelope.
-        slow = _SlowParser()
-        slow.line(orjson.dumps(document).decode(), "1")
-        events = _assemble(slow.batch(), source, slow.rejects)
-        return ParseResult(events, slow.rejects.to_table(source), 1)
-    rejects = _Rejects.empty()
-    rejects.add("1", "invalid_document", problem, data.decode("utf-8", errors="replace"))
-    return ParseResult(schema.EVENTS.empty_table(), rejects.to_table(source), 1)
 
 
 def parse_log_events(events: Sequence[Mapping[str, Any]], source: str) -> ParseResult:

@@ -53,7 +53,8 @@ EVENTS = pa.schema(
         pa.field("cognito_sub_id", pa.string()),
         pa.field("event_type", pa.string(), nullable=False),
         # The time the event is filed under: outcome time, else accepted time, else
-        # event_timestamp, else the CloudWatch log timestamp. Null when the event has no time.
+        # event_timestamp; from the message only (so one message text always lands in one
+        # partition). Null when the message has no usable time.
         pa.field("event_time", UTC_MS),
         pa.field("task_accepted_time", UTC_MS),
         pa.field("task_submitted_time", UTC_MS),

@@ -8,6 +8,10 @@ Layout::
     DIR/tables/<name>.parquet              users, workteams, memberships, jobs, metrics, backlog
     DIR/state.json                         sync checkpoints and the last sync of each part
 
+An event's partition depends on its message text only (``event_time`` is read from the
+message, never from its envelope), and its key is the MD5 of that text, so checking a new event's
+key against its own partition is enough to keep every event once.
+
 Every write goes to a hidden temporary file first (Parquet readers skip names starting with ``.``)
 and is renamed into place, so a crash at any point leaves readable files only; a rerun of the same
 ingest or sync then adds exactly what was missing, because every event is keyed by the MD5 of its
@@ -23,7 +27,7 @@ import fcntl
 import json
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,17 +115,46 @@ def _partition_name(day: str | None) -> str:
     return f"date={day if day else NO_DATE_PARTITION}"
 
 
+_JOURNAL = ".compaction.json"
+
+
 def _visible_parquet_files(directory: Path) -> list[Path]:
+    """The data files of a folder, as of the last completed write.
+
+    While a compaction journal is present and its merged file exists, the files it replaces are
+    left out even if they still exist (a crash between the rename and the deletes), so our
+    readers never see an event twice.
+    """
     if not directory.is_dir():
         return []
-    return sorted(p for p in directory.glob("*.parquet") if not p.name.startswith((".", "_")))
+    files = sorted(p for p in directory.glob("*.parquet") if not p.name.startswith((".", "_")))
+    journal = directory / _JOURNAL
+    if journal.exists():
+        try:
+            entry = json.loads(journal.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return files
+        if (directory / entry["merged"]).exists():
+            replaced = set(entry["replaced"])
+            files = [f for f in files if f.name not in replaced]
+    return files
+
+
+def _damaged(root: Path, exc: Exception) -> StoreError:
+    return StoreError(
+        f"cannot read the store in {root}: {exc}. A damaged file can be moved out of the store "
+        "and its data ingested or synced again."
+    )
 
 
 def _read_keys(files: Sequence[Path], column: str) -> np.ndarray:
     """The 16-byte keys stored in ``files`` as a NumPy ``S16`` array."""
     if not files:
         return np.empty(0, dtype="S16")
-    keys = ds.dataset([str(f) for f in files], format="parquet").to_table(columns=[column])
+    try:
+        keys = ds.dataset([str(f) for f in files], format="parquet").to_table(columns=[column])
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise _damaged(files[0].parent, exc) from exc
     return _keys_as_numpy(keys.column(column))
 
 
@@ -165,7 +198,9 @@ class Store:
         self.rejected_dir = self.root / "rejected"
         self.tables_dir = self.root / "tables"
         self.state_path = self.root / "state.json"
+        self._swept = False
         self._check_version()
+        self._repair_if_idle()
 
     # ----------------------------------------------------------------- housekeeping
     def _check_version(self) -> None:
@@ -176,7 +211,12 @@ class Store:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise StoreError(f"{meta_path} is unreadable ({exc}); is {self.root} a store?") from exc
-        version = int(meta.get("schema_version", 0))
+        try:
+            version = int(meta.get("schema_version", 0))
+        except (TypeError, ValueError) as exc:
+            raise StoreError(
+                f"{meta_path} has no valid schema_version; is {self.root} a store?"
+            ) from exc
         if version > schema.STORE_SCHEMA_VERSION:
             raise StoreError(
                 f"the store in {self.root} was written by a newer groundtruth-throughput "
@@ -187,10 +227,34 @@ class Store:
         """True when the store directory holds a store (even an empty one)."""
         return (self.root / "meta.json").exists()
 
+    def _repair_if_idle(self) -> None:
+        """Finish a compaction a crash interrupted, if no writer is at work right now.
+
+        Our readers already skip the files a finished merge replaces; this also clears them for
+        other Parquet readers as soon as the store is opened again.
+        """
+        if not self.events_dir.is_dir() or not any(self.events_dir.glob(f"date=*/{_JOURNAL}")):
+            return
+        try:
+            with open(self.root / ".lock", "a+b") as lock_file:
+                try:
+                    fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return  # a writer is at work; it finishes the job itself
+                try:
+                    self._finish_interrupted_compactions()
+                finally:
+                    fcntl.flock(lock_file, fcntl.LOCK_UN)
+        except OSError:
+            return  # a read-only store: readers still skip the replaced files
+
     def _ensure_created(self) -> None:
         if self.exists():
             return
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store in {self.root}: {exc}") from exc
         meta = {
             "schema_version": schema.STORE_SCHEMA_VERSION,
             "event_key_algorithm": schema.EVENT_KEY_ALGORITHM,
@@ -202,13 +266,27 @@ class Store:
     def writing(self) -> Iterator[None]:
         """Hold the store's writer lock (one writer at a time; readers never wait)."""
         self._ensure_created()
-        with open(self.root / ".lock", "a+b") as lock_file:
+        try:
+            lock_file = open(self.root / ".lock", "a+b")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise StoreError(f"cannot write to the store in {self.root}: {exc}") from exc
+        with lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
                 self._finish_interrupted_compactions()
+                self._sweep_leftover_temporaries()
                 yield
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    def _sweep_leftover_temporaries(self) -> None:
+        """Delete hidden temporary files a killed writer left (once per Store, under the lock)."""
+        if self._swept:
+            return
+        self._swept = True
+        for pattern in ("events/date=*/.tmp-*", "rejected/.tmp-*", "tables/.tmp-*", ".tmp-*"):
+            for leftover in self.root.glob(pattern):
+                leftover.unlink(missing_ok=True)
 
     # ----------------------------------------------------------------- events
     def add_events(self, events: pa.Table) -> AddResult:
@@ -255,7 +333,7 @@ class Store:
         if len(files) <= COMPACT_AFTER_FILES:
             return
         merged_name = f"part-{uuid.uuid4().hex}.parquet"
-        journal = directory / ".compaction.json"
+        journal = directory / _JOURNAL
         entry = {"merged": merged_name, "replaced": [f.name for f in files]}
         _write_text_atomically(json.dumps(entry), journal)
         merged = ds.dataset([str(f) for f in files], format="parquet", schema=schema.EVENTS)
@@ -266,7 +344,7 @@ class Store:
         journal.unlink()
 
     def _finish_interrupted_compactions(self) -> None:
-        for journal in self.events_dir.glob("date=*/.compaction.json"):
+        for journal in self.events_dir.glob(f"date=*/{_JOURNAL}"):
             entry = json.loads(journal.read_text(encoding="utf-8"))
             if (journal.parent / entry["merged"]).exists():
                 for name in entry["replaced"]:
@@ -275,11 +353,8 @@ class Store:
 
     def events_dataset(self) -> ds.Dataset | None:
         """The events as a ``pyarrow.dataset`` (partition column ``date``), or None if empty."""
-        files = [
-            str(p)
-            for p in sorted(self.events_dir.glob("date=*/*.parquet"))
-            if not p.name.startswith((".", "_"))
-        ]
+        partitions = sorted(self.events_dir.glob("date=*")) if self.events_dir.is_dir() else []
+        files = [str(p) for partition in partitions for p in _visible_parquet_files(partition)]
         if not files:
             return None
         return ds.dataset(
@@ -314,9 +389,6 @@ class Store:
             if columns is not None
             else [n for n in schema.EVENTS.names if n != "raw_message"]
         )
-        dataset = self.events_dataset()
-        if dataset is None:
-            return schema.EVENTS.empty_table().select(wanted)
         condition: ds.Expression | None = None
         if since is not None:
             condition = (ds.field("date") >= since.astimezone(dt.UTC).strftime("%Y-%m-%d")) & (
@@ -327,7 +399,30 @@ class Store:
                 ds.field("event_time") < pa.scalar(until, type=schema.UTC_MS)
             )
             condition = upper if condition is None else condition & upper
-        return dataset.to_table(columns=wanted, filter=condition)
+
+        def read() -> pa.Table:
+            dataset = self.events_dataset()
+            if dataset is None:
+                return schema.EVENTS.empty_table().select(wanted)
+            return dataset.to_table(columns=wanted, filter=condition)
+
+        return self._reading(read)
+
+    def _reading(self, read: Callable[[], pa.Table]) -> pa.Table:
+        """Run ``read``; once more if a concurrent compaction removed a file it had listed.
+
+        Readers take no lock, so a writer may merge a partition under them: the second attempt
+        lists the files again. A damaged file becomes a ``StoreError`` that names it.
+        """
+        for attempt in (1, 2):
+            try:
+                return read()
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise _damaged(self.root, exc) from exc
+        raise AssertionError("unreachable")
 
     # ----------------------------------------------------------------- rejected lines
     def add_rejected(self, rejected: pa.Table) -> int:
@@ -352,12 +447,15 @@ class Store:
 
     def load_rejected(self) -> pa.Table:
         """Every rejected line kept so far."""
-        files = _visible_parquet_files(self.rejected_dir)
-        if not files:
-            return schema.REJECTED.empty_table()
-        return ds.dataset(
-            [str(f) for f in files], format="parquet", schema=schema.REJECTED
-        ).to_table()
+
+        def read() -> pa.Table:
+            files = _visible_parquet_files(self.rejected_dir)
+            if not files:
+                return schema.REJECTED.empty_table()
+            paths = [str(f) for f in files]
+            return ds.dataset(paths, format="parquet", schema=schema.REJECTED).to_table()
+
+        return self._reading(read)
 
     # ----------------------------------------------------------------- snapshot tables
     def replace_table(self, name: str, table: pa.Table) -> None:
@@ -390,7 +488,7 @@ class Store:
         path = self.tables_dir / f"{name}.parquet"
         if not path.exists():
             return table_schema.empty_table()
-        return pq.read_table(path, schema=table_schema)
+        return self._reading(lambda: pq.read_table(path, schema=table_schema))
 
     # ----------------------------------------------------------------- sync state
     def read_state(self) -> dict[str, Any]:

@@ -6,6 +6,9 @@ Forms accepted (one column may mix them row by row):
 * ISO 8601 with or without fractional seconds, with ``Z``, with an offset, or naive (naive = UTC);
 * epoch seconds as a string (``event_timestamp``), parsed by ``parse_epoch_seconds``.
 
+A time must also be plausible (from 2000 up to 2100); an implausible one is flagged like an
+unparseable one, so a wild value cannot make dates overflow further down.
+
 ``""`` and null mean "no such time" and are not an issue; anything else that does not parse becomes
 null and is flagged, so the caller can report it instead of dropping it. The documented form, by far
 the most frequent, is decoded with NumPy straight from the Arrow buffers (about 30x faster than
@@ -107,27 +110,43 @@ def _parse_java_form(values: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
     return epoch_ms, parsed
 
 
+#: ISO 8601 as the logs use it: a full date, optionally a time (``T`` or a space) with optional
+#: fractional seconds, and an optional ``Z`` or offset. Partial forms such as ``2019`` or a bare
+#: time are refused: pandas would fill them in (with today's date for a time), so the same line
+#: would mean different things on different days.
+_ISO_8601 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+)
+#: Times outside these bounds are flagged, not stored: Ground Truth did not exist before 2018,
+#: and a year such as 33658 (a 12-digit epoch) would break date arithmetic downstream.
+PLAUSIBLE_FROM_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
+PLAUSIBLE_UNTIL_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
+_UNPARSED = np.iinfo(np.int64).min
+
+
 def _parse_iso(texts: list[str]) -> np.ndarray:
     """Epoch ms of ISO 8601 texts (naive = UTC); ``INT64_MIN`` where a text does not parse."""
+    result = np.full(len(texts), _UNPARSED, dtype=np.int64)
+    iso_rows = [i for i, text in enumerate(texts) if _ISO_8601.match(text)]
+    if not iso_rows:
+        return result
     with warnings.catch_warnings():
-        # pandas warns when it cannot infer one format for mixed rows; we parse row by row anyway.
+        # pandas warns when it cannot infer one format for mixed rows; each row is parsed anyway.
         warnings.simplefilter("ignore", UserWarning)
         parsed = pd.to_datetime(
-            pd.Series(texts, dtype=object), format="ISO8601", utc=True, errors="coerce"
+            pd.Series([texts[i] for i in iso_rows], dtype=object),
+            format="ISO8601",
+            utc=True,
+            errors="coerce",
         )
-    if parsed.isna().any():
-        # Rows pandas' ISO parser refused (e.g. a mix with other forms) get a second, lenient try.
-        retry = parsed.isna()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            lenient = pd.to_datetime(
-                pd.Series(texts, dtype=object)[retry], format="mixed", utc=True, errors="coerce"
-            )
-        parsed = parsed.astype("datetime64[ns, UTC]")
-        parsed[retry] = lenient
-    result: np.ndarray = np.array(parsed.dt.as_unit("ms").astype("int64"), dtype=np.int64)
-    result[parsed.isna().to_numpy()] = np.iinfo(np.int64).min
+    good = parsed.notna().to_numpy()
+    epoch_ms = np.array(parsed[good].dt.as_unit("ms").astype("int64"), dtype=np.int64)
+    result[np.asarray(iso_rows)[good]] = epoch_ms
     return result
+
+
+def _plausible(epoch_ms: np.ndarray) -> np.ndarray:
+    return (epoch_ms >= PLAUSIBLE_FROM_MS) & (epoch_ms < PLAUSIBLE_UNTIL_MS)
 
 
 def parse_times(values: pa.Array | pa.ChunkedArray) -> tuple[pa.TimestampArray, np.ndarray]:
@@ -152,9 +171,10 @@ def parse_times(values: pa.Array | pa.ChunkedArray) -> tuple[pa.TimestampArray, 
     if len(remaining):
         texts = strings.take(pa.array(remaining)).to_pylist()
         iso_ms = _parse_iso([t.strip() for t in texts])
-        good = iso_ms != np.iinfo(np.int64).min
+        good = iso_ms != _UNPARSED
         epoch_ms[remaining[good]] = iso_ms[good]
         parsed[remaining[good]] = True
+    parsed &= _plausible(epoch_ms)
     issues = present & ~parsed
     times = pa.array(epoch_ms, type=pa.int64(), mask=~parsed).cast(UTC_MS)
     return times, issues
@@ -167,7 +187,7 @@ def parse_epoch_seconds(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Timestam
     value that is not a number is tried as a time text (some readers rewrite it as ISO 8601).
     """
     strings = _string_array(values)
-    numeric = pc.fill_null(pc.match_substring_regex(strings, r"^\s*\d{1,12}(\.\d+)?\s*$"), False)
+    numeric = pc.fill_null(pc.match_substring_regex(strings, r"^\s*\d{1,11}(\.\d+)?\s*$"), False)
     seconds = pc.cast(pc.if_else(numeric, pc.utf8_trim_whitespace(strings), None), pa.float64())
     epoch_ms = np.asarray(pc.fill_null(pc.round(pc.multiply(seconds, 1000.0)), 0)).astype(np.int64)
     parsed = np.asarray(numeric)
@@ -178,6 +198,7 @@ def parse_epoch_seconds(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Timestam
         ok = np.asarray(texts.is_valid())
         epoch_ms[others[ok]] = np.asarray(texts.cast(pa.int64()).fill_null(0))[ok]
         parsed[others[ok]] = True
+    parsed &= _plausible(epoch_ms)
     times = pa.array(epoch_ms, type=pa.int64(), mask=~parsed).cast(UTC_MS)
     return times, present & ~parsed
 

@@ -241,3 +241,44 @@ def test_events_table_matches_the_schema(store: Store, write_file: WriteFile) ->
     table = store.load_events(columns=schema.EVENTS.names)
     assert table.schema.remove_metadata() == schema.EVENTS.remove_metadata()
     assert isinstance(table, pa.Table)
+
+
+def test_a_broken_gzip_named_json_in_a_folder_is_unreadable_not_a_crash(
+    store: Store, write_file: WriteFile
+) -> None:
+    write_file("a.jsonl", day_messages(1)[0] + "\n")
+    compressed = gzip.compress(("\n".join(day_messages(50)) + "\n").encode())
+    write_file("b.json", compressed[: len(compressed) // 2])
+    report = ingest_paths(store, [store.root.parent / "input"])
+    assert report.new_events == 1
+    assert len(report.unreadable) == 1
+    assert "b.json: cannot be read" in report.unreadable[0]
+
+
+def test_crlf_lines_in_a_later_chunk_keep_their_events_and_numbers(
+    store: Store, write_file: WriteFile
+) -> None:
+    lines = day_messages(300)
+    lines[250] = "{"
+    content = ("\ufeff" + "\r\n".join(lines) + "\r\n").encode()
+    path = write_file("windows.jsonl", content)
+    report = ingest_paths(store, [path], chunk_bytes=4096)
+    assert (report.new_events, report.rejected) == (299, 1)
+    assert store.load_rejected().column("location").to_pylist() == ["251"]
+
+
+def test_a_store_that_cannot_be_created_is_a_clear_error_not_the_input_files_fault(
+    tmp_path: Path, write_file: WriteFile
+) -> None:
+    path = write_file("a.jsonl", day_messages(1)[0] + "\n")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the store's parent folder should be")
+    completed = subprocess.run(
+        [sys.executable, "-m", "analytics.cli", "ingest", "--data", str(blocker / "s"), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.startswith(f"error: cannot create the store in {blocker / 's'}")
+    assert "Traceback" not in completed.stderr

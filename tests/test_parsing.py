@@ -133,11 +133,35 @@ def test_invalid_utf8_line_is_rejected_and_the_rest_parsed() -> None:
     ]
 
 
-def test_a_truncated_cli_document_is_one_rejected_record() -> None:
+def test_a_truncated_cli_document_keeps_every_line_with_a_verdict() -> None:
     text = cli_document(MESSAGE)[:-40]
     result = parse_bytes(text.encode(), "cli.json")
-    assert [r["reason"] for r in result.rejected.to_pylist()] == ["invalid_document"]
-    assert result.events.num_rows == 0
+    non_blank = [line for line in text.splitlines() if line.strip()]
+    assert result.records == len(non_blank)
+    assert result.records == result.events.num_rows + result.rejected.num_rows
+    assert sorted(r["raw_text"] for r in result.rejected.to_pylist()) == sorted(non_blank)
+
+
+@pytest.mark.parametrize(
+    ("content", "events", "rejected"),
+    [
+        # The compact CLI output (e.g. through `jq -c`): one line, still log events.
+        (json.dumps({"events": [envelope(MESSAGE)]}), 1, 0),
+        # A byte order mark before a pretty-printed document, or before CRLF JSON lines.
+        ("\ufeff" + cli_document(MESSAGE), 1, 0),
+        ("\ufeff" + MESSAGE + "\r\n" + message_line(worker_id="w2") + "\r\n", 2, 0),
+        # A lone "{" line followed by JSON lines is no document: each line gets its verdict.
+        ("{\n" + MESSAGE + "\n" + message_line(worker_id="w2") + "\n", 2, 1),
+        # A message carrying an extra timestamp key (some log shippers add one) is a message.
+        (json.dumps({**make_message(), "timestamp": 1565798480000}), 1, 0),
+        # An export line whose timestamp is broken still carries its message.
+        ("2019-13-45T00:00:00.000Z " + MESSAGE, 1, 0),
+        ("2019-13-45T00:00:00.000Z " + MESSAGE + " ", 1, 0),
+    ],
+)
+def test_shapes_that_must_not_swallow_events(content: str, events: int, rejected: int) -> None:
+    result = parse_bytes(content.encode(), "f")
+    assert (result.events.num_rows, result.rejected.num_rows) == (events, rejected)
 
 
 def test_other_event_types_are_kept_as_they_are() -> None:
@@ -178,6 +202,14 @@ def test_event_time_and_time_issues(
     event = parse_bytes(message_line(**overrides).encode(), "f").events.to_pylist()[0]
     assert event["event_time"] == expected_time
     assert event["time_issues"] == issues
+
+
+def test_a_message_without_time_lands_in_one_partition_whatever_its_envelope() -> None:
+    line = message_line(task_accepted_time="", task_submitted_time="", event_timestamp="")
+    shapes = [line, "2019-08-14T16:01:21.000Z " + line, json.dumps(envelope(line))]
+    events = [parse_bytes(text.encode(), "f").events.to_pylist()[0] for text in shapes]
+    assert {e["event_time"] for e in events} == {None}
+    assert events[1]["log_timestamp"] is not None
 
 
 def test_oidc_worker_without_cognito_fields_is_keyed_by_worker_id() -> None:

@@ -44,6 +44,19 @@ def test_events_are_written_once_however_often_they_arrive(store: Store) -> None
     assert store.load_events().num_rows == 3
 
 
+def test_one_message_in_every_shape_is_stored_once(store: Store) -> None:
+    timeless = message_line(task_accepted_time="", task_submitted_time="", event_timestamp="")
+    shapes = [
+        timeless,
+        "2019-08-14T16:01:21.000Z " + timeless,
+        DAY_1,
+        "2019-08-20T00:00:00Z " + DAY_1,
+    ]
+    for text in shapes:
+        store.add_events(parse_bytes(text.encode(), "t").events)
+    assert store.load_events().num_rows == 2
+
+
 def test_partitions_are_hive_style_utc_dates(store: Store) -> None:
     store.add_events(events_for(DAY_1, DAY_2, NO_TIME))
     partitions = sorted(p.name for p in store.events_dir.iterdir())
@@ -116,6 +129,53 @@ def test_many_small_writes_are_compacted_into_one_file(store: Store) -> None:
     files = list((store.events_dir / "date=2019-08-14").glob("*.parquet"))
     assert len(files) == 1
     assert store.load_events().num_rows == COMPACT_AFTER_FILES + 1
+
+
+def test_a_crash_between_merge_and_deletes_shows_no_duplicate_and_is_repaired_on_open(
+    store: Store,
+) -> None:
+    import pyarrow.parquet as pq
+
+    store.add_events(events_for(DAY_1))
+    store.add_events(events_for(DAY_1_OTHER))
+    partition = store.events_dir / "date=2019-08-14"
+    files = sorted(p.name for p in partition.glob("*.parquet"))
+    merged = ds.dataset([str(partition / f) for f in files], schema=schema.EVENTS).to_table()
+    pq.write_table(merged, partition / "part-merged.parquet")
+    journal = {"merged": "part-merged.parquet", "replaced": files}
+    (partition / ".compaction.json").write_text(json.dumps(journal))
+    # The crash: merged file renamed in, originals still there. Readers see each event once.
+    assert store.load_events().num_rows == 2
+    assert store.summary().events == 2
+    # Opening the store again (no writer at work) finishes the job for every Parquet reader.
+    Store(store.root)
+    assert sorted(p.name for p in partition.glob("*.parquet")) == ["part-merged.parquet"]
+    assert not (partition / ".compaction.json").exists()
+
+
+def test_a_damaged_file_is_a_store_error_naming_it(store: Store) -> None:
+    store.add_events(events_for(DAY_1))
+    damaged = next((store.events_dir / "date=2019-08-14").glob("*.parquet"))
+    damaged.write_bytes(b"not parquet at all")
+    with pytest.raises(StoreError, match="damaged file can be moved out"):
+        store.load_events()
+    with pytest.raises(StoreError, match=str(damaged.name)):
+        store.add_events(events_for(DAY_1_OTHER))
+
+
+def test_a_data_path_that_is_a_file_is_a_store_error(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    with pytest.raises(StoreError, match="cannot create the store"):
+        Store(not_a_folder / "store").add_events(events_for(DAY_1))
+
+
+def test_leftover_temporary_files_are_swept_by_the_next_writer(store: Store) -> None:
+    store.add_events(events_for(DAY_1))
+    leftover = store.events_dir / "date=2019-08-14" / ".tmp-dead-part-x.parquet"
+    leftover.write_bytes(b"half")
+    Store(store.root).add_events(events_for(DAY_2))
+    assert not leftover.exists()
 
 
 @pytest.mark.parametrize("merged_was_written", [True, False])

@@ -22,7 +22,7 @@ def _one(text: str | None) -> tuple[dt.datetime | None, bool]:
     [
         ("Wed Aug 14 16:00:59 UTC 2019", dt.datetime(2019, 8, 14, 16, 0, 59, tzinfo=UTC)),
         ("Thu Feb 29 23:59:59 UTC 2024", dt.datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC)),
-        ("Sun Jan 01 00:00:00 UTC 1970", dt.datetime(1970, 1, 1, tzinfo=UTC)),
+        ("Sat Jan 01 00:00:00 UTC 2000", dt.datetime(2000, 1, 1, tzinfo=UTC)),
         ("Fri Dec 31 12:30:05 UTC 2099", dt.datetime(2099, 12, 31, 12, 30, 5, tzinfo=UTC)),
         ("2020-05-01T10:00:00.123", dt.datetime(2020, 5, 1, 10, 0, 0, 123000, tzinfo=UTC)),
         ("2020-05-01T10:00:00.123Z", dt.datetime(2020, 5, 1, 10, 0, 0, 123000, tzinfo=UTC)),
@@ -49,6 +49,18 @@ def test_empty_or_missing_time_is_no_time_and_no_issue(text: str | None) -> None
         "Wed Foo 14 16:00:59 UTC 2019",
         "Wed Feb 30 16:00:59 UTC 2019",
         "2020-13-01T00:00",
+        # Partial or relative forms a lenient parser would complete with today's date:
+        "Aug",
+        "now",
+        "today",
+        "14:05",
+        "10:00 PM",
+        "2019",
+        "01/02/2019",
+        # Implausible for Ground Truth (before 2000 or from 2100 on), or another zone's name:
+        "Thu Jan 01 00:00:00 UTC 1970",
+        "2100-01-01T00:00:00Z",
+        "Thu Aug 15 16:05:59 PDT 2019",
     ],
 )
 def test_unparseable_time_is_null_and_flagged(text: str) -> None:
@@ -72,6 +84,9 @@ def test_a_column_may_mix_forms_row_by_row() -> None:
         ("", None, False),
         (None, None, False),
         ("soon", None, True),
+        ("999999999999", None, True),
+        ("-5", None, True),
+        ("5", None, True),
     ],
 )
 def test_event_timestamp_is_epoch_seconds_as_text(
