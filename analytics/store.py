@@ -465,15 +465,25 @@ class Store:
         with self.writing():
             _write_parquet_atomically(table, self.tables_dir / f"{name}.parquet")
 
-    def upsert_table(self, name: str, table: pa.Table) -> int:
+    def upsert_table(
+        self,
+        name: str,
+        table: pa.Table,
+        *,
+        replacing: Callable[[pa.Table], pa.Array] | None = None,
+    ) -> int:
         """Merge ``table`` into table ``name`` by its key columns; the newer row wins.
 
-        Returns the number of rows whose key was not stored before.
+        ``replacing``, when given, marks stored rows that ``table`` supersedes although their
+        key differs (e.g. the same metric at another period); they are dropped first. Returns
+        the number of rows whose key was not stored before.
         """
         table_schema, key = schema.TABLES[name]
         table = table.select(table_schema.names).cast(table_schema)
         with self.writing():
             existing = self.read_table(name)
+            if replacing is not None and existing.num_rows:
+                existing = existing.filter(pc.invert(replacing(existing)))
             before = existing.num_rows
             combined = pa.concat_tables([existing, table])
             frame = combined.to_pandas(types_mapper=None)
@@ -504,8 +514,22 @@ class Store:
     def write_state(self, state: dict[str, Any]) -> None:
         """Replace the sync state atomically."""
         with self.writing():
-            text = json.dumps(state, indent=2, sort_keys=True, default=str) + "\n"
-            _write_text_atomically(text, self.state_path)
+            self._write_state(state)
+
+    def update_state(self, change: Callable[[dict[str, Any]], None]) -> None:
+        """Read, ``change`` in place and write the sync state, all under the writer lock.
+
+        Two syncs sharing one store (a scheduled one and a manual one, two regions) then never
+        overwrite each other's checkpoints.
+        """
+        with self.writing():
+            state = self.read_state()
+            change(state)
+            self._write_state(state)
+
+    def _write_state(self, state: dict[str, Any]) -> None:
+        text = json.dumps(state, indent=2, sort_keys=True, default=str) + "\n"
+        _write_text_atomically(text, self.state_path)
 
     # ----------------------------------------------------------------- summary
     def summary(self) -> StoreSummary:

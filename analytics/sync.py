@@ -182,11 +182,10 @@ def plan_log_windows(
 
 # --------------------------------------------------------------------------- state
 def _update_state(store: Store, section: str, key: str, value: dict[str, Any]) -> None:
-    # Read-modify-write of our own keys only; the store's lock is not reentrant and a sync is the
-    # only writer of its sections.
-    state = store.read_state()
-    state.setdefault(section, {})[key] = value
-    store.write_state(state)
+    def change(state: dict[str, Any]) -> None:
+        state.setdefault(section, {})[key] = value
+
+    store.update_state(change)
 
 
 def _record_part(store: Store, part: PartResult, now: dt.datetime) -> None:
@@ -477,7 +476,23 @@ def _sync_metrics(
         metrics, workteam_metrics.WORKTEAM_STATISTICS, period_seconds
     )
     table = workteam_metrics.fetch_metric_data(client, queries, start, end)
-    store.upsert_table("metrics", table)
+    start_ms, end_ms = pa.scalar(start, schema.UTC_MS), pa.scalar(end, schema.UTC_MS)
+
+    def other_period_in_range(stored: pa.Table) -> pa.Array:
+        # The same metrics at another period over this range would be counted twice by anyone
+        # summing per day: the fresh period replaces them.
+        return pc.and_(
+            pc.and_(
+                pc.equal(stored["namespace"], workteam_metrics.WORKTEAM_NAMESPACE),
+                pc.not_equal(stored["period_seconds"], period_seconds),
+            ),
+            pc.and_(
+                pc.greater_equal(stored["timestamp"], start_ms),
+                pc.less(stored["timestamp"], end_ms),
+            ),
+        )
+
+    store.upsert_table("metrics", table, replacing=other_period_in_range)
     if synced is None or synced < end:
         _update_state(store, "metrics", checkpoint_key, {"synced_until": end.isoformat()})
     part.detail = (
@@ -553,7 +568,9 @@ def sync(
     region = str(session.region_name or "")
     account = _caller_account(clients)
     logs_key = f"{account}/{region}/{options.log_group}"
-    end = options.until or now
+    # Never past now: a checkpoint in the future would make later syncs skip what happens
+    # until then.
+    end = min(options.until or now, now)
     if options.since is not None:
         start = options.since
     else:

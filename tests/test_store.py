@@ -243,3 +243,46 @@ def test_event_keys_are_md5_of_the_message_text(store: Store) -> None:
 
     key = events_for(DAY_1).column("event_key")[0].as_py()
     assert key == hashlib.md5(DAY_1.encode()).digest()
+
+
+def test_state_updates_keep_each_others_changes(store: Store) -> None:
+    store.update_state(lambda state: state.setdefault("logs", {}).update(a=1))
+    store.update_state(lambda state: state.setdefault("logs", {}).update(b=2))
+    assert store.read_state() == {"logs": {"a": 1, "b": 2}}
+
+
+def test_an_upsert_can_replace_rows_it_supersedes(store: Store) -> None:
+    import pyarrow.compute as pc
+
+    def points(period: int, hours: list[int]) -> pa.Table:
+        return pa.table(
+            {
+                "namespace": ["AWS/SageMaker/Workteam"] * len(hours),
+                "metric_name": ["TasksSubmitted"] * len(hours),
+                "statistic": ["Sum"] * len(hours),
+                "period_seconds": [period] * len(hours),
+                "timestamp": [dt.datetime(2026, 11, 1, h, tzinfo=UTC) for h in hours],
+                "value": [1.0] * len(hours),
+                "dimensions": ["{}"] * len(hours),
+                "workteam": ["t"] * len(hours),
+                "labeling_job": ["j"] * len(hours),
+                "worker": [None] * len(hours),
+                "queue_name": [None] * len(hours),
+            }
+        )
+
+    store.upsert_table("metrics", points(300, [0, 1, 2]))
+    store.upsert_table(
+        "metrics",
+        points(60, [1]),
+        replacing=lambda stored: pc.and_(
+            pc.not_equal(stored["period_seconds"], 60),
+            pc.greater_equal(
+                stored["timestamp"], pa.scalar(dt.datetime(2026, 11, 1, 1, tzinfo=UTC))
+            ),
+        ),
+    )
+    rows = sorted(
+        (r["timestamp"].hour, r["period_seconds"]) for r in store.read_table("metrics").to_pylist()
+    )
+    assert rows == [(0, 300), (1, 60)]

@@ -208,7 +208,8 @@ def test_a_sync_killed_mid_way_and_rerun_gives_the_same_store(
     (checkpoint,) = state["logs"].values()
     assert checkpoint["synced_until"] < "2026-11-01"  # really stopped part-way
 
-    report = run_sync(sample_account, tmp_path / "rerun")
+    # The rerun resumes from the checkpoint (no --since), re-reading only the overlap.
+    report = run_sync(sample_account, tmp_path / "rerun", since=None)
 
     assert report.exit_code == 0
     assert store_snapshot(Store(tmp_path / "rerun")) == store_snapshot(
@@ -301,3 +302,13 @@ def test_report_summary_names_every_part(sample_account: Emulator, tmp_path: Pat
     text = report.summary_text()
     assert all(f"  {p.name}: " in text for p in report.parts)
     assert len(report.parts) == 7
+
+
+def test_an_until_in_the_future_never_moves_the_checkpoint_past_now(
+    sample_account: Emulator, tmp_path: Path
+) -> None:
+    from tests.aws_emulator.fixtures import SAMPLE_NOW
+
+    run_sync(sample_account, tmp_path / "s", until=SAMPLE_NOW + dt.timedelta(days=30))
+    (checkpoint,) = Store(tmp_path / "s").read_state()["logs"].values()
+    assert checkpoint["synced_until_epoch_ms"] <= SAMPLE_NOW.timestamp() * 1000

@@ -65,12 +65,15 @@ def test_plan_log_windows(start: int, end: int, expected: list[tuple[int, int]])
     ("age", "period"),
     [
         (dt.timedelta(hours=1), 60),
-        (dt.timedelta(days=15), 60),
-        (dt.timedelta(days=15, seconds=1), 300),
-        (dt.timedelta(days=63), 300),
+        # An hour of margin before each retention limit: the request comes after `now`.
+        (dt.timedelta(days=15, hours=-1), 60),
+        (dt.timedelta(days=15, hours=-1, seconds=1), 300),
+        (dt.timedelta(days=15), 300),
+        (dt.timedelta(days=63, hours=-1), 300),
+        (dt.timedelta(days=63), 3600),
         (dt.timedelta(days=100), 3600),
-        (dt.timedelta(days=455), 3600),
-        (dt.timedelta(days=456), None),
+        (dt.timedelta(days=455, hours=-1), 3600),
+        (dt.timedelta(days=455), None),
     ],
 )
 def test_period_for_window_follows_retention(age: dt.timedelta, period: int | None) -> None:

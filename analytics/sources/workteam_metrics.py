@@ -96,12 +96,17 @@ def metrics_from_list_pages(pages: Iterable[Mapping[str, Any]]) -> list[MetricId
     return sorted(found.values())
 
 
+RETENTION_MARGIN_SECONDS = 3_600
+
+
 def period_for_window(start: dt.datetime, now: dt.datetime) -> int | None:
     """The finest period in seconds CloudWatch still keeps for data as old as ``start``.
 
     Returns None when ``start`` is older than 455 days: nothing is kept that long.
     """
-    age_seconds = (now - start).total_seconds()
+    # An hour of margin: the request is made later than ``now`` (the logs part runs first), and
+    # data just past a retention limit comes back empty rather than at a coarser period.
+    age_seconds = (now - start).total_seconds() + RETENTION_MARGIN_SECONDS
     for max_age_seconds, period_seconds in RETENTION_PERIODS_SECONDS:
         if age_seconds <= max_age_seconds:
             return period_seconds
