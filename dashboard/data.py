@@ -162,9 +162,10 @@ def as_of(source: Source) -> pd.Timestamp:
 def choices(source: Source) -> tuple[list[str], list[str]]:
     """Work team and labeling job names known to the store, for the sidebar."""
     data = team_data(source.root, source.version, FilterKey())
-    teams = set(data.events["workteam_name"].dropna().astype("str"))
+    # unique() first: converting a million values to str on every rerun took over a second.
+    teams = set(data.events["workteam_name"].dropna().unique().astype("str"))
     teams |= set(data.workteams["workteam_name"].dropna().astype("str"))
-    jobs = set(data.events["labeling_job_name"].dropna().astype("str"))
+    jobs = set(data.events["labeling_job_name"].dropna().unique().astype("str"))
     jobs |= set(data.jobs["labeling_job_name"].dropna().astype("str"))
     return sorted(teams), sorted(jobs)
 

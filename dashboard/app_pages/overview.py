@@ -44,7 +44,9 @@ for column, (name, (label, value_format, change_format)) in zip(
         value,
         delta=None if change is None else f"{change} vs previous period",
         delta_arrow="off" if change == "no change" else "auto",
-        delta_color="inverse" if name in LOWER_IS_BETTER else "normal",
+        delta_color="off"
+        if change == "no change"
+        else ("inverse" if name in LOWER_IS_BETTER else "normal"),
         help=help_for(name) + " Compared with the period of the same length just before.",
         border=True,
     )

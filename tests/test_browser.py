@@ -1,0 +1,368 @@
+"""The dashboard in a real browser: the served app, driven by Playwright in Debian's chromium.
+
+One server per module (``gt-throughput dashboard`` on an empty store, so it serves the bundled
+sample team), one fresh browser context (a new Streamlit session) per test. Every test also checks
+that the page asked no host but the dashboard's own (no remote fonts, icons or telemetry).
+Screenshots of every page go to ``test-artifacts/`` (git-ignored) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    Page,
+    Request,
+    ViewportSize,
+    WebSocket,
+    expect,
+    sync_playwright,
+)
+
+from analytics import metrics
+from analytics.dataset import Filters, load_team_data
+from analytics.export import pseudonym, workers_csv_bytes
+from analytics.store import Store
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+#: Streamlit scrolls inside a container, so a full-page screenshot is only as tall as the window.
+VIEWPORT: ViewportSize = {"width": 1440, "height": 2600}
+#: Generous: the machine running CI may be a loaded 2-core box.
+SERVER_START_SECONDS = 90
+STEP_TIMEOUT_MS = 60_000
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+PSEUDONYM = re.compile(r"^p-[0-9a-f]{16}$")
+#: URL path -> (h1 shown, whether the page draws a plotly chart on the sample's default view).
+PAGES = {
+    "/": ("Team overview", True),
+    "/workers": ("Workers", True),
+    "/worker_detail": ("Worker detail", True),
+    "/jobs": ("Labeling jobs", True),
+    "/data": ("Data", False),
+}
+#: The columns ``export workers`` promises (docs/metrics.md); the download must carry them.
+CONTRACT_COLUMNS = {
+    "worker_key",
+    "worker_id",
+    "username",
+    "email",
+    "tasks_submitted",
+    "tasks_returned",
+    "return_rate",
+    "median_task_seconds",
+    "slow_flag",
+    "idle_flag",
+    "return_flag",
+}
+#: Settled = the script run is over and no element is left over from the previous run.
+SETTLED = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app !== null
+        && app.getAttribute('data-test-script-state') === 'notRunning'
+        && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+        && document.querySelector('[data-stale="true"]') === null;
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    """The dashboard served by ``gt-throughput dashboard`` in a subprocess."""
+
+    url: str
+    netloc: str
+    output: Path
+
+
+def _wait_until_healthy(process: subprocess.Popen[bytes], url: str, output: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(
+                f"the dashboard exited with code {process.returncode} before answering:\n"
+                + output.read_text(errors="replace")
+            )
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.25)  # polling a server that is starting: nothing to wait_for yet
+    pytest.fail(
+        f"the dashboard did not answer on {url} within {SERVER_START_SECONDS} s:\n"
+        + output.read_text(errors="replace")
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def server(sample_store_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The dashboard on an empty store (so on the bundled sample), on a free local port."""
+    folder = tmp_path_factory.mktemp("browser")
+    port = _free_port()
+    output = folder / "server.log"
+    environment = {**os.environ, "GT_THROUGHPUT_SAMPLE_STORE": str(sample_store_root)}
+    command = [
+        sys.executable,
+        "-m",
+        "analytics.cli",
+        "dashboard",
+        "--data",
+        str(folder / "empty-store"),
+        "--port",
+        str(port),
+    ]
+    with output.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_healthy(process, url, output)
+        yield Server(url=url, netloc=f"127.0.0.1:{port}", output=output)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, headless; a missing chromium fails (CI must run this test)."""
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(executable).exists():
+        pytest.fail(
+            "chromium is missing: install Debian's `chromium` package "
+            "(`apt-get install chromium`, or `make browser`); the browser tests need it"
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@dataclass
+class Visit:
+    """A page in a fresh Streamlit session, with every URL it asked for."""
+
+    page: Page
+    server: Server
+    requested: list[str] = field(default_factory=list)
+
+    def foreign(self) -> list[str]:
+        """Requests to any host other than the dashboard's own."""
+        outside = []
+        for url in self.requested:
+            parts = urlsplit(url)
+            if parts.scheme in ("data", "blob", "about"):
+                continue  # made by the page itself, nothing leaves the machine
+            if parts.netloc != self.server.netloc:
+                outside.append(url)
+        return outside
+
+
+@pytest.fixture
+def visit(browser: Browser, server: Server) -> Iterator[Visit]:
+    """A new browser context (a new session) in UTC, with its requests recorded."""
+    context = browser.new_context(viewport=VIEWPORT, timezone_id="UTC", accept_downloads=True)
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
+    page = context.new_page()
+    result = Visit(page=page, server=server)
+
+    def record_request(request: Request) -> None:
+        result.requested.append(request.url)
+
+    def record_websocket(websocket: WebSocket) -> None:
+        result.requested.append(websocket.url)
+
+    page.on("request", record_request)
+    page.on("websocket", record_websocket)
+    try:
+        yield result
+    finally:
+        context.close()
+
+
+def wait_until_settled(page: Page) -> None:
+    """Wait for the script run to end and the page to drop what the previous run drew."""
+    page.wait_for_function(SETTLED, timeout=STEP_TIMEOUT_MS)
+
+
+def open_page(visit: Visit, path: str) -> None:
+    title, has_charts = PAGES[path]
+    page = visit.page
+    page.goto(visit.server.url + path)
+    page.locator("h1", has_text=title).first.wait_for()
+    wait_until_settled(page)
+    if has_charts:
+        page.locator(".js-plotly-plot .main-svg").first.wait_for()
+    assert_no_exception(page)
+
+
+def assert_no_exception(page: Page) -> None:
+    errors = page.locator('[data-testid="stException"]')
+    assert errors.count() == 0, errors.all_inner_texts()
+
+
+#: st.dataframe paints its canvas (and its accessible cells) a moment after the script run.
+#: Code blocks are highlighted by a chunk loaded on demand: wait for their text too.
+TABLES_DRAWN = """() =>
+    Array.from(document.querySelectorAll('[data-testid="stDataFrame"]'))
+        .every(grid => grid.querySelector('[role="gridcell"]') !== null)
+    && Array.from(document.querySelectorAll('[data-testid="stCode"]'))
+        .every(block => block.innerText.trim() !== '')"""
+#: Resolves after two frames: the grids paint their canvas in an animation frame.
+TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+def screenshot(page: Page, name: str) -> None:
+    page.wait_for_function(TABLES_DRAWN, timeout=STEP_TIMEOUT_MS)
+    page.evaluate(TWO_FRAMES)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"browser-{name}.png"), full_page=True)
+
+
+def pick(page: Page, widget_key: str, option: str) -> None:
+    """Choose ``option`` in the selectbox or multiselect with ``widget_key``, as a person would."""
+    page.locator(f'.st-key-{widget_key} input[role="combobox"]').click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def query(page: Page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def download_workers_csv(page: Page) -> bytes:
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download these rows (CSV)").click()
+    path = download.value.path()
+    return Path(path).read_bytes()
+
+
+def assert_only_own_host(visit: Visit) -> None:
+    assert visit.requested, "no request recorded: the recorder is broken"
+    assert visit.foreign() == [], f"requests to other hosts: {visit.foreign()}"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.strip("/") or "overview")
+def test_every_page_renders_with_no_error(visit: Visit, path: str) -> None:
+    open_page(visit, path)
+    page = visit.page
+    assert "bundled sample team" in page.locator('[data-testid="stAlert"]').first.inner_text()
+    screenshot(page, path.strip("/") or "overview")
+    assert_only_own_host(visit)
+
+
+def test_filters_download_and_privacy_on_workers(visit: Visit, sample_store_root: Path) -> None:
+    page = visit.page
+    open_page(visit, "/workers")
+
+    pick(page, "filters_range", "All time")
+    page.wait_for_url(re.compile(r"[?&]range=all"))
+    wait_until_settled(page)
+    assert (
+        page.locator('[data-testid="stCaptionContainer"]')
+        .first.inner_text()
+        .startswith("all data up to")
+    )
+
+    pick(page, "filters_teams", "text-team")
+    page.wait_for_url(re.compile(r"[?&]team=text-team"))
+    page.keyboard.press("Escape")  # close the multiselect's list
+    wait_until_settled(page)
+    assert_no_exception(page)
+    assert query(page)["range"] == ["all"]
+    assert query(page)["team"] == ["text-team"]
+    assert "text-team" in page.locator(".st-key-filters_teams").inner_text()
+
+    store = Store(sample_store_root)
+    expected = metrics.worker_summary(load_team_data(store, Filters(workteams=("text-team",))))
+    count = page.get_by_text(re.compile(r"of [\d,]+ workers shown"))
+    assert count.inner_text().startswith(f"{len(expected)} of {len(expected)} workers shown")
+
+    downloaded = download_workers_csv(page)
+    assert downloaded == workers_csv_bytes(expected, timezone="UTC")
+    rows = list(csv.DictReader(io.StringIO(downloaded.decode("utf-8"))))
+    assert rows, "the download has no row"
+    assert set(rows[0]) >= CONTRACT_COLUMNS, CONTRACT_COLUMNS - set(rows[0])
+    assert {r["worker_key"] for r in rows} == set(expected["worker_key"])
+    slow = {r["username"] for r in rows if r["slow_flag"] == "true"}
+    assert "thiago.pereira" in slow
+    screenshot(page, "workers-text-team-all-time")
+
+    page.locator(".st-key-filters_private label").first.click()
+    page.wait_for_url(re.compile(r"[?&]private=1"))
+    wait_until_settled(page)
+    assert_no_exception(page)
+    # st.dataframe draws on a canvas: read its accessible cells besides the page's text. The
+    # grid redraws a moment after the script run ends: wait for the first name to change.
+    first_name = page.get_by_test_id("stDataFrame").get_by_test_id("glide-cell-0-0")
+    expect(first_name).to_have_text(PSEUDONYM)
+    cells = page.locator('[data-testid="stDataFrame"] [role="gridcell"]').all_text_contents()
+    assert cells, "the workers table exposes no accessible cell"
+    assert EMAIL.findall(page.locator("body").inner_text()) == []
+    assert [c for c in cells if EMAIL.search(c)] == []
+    assert "thiago.pereira" not in page.locator("body").inner_text()
+    private = download_workers_csv(page).decode("utf-8")
+    assert EMAIL.findall(private) == []
+    private_rows = list(csv.DictReader(io.StringIO(private)))
+    assert {r["worker_key"] for r in private_rows} == {
+        pseudonym(str(key)) for key in expected["worker_key"]
+    }
+    screenshot(page, "workers-private")
+
+    # The filters are kept when moving to another page through the navigation.
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Overview").click()
+    page.locator("h1", has_text="Team overview").wait_for()
+    wait_until_settled(page)
+    assert_no_exception(page)
+    assert query(page).get("team") == ["text-team"]
+    assert query(page).get("private") == ["1"]
+    assert EMAIL.findall(page.locator("body").inner_text()) == []
+    screenshot(page, "overview-text-team-private")
+    assert_only_own_host(visit)
