@@ -211,9 +211,9 @@ def _warning_text(row: Any, expiry_limit: float, idle_limit: float) -> str:
         eta = row.eta_days
         eta_text = "never at the current rate" if not np.isfinite(eta) else f"in {eta:.1f} days"
         parts.append(
-            f"objects may expire: the oldest queued object is {age:.1f} days old (expiry at "
-            f"{MESSAGE_EXPIRY_DAYS:g}) and the backlog of {row.pending_messages} "
-            f"clears {eta_text}"
+            f"objects may expire: the oldest queued object is {age:.1f} days old (objects "
+            f"expire at {MESSAGE_EXPIRY_DAYS:g} days) and the backlog of {row.pending_messages:,} "
+            f"objects (queued + held by workers) clears {eta_text}"
         )
     if getattr(row, "idle_stop_warning", False):
         parts.append(

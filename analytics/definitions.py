@@ -386,6 +386,143 @@ _ENTRIES: tuple[Definition, ...] = (
         "with objects waiting, to the window end; 0 while objects wait. An estimate: what is "
         "sent to the input topic is not visible. Ground Truth stops a job idle for 10 days.",
     ),
+    Definition(
+        "queue_name", "Queue", "text", "The streaming job's SQS queue, GroundTruth-<job name>."
+    ),
+    Definition("observed_at", "Observed", "UTC time", "When the latest SQS snapshot was taken."),
+    Definition(
+        "in_flight_messages",
+        "Held by workers",
+        "messages",
+        "Streaming jobs: SQS ApproximateNumberOfMessagesNotVisible at the latest snapshot: objects "
+        "handed to workers and not yet done.",
+    ),
+    Definition(
+        "pending_messages",
+        "Backlog (queued + in flight)",
+        "messages",
+        "Queued objects + objects held by workers at the latest SQS snapshot: what must still be "
+        "labeled; the ETA divides this.",
+    ),
+    Definition(
+        "rate_window_days",
+        "Rate window",
+        "days",
+        "The days the recent submit rate is measured over: the last 7 days before the window end "
+        "(fewer when the window is shorter).",
+    ),
+    Definition(
+        "tasks_submitted_recently",
+        "Submitted recently",
+        "tasks",
+        "TasksSubmitted outcomes on the job in the rate window.",
+    ),
+    Definition(
+        "submit_rate_per_day",
+        "Submitted per day (recent)",
+        "tasks per day",
+        "tasks_submitted_recently / rate_window_days.",
+    ),
+    Definition(
+        "objects_per_day",
+        "Objects labeled per day",
+        "objects per day",
+        "submit_rate_per_day / workers per object (1 when unknown): each object needs that many "
+        "submitted tasks.",
+    ),
+    Definition(
+        "days_until_oldest_expires",
+        "Days until the oldest object expires",
+        "days",
+        "14 - oldest_message_age_days: an object not handed to a worker within 14 days expires.",
+    ),
+    Definition(
+        "expiry_warning",
+        "Expiry at risk",
+        "flag",
+        "True for a running streaming job when oldest_message_age_days + eta_days, or the age "
+        "alone, reaches 11 days (3 days before the 14-day expiry).",
+    ),
+    Definition(
+        "idle_stop_warning",
+        "Idle stop at risk",
+        "flag",
+        "True for a running streaming job idle for 7 days or more (3 days before Ground Truth's "
+        "automatic stop after 10 idle days).",
+    ),
+    Definition("warnings", "Warnings", "text", "What is at risk on the job, in words."),
+    # ------------------------------------------------------------------ sessions
+    Definition(
+        "session_number",
+        "Session",
+        "count",
+        "Counts a worker's sessions from 1 in time order. A session is a run of tasks where no "
+        "gap between one task's outcome and the next task's acceptance exceeds 30 minutes.",
+    ),
+    Definition("session_start", "Session start", "time", "Acceptance of the session's first task."),
+    Definition("session_end", "Session end", "time", "Outcome of the session's last task."),
+    # ------------------------------------------------------------------ data health and returns
+    Definition("reason", "Reason", "text", "Why a line could not become an event."),
+    Definition("lines", "Lines", "lines", "Rejected lines with this reason (each kept once)."),
+    Definition("files", "Files", "files", "Distinct sources those lines came from."),
+    Definition("example", "Example", "text", "What the parser said about one such line."),
+    Definition("day", "Day", "UTC date", "The UTC calendar day compared."),
+    Definition(
+        "metric", "Metric", "text", "The AWS/SageMaker/Workteam metric compared with the log."
+    ),
+    Definition(
+        "log_count",
+        "Log count",
+        "events",
+        "Distinct log events of the metric's kind for the team, job and day.",
+    ),
+    Definition(
+        "metric_count",
+        "Metric count",
+        "events",
+        "Sum of the metric's Sum statistic for the team, job and day (best-effort delivery).",
+    ),
+    Definition(
+        "difference",
+        "Log minus metric",
+        "events",
+        "log_count - metric_count; positive when the metric undercounts the log.",
+    ),
+    Definition(
+        "skew_seconds",
+        "Clock skew",
+        "seconds",
+        "Outcome time minus accepted time when negative: such a task has no task seconds.",
+    ),
+    Definition("events", "Events", "events", "Distinct events of that kind."),
+    Definition("last_event_time", "Last event", "UTC time", "The latest event_time of the group."),
+    Definition(
+        "field", "Time field", "text", "A time field present but unparseable or implausible."
+    ),
+    Definition(
+        "workers_returning",
+        "Workers returning",
+        "workers",
+        "Workers with at least one TasksReturned outcome on the job.",
+    ),
+    Definition(
+        "top_returner",
+        "Top returner",
+        "text",
+        "The worker with the most returns on the job (their share is top_returner_share).",
+    ),
+    Definition(
+        "top_returner_share",
+        "Top returner's share",
+        "ratio",
+        "The top returner's returns / all returns on the job.",
+    ),
+    Definition(
+        "share_of_job_returns",
+        "Share of the job's returns",
+        "ratio",
+        "The worker's returns on the job / all returns on the job.",
+    ),
     # ------------------------------------------------------------------ KPIs and series
     Definition(
         "tasks",

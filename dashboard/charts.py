@@ -146,6 +146,19 @@ def worker_timeline(tasks: pd.DataFrame, tz: str) -> go.Figure:
             + OUTCOME_LABELS[outcome]
             + "</extra>",
         )
+        # Short tasks over several days are hairlines: a marker at each outcome keeps them seen.
+        figure.add_scatter(
+            x=end,
+            y=rows["labeling_job_name"].astype("str"),
+            mode="markers",
+            marker={"color": color, "size": 8, "line": {"color": "white", "width": 1}},
+            name=OUTCOME_LABELS[outcome],
+            showlegend=False,
+            customdata=(duration_ms / 1000).round(1),
+            hovertemplate="%{x|%b %d %H:%M:%S} · %{customdata} s<extra>"
+            + OUTCOME_LABELS[outcome]
+            + "</extra>",
+        )
     figure.update_layout(barmode="overlay")
     figure.update_xaxes(type="date")
     _layout(figure, x_title=f"Time ({tz})", y_title="Labeling job", height=320)
@@ -200,14 +213,14 @@ def backlog_history(history: pd.DataFrame, tz: str) -> go.Figure:
         y=rows["messages_visible"],
         name="Waiting in queue",
         mode="lines+markers",
-        line={"color": OUTCOME_COLORS["returned"], "width": 2},
+        line={"color": SERIES_COLORS[1], "width": 2},
     )
     figure.add_scatter(
         x=observed,
         y=rows["messages_in_flight"],
         name="Held by workers (in flight)",
         mode="lines+markers",
-        line={"color": OUTCOME_COLORS["submitted"], "width": 2},
+        line={"color": "#999999", "width": 2},
     )
     return _layout(figure, x_title=f"Time ({tz})", y_title="Objects (count)")
 

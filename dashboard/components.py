@@ -38,7 +38,15 @@ def _column_config(frame: pd.DataFrame) -> dict[str, Any]:
         elif pd.api.types.is_bool_dtype(series):
             config[name] = st.column_config.CheckboxColumn(label, help=text)
         elif pd.api.types.is_float_dtype(series):
-            config[name] = st.column_config.NumberColumn(label, help=text, format="%.1f")
+            # Counts that arrive as floats (sums of metric data points) show no decimals; hours
+            # show two, so a three-minute session is not "0.0".
+            if definition is not None and definition.unit in ("events", "tasks", "messages"):
+                number_format = "%.0f"
+            elif name.endswith("_hours"):
+                number_format = "%.2f"
+            else:
+                number_format = "%.1f"
+            config[name] = st.column_config.NumberColumn(label, help=text, format=number_format)
         else:
             config[name] = st.column_config.Column(label, help=text)
     return config

@@ -213,7 +213,7 @@ def test_data_page_counts_match_the_store(app: AppTest, sample_store_root: Path)
     assert shown["Rejected lines"] == f"{summary.rejected_lines:,}"
     texts = [m.value for m in at.markdown]
     # The planted Cognito user deleted after working.
-    assert "**Unknown identities** (1 workers with no Cognito user: deleted?)" in texts
+    assert "**Unknown identities** (1 worker with no Cognito user: deleted?)" in texts
 
 
 def test_a_real_store_shows_no_banner_and_its_last_sync_per_part(

@@ -19,7 +19,7 @@ where = "the bundled sample team" if source.is_sample else f"`{source.root}`"
 st.markdown(f"Showing {where}.")
 cards = st.columns([1, 2, 1, 1])
 cards[0].metric("Events", f"{summary.events:,}", border=True)
-first = f"{summary.first_event_time:%b %d, %Y}" if summary.first_event_time else "–"
+first = f"{summary.first_event_time:%b %d}" if summary.first_event_time else "–"
 last = f"{summary.last_event_time:%b %d, %Y}" if summary.last_event_time else "–"
 cards[1].metric("Date range (UTC)", f"{first} – {last}", border=True)
 cards[2].metric("Workers in the logs", f"{summary.workers:,}", border=True)
@@ -96,7 +96,10 @@ with columns[0]:
     if not issues.empty:
         components.table(issues, view, key="data_time_issues")
 with columns[1]:
-    st.markdown(f"**Unknown identities** ({len(unknown)} workers with no Cognito user: deleted?)")
+    st.markdown(
+        f"**Unknown identities** ({len(unknown)} worker{'s' if len(unknown) != 1 else ''} with no "
+        "Cognito user: deleted?)"
+    )
     if not unknown.empty:
         components.table(unknown, view, key="data_unknown")
     st.markdown(f"**Days without events** ({len(empty_days)})")

@@ -73,7 +73,11 @@ for row in backlog.to_dict("records"):
         cards = st.columns(4)
 
         metric_card(
-            cards[0], "Waiting in queue", row["backlog_messages"], "{:,.0f}", "backlog_messages"
+            cards[0],
+            "Backlog (queued + in flight)",
+            row["pending_messages"],
+            "{:,.0f}",
+            "pending_messages",
         )
         metric_card(cards[1], "Time to clear", row["eta_days"], "{:,.1f} days", "eta_days")
         metric_card(

@@ -104,11 +104,12 @@ with definitions:
 st.subheader("Task time by worker, within one job")
 st.caption(
     "Task types differ by orders of magnitude, so workers are compared within a job. Box: middle "
-    "half of a worker's tasks (p25–p75) with the median; whiskers: p10–p90. Wall-clock time from "
-    "accepting to submitting, pauses included."
+    "half of a worker's tasks (p25–p75) with the median as a solid line and the mean dashed; "
+    "whiskers: p10–p90. Wall-clock time from accepting to submitting, pauses included."
 )
-_, jobs = data.choices(source)
-jobs_in_view = [j for j in jobs if not view.key.jobs or j in view.key.jobs]
+# Only the jobs the sidebar's team and job filters leave, busiest first.
+job_rows = data.job_table(source, view.key).sort_values("tasks_submitted", ascending=False)
+jobs_in_view = [str(job) for job in job_rows["labeling_job_name"]]
 if jobs_in_view:
     job = st.selectbox("Labeling job", jobs_in_view, key="workers_job")
     job_key = FilterKey(view.key.since, view.key.until, view.key.workteams, (job,))
