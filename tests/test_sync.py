@@ -98,8 +98,17 @@ def test_sync_gives_the_same_per_worker_data_as_ingesting_the_files(
     assert report.exit_code == 0, report.summary_text()
     assert report.warnings == []
     assert per_worker(synced).equals(per_worker(ingested_sample))
+    # The emulator is seeded from the ingested files, so also hold both to the generator's own
+    # count of what it planted: an event lost by parsing would be lost on both sides.
+    events = synced.load_events(columns=["worker_key", "event_type"]).to_pylist()
+    by_worker: dict[str, int] = {}
+    for event in events:
+        by_worker[event["worker_key"]] = by_worker.get(event["worker_key"], 0) + 1
+    planted = {w: sum(types.values()) for w, types in PLANTED["counts"]["by_worker"].items()}
+    assert by_worker == planted
     # Garbage lines are kept as rejected lines, as for files (API ones keep their envelope).
-    assert synced.load_rejected().num_rows == ingested_sample.load_rejected().num_rows > 0
+    assert synced.load_rejected().num_rows == PLANTED["counts"]["garbage_lines"]
+    assert ingested_sample.load_rejected().num_rows == PLANTED["counts"]["garbage_lines"]
     assert synced.read_table("workteams").num_rows == len(PLANTED["teams"])
     jobs = synced.read_table("jobs")
     streaming = jobs.filter(pc.field("is_streaming")).column("labeling_job_name").to_pylist()
