@@ -67,6 +67,7 @@ from analytics.dataset import (
 )
 from analytics.ingest import ingest_paths
 from analytics.store import Store
+from dashboard.launch import HEADLESS_CHROMIUM_ARGS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = REPO_ROOT / "bench" / "results"
@@ -82,15 +83,6 @@ TEAMS = {
 }
 DAYS = 30
 LAST_DAY = dt.date(2026, 11, 8)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 VIEWPORT: ViewportSize = {"width": 1440, "height": 1200}
 TIMEOUT_MS = 180_000
 SETTLED = """() => {
@@ -350,7 +342,7 @@ def browser_measures(store: Path, repeat: int) -> dict[str, Any]:
         dashboard(store, RESULTS / "dashboard-server.log") as url,
         sync_playwright() as playwright,
     ):
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=executable, args=HEADLESS_CHROMIUM_ARGS)
         try:
             cold, page = load_overview(browser, url)
             page.context.close()

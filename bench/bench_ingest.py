@@ -41,7 +41,7 @@ def write_events(path: Path, count: int, seed: int = 7) -> int:
     with path.open("w", encoding="utf-8") as out:
         for i in range(count):
             worker = rng.randrange(200)
-            accepted = START_EPOCH_S + i * 2 + rng.randrange(60)
+            accepted = START_EPOCH_S + i * 2  # strictly increasing: every message is distinct
             outcome = accepted + rng.randrange(5, 400)
             returned = rng.random() < 0.03
             message = {

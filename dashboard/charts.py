@@ -134,17 +134,17 @@ def worker_timeline(tasks: pd.DataFrame, tz: str) -> go.Figure:
         start = rows["task_accepted_time"].dt.tz_convert(tz)
         end = rows["outcome_time"].dt.tz_convert(tz)
         duration_ms = (end - start).dt.total_seconds() * 1000
+        seconds = (duration_ms / 1000).round(1)
+        label = OUTCOME_LABELS[outcome]
         figure.add_bar(
             base=start,
             x=duration_ms.clip(lower=1000),
             y=rows["labeling_job_name"].astype("str"),
             orientation="h",
-            name=OUTCOME_LABELS[outcome],
+            name=label,
             marker_color=color,
-            customdata=(duration_ms / 1000).round(1),
-            hovertemplate="%{base|%b %d %H:%M:%S} · %{customdata} s<extra>"
-            + OUTCOME_LABELS[outcome]
-            + "</extra>",
+            customdata=seconds,
+            hovertemplate="%{base|%b %d %H:%M:%S} · %{customdata} s<extra>" + label + "</extra>",
         )
         # Short tasks over several days are hairlines: a marker at each outcome keeps them seen.
         figure.add_scatter(
@@ -152,12 +152,10 @@ def worker_timeline(tasks: pd.DataFrame, tz: str) -> go.Figure:
             y=rows["labeling_job_name"].astype("str"),
             mode="markers",
             marker={"color": color, "size": 8, "line": {"color": "white", "width": 1}},
-            name=OUTCOME_LABELS[outcome],
+            name=label,
             showlegend=False,
-            customdata=(duration_ms / 1000).round(1),
-            hovertemplate="%{x|%b %d %H:%M:%S} · %{customdata} s<extra>"
-            + OUTCOME_LABELS[outcome]
-            + "</extra>",
+            customdata=seconds,
+            hovertemplate="%{x|%b %d %H:%M:%S} · %{customdata} s<extra>" + label + "</extra>",
         )
     figure.update_layout(barmode="overlay")
     figure.update_xaxes(type="date")

@@ -22,6 +22,20 @@ SERVER_SETTINGS = {
 }
 
 
+#: How a headless Chromium should open the dashboard (the browser test and the benchmark): without
+#: the background-networking flags Chromium calls Google's hosts, which a closed network refuses
+#: and which would also count as requests to a host other than the dashboard's.
+HEADLESS_CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+
+
 def streamlit_command(*, host: str = "127.0.0.1", port: int = 8501) -> list[str]:
     """The command that serves the dashboard on ``host:port``."""
     command = [sys.executable, "-m", "streamlit", "run", str(APP)]

@@ -39,6 +39,7 @@ from analytics import metrics
 from analytics.dataset import Filters, load_team_data
 from analytics.export import pseudonym, workers_csv_bytes
 from analytics.store import Store
+from dashboard.launch import HEADLESS_CHROMIUM_ARGS
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.browser
@@ -49,15 +50,6 @@ VIEWPORT: ViewportSize = {"width": 1440, "height": 2600}
 #: Generous: the machine running CI may be a loaded 2-core box.
 SERVER_START_SECONDS = 90
 STEP_TIMEOUT_MS = 60_000
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 PSEUDONYM = re.compile(r"^p-[0-9a-f]{16}$")
 #: URL path -> (h1 shown, whether the page draws a plotly chart on the sample's default view).
@@ -178,7 +170,7 @@ def browser() -> Iterator[Browser]:
             "(`apt-get install chromium`, or `make browser`); the browser tests need it"
         )
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(executable_path=executable, args=HEADLESS_CHROMIUM_ARGS)
         try:
             yield launched
         finally:
