@@ -342,7 +342,9 @@ def browser_measures(store: Path, repeat: int) -> dict[str, Any]:
         dashboard(store, RESULTS / "dashboard-server.log") as url,
         sync_playwright() as playwright,
     ):
-        browser = playwright.chromium.launch(executable_path=executable, args=HEADLESS_CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=HEADLESS_CHROMIUM_ARGS
+        )
         try:
             cold, page = load_overview(browser, url)
             page.context.close()

@@ -170,7 +170,9 @@ def browser() -> Iterator[Browser]:
             "(`apt-get install chromium`, or `make browser`); the browser tests need it"
         )
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=HEADLESS_CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(
+            executable_path=executable, args=HEADLESS_CHROMIUM_ARGS
+        )
         try:
             yield launched
         finally:
