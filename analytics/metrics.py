@@ -16,6 +16,7 @@ dashboard imports every metric from one place.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,18 +34,20 @@ from analytics.tasks import (
     RETURNED,
     SUBMITTED,
     Outcomes,
-    Sweep,
-    codes_of,
-    group_order,
+    WorkerTasks,
+    category_codes,
+    group_sums,
     grouped_quantiles,
     identity_lookup,
     join_names,
+    kept_bounds,
     ms_to_times,
     outcomes_of,
+    pair_codes,
     sliced_quantiles,
-    sweep_intervals,
-    task_intervals,
+    sweep_sorted,
     task_table,
+    worker_tasks,
 )
 from analytics.throughput import (
     active_workers_series,
@@ -140,34 +143,39 @@ class _Coverage:
     active_days: np.ndarray
 
 
-def _coverage(outcomes: Outcomes, n_groups: int, gap_minutes: float) -> tuple[_Coverage, Sweep]:
-    group, start, end = task_intervals(outcomes)
-    sweep = sweep_intervals(group, start, end, n_groups, gap_minutes * 60_000.0)
-    g = sweep.group
-    active = np.bincount(g, weights=sweep.covered_ms, minlength=n_groups)
-    inner_gap = np.where(sweep.new_session | (sweep.gap_ms <= 0), 0.0, sweep.gap_ms)
-    idle = np.bincount(g, weights=inner_gap, minlength=n_groups)
-    sessions = np.bincount(g[sweep.new_session], minlength=n_groups)
-    first = np.full(n_groups, MISSING_MS, dtype=np.int64)
-    last = np.full(n_groups, MISSING_MS, dtype=np.int64)
-    # Reversed order: each group's last outcome comes first and its first outcome last.
-    last[g[::-1]] = sweep.end_ms[::-1]
-    first[g] = sweep.end_ms
-    day = sweep.end_ms // MS_PER_DAY
-    new_day = np.ones(len(day), dtype=bool)
-    new_day[1:] = (day[1:] != day[:-1]) | (g[1:] != g[:-1])
-    days = np.bincount(g[new_day], minlength=n_groups)
-    return (
-        _Coverage(
-            active_ms=active,
-            idle_ms=idle,
-            session_count=sessions,
-            session_ms=active + idle,
-            first_ms=first,
-            last_ms=last,
-            active_days=days,
-        ),
-        sweep,
+def _coverage(tasks: WorkerTasks, gap_minutes: float) -> _Coverage:
+    """Active and idle time, sessions, first and last outcome and active days of each worker."""
+    end, start, bounds = tasks.end_ms, tasks.start_ms, tasks.bounds
+    timed = end != MISSING_MS
+    if not bool(timed.all()):
+        bounds = kept_bounds(timed, bounds)
+        end, start = end[timed], start[timed]
+    del timed
+    sweep = sweep_sorted(start, end, bounds, gap_minutes * 60_000.0)
+    active = group_sums(sweep.covered_ms, bounds)
+    idle = group_sums(sweep.idle_ms, bounds)
+    sessions = group_sums(sweep.ends_session, bounds)
+    del sweep
+    nonempty = np.diff(bounds) > 0
+    first = np.full(len(bounds) - 1, MISSING_MS, dtype=np.int64)
+    last = np.full(len(bounds) - 1, MISSING_MS, dtype=np.int64)
+    first[nonempty] = end[bounds[:-1][nonempty]]
+    last[nonempty] = end[bounds[1:][nonempty] - 1]
+    # A new active day at each worker's first outcome and wherever the UTC day changes.
+    day = end // MS_PER_DAY
+    new_day = np.empty(len(day), dtype=bool)
+    new_day[:1] = True
+    np.not_equal(day[1:], day[:-1], out=new_day[1:])
+    del day
+    new_day[bounds[:-1][nonempty]] = True
+    return _Coverage(
+        active_ms=active.astype(np.float64),
+        idle_ms=idle.astype(np.float64),
+        session_count=sessions,
+        session_ms=(active + idle).astype(np.float64),
+        first_ms=first,
+        last_ms=last,
+        active_days=group_sums(new_day, bounds),
     )
 
 
@@ -186,54 +194,94 @@ SPEED_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class _TaskTimes:
+    """Per-worker task-ms statistics and the per-(worker, job) medians used for the slow flag."""
+
+    count: np.ndarray  # submitted tasks with task seconds
+    total_ms: np.ndarray
+    quantiles: np.ndarray  # shape (n_workers, 2): median, p90
+    pairs: pd.DataFrame  # worker, job, tasks_with_seconds, median_ms (pairs with enough tasks)
+
+
 def _worker_task_times(
-    worker: np.ndarray, job: np.ndarray, task_ms: np.ndarray, n_workers: int, min_tasks: int
-) -> tuple[np.ndarray, pd.DataFrame]:
-    """Each worker's median and p90 task ms, and the median of each (worker, job) pair with at
-    least ``min_tasks`` timed tasks: one grouping of the timed tasks serves both."""
-    timed = ~np.isnan(task_ms) & (worker >= 0)
-    worker, job, values = worker[timed], job[timed], task_ms[timed]
-    order, bounds = group_order(worker, n_workers)
-    job, values = job[order], values[order]
+    tasks: WorkerTasks, min_tasks: int, pool: ThreadPoolExecutor | None = None
+) -> _TaskTimes:
+    """Each worker's count, total, median and p90 of task ms, and the median of each (worker,
+    job) pair with at least ``min_tasks`` timed tasks, from the shared worker grouping.
+
+    With a ``pool``, the worker quantiles run on it while this thread computes the pair medians
+    (two independent passes over the same values).
+    """
+    timed = ~np.isnan(tasks.task_ms)
+    bounds = kept_bounds(timed, tasks.bounds)
+    values, job = tasks.task_ms[timed], tasks.job[timed]
+    del timed
+    sizes = np.diff(bounds)
+    totals = np.zeros(len(sizes))
+    nonempty = sizes > 0
+    if len(values):
+        # Float sums in reduceat's sequential order; exact here, as task ms are whole numbers.
+        totals[nonempty] = np.add.reduceat(values, bounds[:-1][nonempty])
+    if pool is None:
+        worker_quantiles = sliced_quantiles(values, bounds, [0.5, 0.9])
+        pairs = _pair_medians(values, job, bounds, min_tasks)
+    else:
+        quantiles_job = pool.submit(sliced_quantiles, values, bounds, [0.5, 0.9])
+        pairs = _pair_medians(values, job, bounds, min_tasks)
+        worker_quantiles = quantiles_job.result()
+    return _TaskTimes(count=sizes, total_ms=totals, quantiles=worker_quantiles, pairs=pairs)
+
+
+def _pair_medians(
+    values: np.ndarray, job: np.ndarray, bounds: np.ndarray, min_tasks: int
+) -> pd.DataFrame:
+    """Median task ms of each (worker, job) pair with at least ``min_tasks`` values.
+
+    ``values`` and ``job`` are grouped by worker (``bounds``). Each worker's slice is reordered by
+    job (a small stable sort), which makes every pair a contiguous slice; one
+    ``sliced_quantiles`` call then serves all pairs. Rows come by worker, then job.
+    """
+    by_pair = np.empty_like(values)
+    job_by_pair = np.empty_like(job)
     n_jobs = int(job.max()) + 1 if len(job) else 0
-    worker_quantiles = sliced_quantiles(values, bounds, [0.5, 0.9])
-    rows_worker: list[int] = []
-    rows_job: list[int] = []
-    rows_count: list[int] = []
-    rows_median: list[float] = []
-    for w in np.flatnonzero(np.diff(bounds) >= min_tasks):
-        start, stop = bounds[w], bounds[w + 1]
+    small_type = np.int16 if n_jobs <= np.iinfo(np.int16).max else job.dtype
+    sizes = np.diff(bounds)
+    # Workers with fewer than min_tasks values cannot have a pair with enough: their values are
+    # copied as they are, and the pairs found in them are left out below.
+    copy_only = sizes < min_tasks
+    for w in np.flatnonzero(sizes).tolist():
+        start, stop = int(bounds[w]), int(bounds[w + 1])
         jobs_here = job[start:stop]
-        values_here = values[start:stop]
-        if jobs_here[0] == jobs_here[-1] and bool(np.all(jobs_here == jobs_here[0])):
-            cuts = np.array([0, len(jobs_here)])
-            job_sorted = jobs_here
-        else:
-            small = jobs_here.astype(np.int16) if n_jobs <= np.iinfo(np.int16).max else jobs_here
-            by_job = np.argsort(small, kind="stable")
-            job_sorted = jobs_here[by_job]
-            values_here = values_here[by_job]
-            cuts = np.concatenate(([0], np.flatnonzero(job_sorted[1:] != job_sorted[:-1]) + 1))
-            cuts = np.append(cuts, len(job_sorted))
-        sizes = np.diff(cuts)
-        enough = sizes >= min_tasks
-        if not enough.any():
+        one_job = jobs_here[0] == jobs_here[-1] and bool(np.all(jobs_here == jobs_here[0]))
+        if copy_only[w] or one_job:
+            by_pair[start:stop] = values[start:stop]
+            job_by_pair[start:stop] = jobs_here
             continue
-        medians = sliced_quantiles(values_here, cuts, [0.5])[:, 0]
-        for index in np.flatnonzero(enough):
-            rows_worker.append(int(w))
-            rows_job.append(int(job_sorted[cuts[index]]))
-            rows_count.append(int(sizes[index]))
-            rows_median.append(float(medians[index]))
-    pairs = pd.DataFrame(
+        by_job = np.argsort(jobs_here.astype(small_type), kind="stable")
+        by_pair[start:stop] = values[start:stop][by_job]
+        job_by_pair[start:stop] = jobs_here[by_job]
+    # A pair starts at each worker's first value and wherever the job changes inside a worker.
+    starts_pair = np.zeros(len(values), dtype=bool)
+    if len(values):
+        starts_pair[1:] = job_by_pair[1:] != job_by_pair[:-1]
+        starts_pair[bounds[:-1][sizes > 0]] = True
+    pair_starts = np.flatnonzero(starts_pair)
+    pair_bounds = np.append(pair_starts, len(values))
+    pair_sizes = np.diff(pair_bounds)
+    pair_worker = np.searchsorted(bounds, pair_starts, side="right") - 1
+    pair_job = job_by_pair[pair_starts].astype(np.int64)
+    enough = (pair_sizes >= min_tasks) & ~copy_only[pair_worker] & (pair_job >= 0)
+    chosen = np.flatnonzero(enough)
+    medians = sliced_quantiles(by_pair, pair_bounds, [0.5], only=chosen)[chosen, 0]
+    return pd.DataFrame(
         {
-            "worker": np.asarray(rows_worker, dtype=np.int64),
-            "job": np.asarray(rows_job, dtype=np.int64),
-            "tasks_with_seconds": np.asarray(rows_count, dtype=np.int64),
-            "median_ms": np.asarray(rows_median, dtype=np.float64),
+            "worker": pair_worker[chosen].astype(np.int64),
+            "job": pair_job[chosen],
+            "tasks_with_seconds": pair_sizes[chosen].astype(np.int64),
+            "median_ms": medians,
         }
     )
-    return worker_quantiles, pairs[pairs["job"] >= 0].reset_index(drop=True)
 
 
 def _modified_z(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -256,19 +304,10 @@ def _modified_z(pairs: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _speed(outcomes: Outcomes, thresholds: Thresholds) -> tuple[np.ndarray, pd.DataFrame]:
-    """Worker quantiles (median, p90) of task ms, and the scored (worker, job) pairs."""
-    worker_quantiles, pairs = _worker_task_times(
-        outcomes.worker,
-        outcomes.job,
-        outcomes.task_ms,
-        len(outcomes.worker_keys),
-        thresholds.slow_min_tasks,
-    )
-    scored = _modified_z(pairs)
-    return worker_quantiles, scored.assign(
-        slow=(scored["modified_z"] > thresholds.slow_z).to_numpy(dtype=bool)
-    )
+def _speed(times: _TaskTimes, thresholds: Thresholds) -> pd.DataFrame:
+    """The scored (worker, job) pairs: modified z-score and slow flag."""
+    scored = _modified_z(times.pairs)
+    return scored.assign(slow=(scored["modified_z"] > thresholds.slow_z).to_numpy(dtype=bool))
 
 
 def job_worker_speed(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.DataFrame:
@@ -285,8 +324,8 @@ def job_worker_speed(data: TeamData, thresholds: Thresholds = Thresholds()) -> p
         Columns ``SPEED_COLUMNS``; seconds columns in seconds.
     """
     outcomes = outcomes_of(data)
-    _, scored = _speed(outcomes, thresholds)
-    return _speed_frame(scored, outcomes)
+    times = _worker_task_times(worker_tasks(outcomes), thresholds.slow_min_tasks)
+    return _speed_frame(_speed(times, thresholds), outcomes)
 
 
 def _speed_frame(scored: pd.DataFrame, outcomes: Outcomes) -> pd.DataFrame:
@@ -309,10 +348,10 @@ def _speed_frame(scored: pd.DataFrame, outcomes: Outcomes) -> pd.DataFrame:
     return frame.sort_values(["labeling_job_name", "worker_key"]).reset_index(drop=True)
 
 
-def _slow_reasons(scored: pd.DataFrame, outcomes: Outcomes, n_workers: int, z: float) -> list[str]:
+def _slow_reasons(scored: pd.DataFrame, job_names: pd.Index, n_workers: int, z: float) -> list[str]:
     reasons: list[list[str]] = [[] for _ in range(n_workers)]
     slow = scored[scored["slow"]].sort_values("modified_z", ascending=False)
-    jobs = outcomes.job_names.astype("str")
+    jobs = job_names.astype("str")
     for row in slow.to_dict("records"):
         spread = (
             f"MAD {row['job_mad_ms'] / MS_PER_SECOND:.1f} s"
@@ -351,12 +390,18 @@ def _time_spent_by(metrics: pd.DataFrame, dimension: str) -> pd.Series:
     return mean.dropna()
 
 
-def _worker_ids(data: TeamData, n_workers: int) -> np.ndarray:
-    worker, _ = codes_of(data.events["worker_key"])
-    ids, id_names = codes_of(data.events["worker_id"])
+def _worker_ids(data: TeamData, outcomes: Outcomes) -> np.ndarray:
+    """Each worker's ``worker_id``: the one on its last event that has one (None without)."""
+    worker = outcomes.worker
+    if len(outcomes) != len(data.events):
+        worker, _ = category_codes(data.events["worker_key"])
+    ids, id_names = category_codes(data.events["worker_id"])
     known = (worker >= 0) & (ids >= 0)
-    chosen = np.full(n_workers, -1, dtype=np.int64)
-    chosen[worker[known]] = ids[known]
+    if not bool(known.all()):
+        worker, ids = worker[known], ids[known]
+    del known
+    chosen = np.full(len(outcomes.worker_keys), -1, dtype=np.int64)
+    chosen[worker] = ids
     names = np.concatenate([np.asarray(id_names.astype("str"), dtype=object), [None]])
     return names[chosen]
 
@@ -380,44 +425,48 @@ def worker_summary(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.
         Columns ``WORKER_COLUMNS`` (each defined in ``analytics.definitions``), sorted by tasks
         submitted (most first), then ``worker_key``. Seconds are wall clock (pauses included)
         except ``time_spent_metric_seconds`` (the ``TimeSpent`` metric, pauses excluded).
+
+    Notes
+    -----
+    Built for 10 million events in about a second (``bench/bench_metrics.py``): the tasks are
+    grouped by worker once (``worker_tasks``), and the interval sweep, the quantiles and the
+    per-job medians all read that one grouping.
     """
     outcomes = outcomes_of(data)
     n = len(outcomes.worker_keys)
-    all_codes, _ = codes_of(data.events["worker_key"])
-    seen = np.bincount(all_codes[all_codes >= 0], minlength=n) > 0
-    worker = outcomes.worker
-    has_worker = worker >= 0
-    counts = np.bincount(
-        worker[has_worker] * 3 + outcomes.kind[has_worker], minlength=3 * n
-    ).reshape(n, 3)
+    worker_keys, job_names = outcomes.worker_keys, outcomes.job_names
+    # Independent passes run on helper threads (NumPy and Arrow release the GIL in their loops,
+    # so on two cores they do run side by side): the per-worker counts and half of the grouping's
+    # gathers while this thread groups the tasks; then the interval sweep and the worker
+    # quantiles while this thread computes the per-job medians. All of them only read input.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        totals_job = pool.submit(_worker_totals, data, outcomes)
+        tasks = worker_tasks(outcomes, pool)
+        totals = totals_job.result()
+        # The per-task outcome arrays (about 400 MB on 10 million events) are not needed any
+        # more: freeing them before the per-worker passes keeps the peak under 2 GB.
+        del outcomes
+        coverage_job = pool.submit(_coverage, tasks, thresholds.session_gap_minutes)
+        times = _worker_task_times(tasks, thresholds.slow_min_tasks, pool)
+        coverage = coverage_job.result()
+    del tasks
+    counts = totals.counts
     submitted, returned, declined = counts[:, SUBMITTED], counts[:, RETURNED], counts[:, DECLINED]
-    timed = has_worker & ~np.isnan(outcomes.task_ms)
-    timed_count = np.bincount(worker[timed], minlength=n)
-    timed_total = np.bincount(worker[timed], weights=outcomes.task_ms[timed], minlength=n)
-    before_return = has_worker & ~np.isnan(outcomes.return_ms)
-    return_count = np.bincount(worker[before_return], minlength=n)
-    return_total = np.bincount(
-        worker[before_return], weights=outcomes.return_ms[before_return], minlength=n
-    )
-    coverage, _ = _coverage(outcomes, n, thresholds.session_gap_minutes)
-    quantiles, scored = _speed(outcomes, thresholds)
-    slow_reason = np.asarray(_slow_reasons(scored, outcomes, n, thresholds.slow_z), dtype=object)
+    scored = _speed(times, thresholds)
+    slow_reason = np.asarray(_slow_reasons(scored, job_names, n, thresholds.slow_z), dtype=object)
     with np.errstate(invalid="ignore", divide="ignore"):
         return_rate = returned / (submitted + returned)
-        mean_ms = timed_total / timed_count
-        mean_return_ms = return_total / return_count
+        mean_ms = times.total_ms / times.count
+        mean_return_ms = totals.return_total_ms / totals.return_count
         per_hour = submitted / (coverage.active_ms / MS_PER_HOUR)
     per_hour = np.where(coverage.active_ms > 0, per_hour, np.nan)
-    workteams = join_names(outcomes.worker, outcomes.team, outcomes.team_names, n)
-    jobs = join_names(outcomes.worker, outcomes.job, outcomes.job_names, n)
+    quantiles = times.quantiles
     frame = pd.DataFrame(
         {
-            "worker_key": pd.array(
-                np.asarray(outcomes.worker_keys.astype("str"), dtype=object), dtype="str"
-            ),
-            "worker_id": pd.array(_worker_ids(data, n), dtype="str"),
-            "workteams": pd.array(workteams, dtype="str"),
-            "jobs": pd.array(jobs, dtype="str"),
+            "worker_key": pd.array(np.asarray(worker_keys.astype("str"), dtype=object), "str"),
+            "worker_id": pd.array(totals.worker_ids, dtype="str"),
+            "workteams": pd.array(totals.workteams, dtype="str"),
+            "jobs": pd.array(totals.jobs, dtype="str"),
             "tasks_submitted": submitted.astype(np.int64),
             "tasks_returned": returned.astype(np.int64),
             "tasks_declined": declined.astype(np.int64),
@@ -437,9 +486,58 @@ def worker_summary(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.
             "slow_reason": pd.array(slow_reason, dtype="str"),
         }
     )
-    frame = frame[seen].reset_index(drop=True)
+    frame = frame[totals.seen].reset_index(drop=True)
     frame = _add_members(frame, data)
     return _finish_worker_frame(frame, data, thresholds)
+
+
+@dataclass(frozen=True)
+class _WorkerTotals:
+    """What ``worker_summary`` needs from the outcome arrays besides the worker grouping."""
+
+    counts: np.ndarray  # shape (n_workers, 3): submitted, returned, declined
+    seen: np.ndarray  # the worker has any event in the window
+    return_count: np.ndarray  # returned tasks with a time before return
+    return_total_ms: np.ndarray
+    workteams: list[str]
+    jobs: list[str]
+    worker_ids: np.ndarray
+
+
+def _worker_totals(data: TeamData, outcomes: Outcomes) -> _WorkerTotals:
+    """Counts by kind, time before return, teams, jobs and ``worker_id`` of each worker."""
+    n = len(outcomes.worker_keys)
+    counts = _kind_counts(outcomes.worker, outcomes.kind, n)
+    before_return = ~np.isnan(outcomes.return_ms) & (outcomes.worker >= 0)
+    returning = outcomes.worker[before_return]
+    return _WorkerTotals(
+        counts=counts,
+        seen=_workers_seen(data, counts),
+        return_count=np.bincount(returning, minlength=n),
+        return_total_ms=np.bincount(
+            returning, weights=outcomes.return_ms[before_return], minlength=n
+        ),
+        workteams=join_names(outcomes.worker, outcomes.team, outcomes.team_names, n),
+        jobs=join_names(outcomes.worker, outcomes.job, outcomes.job_names, n),
+        worker_ids=_worker_ids(data, outcomes),
+    )
+
+
+def _workers_seen(data: TeamData, counts: np.ndarray) -> np.ndarray:
+    """Which workers have any event in the window: an outcome (``counts``) or another event."""
+    seen = counts.sum(axis=1) > 0
+    if len(data.events) and int(counts.sum()) < len(data.events):
+        codes, _ = category_codes(data.events["worker_key"])
+        seen = np.bincount(codes[codes >= 0], minlength=len(seen)) > 0
+    return seen
+
+
+def _kind_counts(codes: np.ndarray, kind: np.ndarray, n: int) -> np.ndarray:
+    """Outcomes of each kind per code, shape ``(n, 3)``; code ``-1`` is left out."""
+    known = codes >= 0
+    if not bool(known.all()):
+        codes, kind = codes[known], kind[known]
+    return np.bincount(pair_codes(codes, kind, 3), minlength=3 * n).reshape(n, 3)
 
 
 def _add_members(frame: pd.DataFrame, data: TeamData) -> pd.DataFrame:
@@ -560,7 +658,7 @@ def _group_stats(outcomes: Outcomes, codes: np.ndarray, names: pd.Index, key: st
     """The counts and times of ``GROUP_COLUMNS`` for each value of ``codes``."""
     n = len(names)
     ok = codes >= 0
-    counts = np.bincount(codes[ok] * 3 + outcomes.kind[ok], minlength=3 * n).reshape(n, 3)
+    counts = _kind_counts(codes, outcomes.kind, n)
     timed = ok & ~np.isnan(outcomes.task_ms)
     timed_count = np.bincount(codes[timed], minlength=n)
     timed_total = np.bincount(codes[timed], weights=outcomes.task_ms[timed], minlength=n)
@@ -570,7 +668,7 @@ def _group_stats(outcomes: Outcomes, codes: np.ndarray, names: pd.Index, key: st
     return_total = np.bincount(codes[returned], weights=outcomes.return_ms[returned], minlength=n)
     pair_ok = ok & (outcomes.worker >= 0)
     n_workers = max(len(outcomes.worker_keys), 1)
-    pairs = pd.unique(codes[pair_ok] * n_workers + outcomes.worker[pair_ok])
+    pairs = pd.unique(pair_codes(codes[pair_ok], outcomes.worker[pair_ok], n_workers))
     workers = np.bincount(pairs // n_workers, minlength=n)
     timed_end = ok & (outcomes.end_ms != MISSING_MS)
     first = pd.Series(outcomes.end_ms[timed_end]).groupby(codes[timed_end]).min()
@@ -743,7 +841,9 @@ def team_summary(data: TeamData) -> pd.DataFrame:
     job_pairs = (outcomes.team >= 0) & (outcomes.job >= 0)
     jobs_per_team = pd.Series(
         pd.unique(
-            outcomes.team[job_pairs] * max(len(outcomes.job_names), 1) + outcomes.job[job_pairs]
+            pair_codes(
+                outcomes.team[job_pairs], outcomes.job[job_pairs], max(len(outcomes.job_names), 1)
+            )
         )
     )
     job_counts = np.bincount(

@@ -332,33 +332,26 @@ def worker_sessions(data: TeamData, gap_minutes: float = 30.0) -> pd.DataFrame:
     n = len(outcomes.worker_keys)
     group, start, end = task_intervals(outcomes)
     sweep = sweep_intervals(group, start, end, n, gap_minutes * 60_000.0)
-    if len(sweep.group) == 0:
+    if len(sweep.end_ms) == 0:
         frame = pd.DataFrame({name: pd.Series(dtype="float64") for name in SESSION_COLUMNS})
         frame["worker_key"] = frame["worker_key"].astype("str")
         for name in ("session_start", "session_end"):
             frame[name] = pd.Series(dtype="datetime64[ms, UTC]")
         return frame.astype({"session_number": "int64", "tasks": "int64"})
-    # Back to time order (the sweep runs latest first): sessions then start at a task whose
-    # *previous* gap was long, i.e. the reversed array's session starts shifted by one.
-    forward_group = sweep.group[::-1]
-    forward_start = sweep.start_ms[::-1]
-    forward_end = sweep.end_ms[::-1]
-    covered = sweep.covered_ms[::-1]
-    gap = sweep.gap_ms[::-1]
-    ends_session = sweep.new_session[::-1]
+    # A session starts at a worker's first task and after each task that ended one.
+    ends_session = sweep.ends_session
     starts_session = np.empty(len(ends_session), dtype=bool)
     starts_session[0] = True
     starts_session[1:] = ends_session[:-1]
     session = np.cumsum(starts_session) - 1
     first = np.flatnonzero(starts_session)
-    inner_gap = np.where(ends_session | (gap <= 0), 0.0, gap)
     n_sessions = len(first)
-    session_start = np.minimum.reduceat(forward_start, first)
-    session_end = np.maximum.reduceat(forward_end, first)
+    session_start = np.minimum.reduceat(sweep.start_ms, first)
+    session_end = np.maximum.reduceat(sweep.end_ms, first)
     tasks = np.bincount(session, minlength=n_sessions)
-    active = np.bincount(session, weights=covered, minlength=n_sessions)
-    idle = np.bincount(session, weights=inner_gap, minlength=n_sessions)
-    session_group = forward_group[first]
+    active = np.add.reduceat(sweep.covered_ms, first).astype(np.float64)
+    idle = np.add.reduceat(sweep.idle_ms, first).astype(np.float64)
+    session_group = np.searchsorted(sweep.bounds, first, side="right") - 1
     number = np.arange(n_sessions) - np.searchsorted(session_group, session_group, side="left") + 1
     keys = np.asarray(outcomes.worker_keys.astype("str"), dtype=object)
     return pd.DataFrame(

@@ -2,43 +2,50 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python bench/bench_metrics.py                 # 10 million events
-    .venv/bin/python bench/bench_metrics.py --events 1000000 --workers 500
-
-Reports, for the same synthetic events in the same run:
-
-- the time to turn the Arrow table into a ``TeamData`` (what ``load_team_data`` does after
-  reading Parquet);
-- the time of ``worker_summary`` (best of ``--repeat`` runs), the number the issue targets
-  (under 1 s on a 2-core machine);
-- the time of the same aggregation in DuckDB SQL over the same Arrow table (counts, mean, median,
-  p90, first/last activity, active days, active hours as the union of task intervals, sessions,
-  idle time, and the per-job modified z-score slow flag), and checks both agree;
-- peak memory: the process's peak resident set size, and the extra memory ``worker_summary``
-  allocates (tracemalloc, measured in a separate run because tracing slows it down).
+    .venv/bin/python -m bench.bench_metrics                      # 10 million events
+    .venv/bin/python -m bench.bench_metrics --events 1000000 --workers 500
 
 The synthetic events look like a store's: sorted by ``event_time`` (the store writes each day's
-partition sorted), text columns dictionary-encoded as Parquet stores them.
+partition sorted), text columns dictionary-encoded. They are generated once and written to an
+Arrow file; then two fresh processes, one after the other, read that file and measure:
+
+- **pandas**: read the file, build a ``TeamData`` (``team_data_from_tables``, what
+  ``load_team_data`` does after reading Parquet), drop the Arrow table, run ``worker_summary``
+  ``--repeat`` times. Reports the load time, the best and every ``worker_summary`` time (wall and
+  CPU, to tell a slow run from a busy machine), and the process's peak resident memory: the
+  "load + summary" figure the issue targets (under 2 GB).
+- **DuckDB**: read the same file, run the same aggregation in SQL (counts, mean, median, p90,
+  first/last activity, active days, active hours as the union of task intervals, sessions, idle
+  time, the per-job modified z-score slow flag) ``--repeat`` times, with its own peak memory.
+
+Separate processes keep each side's peak memory its own. The script then checks that both
+results agree on every compared column, prints a markdown section and writes
+``bench/results/metrics.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import platform
+import multiprocessing
 import resource
 import sys
+import tempfile
 import time
 import tracemalloc
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.feather as feather
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics.dataset import team_data_from_tables
 from analytics.metrics import Thresholds, worker_summary
+from bench.machine import describe_machine, write_results
 
 START_MS = 1_790_000_000_000  # 2026-09-21
 DAY_MS = 86_400_000
@@ -59,7 +66,6 @@ def synthetic_events(n_events: int, n_workers: int, n_jobs: int, days: int, seed
     missing_accept = rng.random(n_events) < 0.01
     skew = rng.random(n_events) < 0.001
     start_ms = np.where(skew, end_ms + 60_000, start_ms)
-    nat = np.iinfo(np.int64).min
 
     def times(values: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
         stamps = values.astype("datetime64[ms]")
@@ -72,7 +78,6 @@ def synthetic_events(n_events: int, n_workers: int, n_jobs: int, days: int, seed
     jobs = [f"job-{i:03d}" for i in range(n_jobs)]
     teams = [f"team-{i:02d}" for i in range(max(n_jobs // 5, 1))]
     types = ["TasksSubmitted", "TasksReturned", "TasksDeclined"]
-    del nat
     return pa.table(
         {
             "worker_key": text(worker, workers),
@@ -167,9 +172,55 @@ ORDER BY worker_key
 """
 
 
-def run_duckdb(events: pa.Table, thresholds: Thresholds) -> tuple[float, object]:
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed(function: Any, *args: Any) -> tuple[float, float, Any]:
+    """Wall and CPU seconds of one call, and its result."""
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = function(*args)
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def measure_pandas(path: str, repeat: int) -> dict[str, Any]:
+    """In a fresh process: load ``path`` into a ``TeamData`` and time ``worker_summary``."""
+    thresholds = Thresholds()
+    started = time.perf_counter()
+    events = feather.read_table(path, memory_map=False)
+    read_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    data = team_data_from_tables(events)
+    load_seconds = time.perf_counter() - started
+    del events  # as in load_team_data: the Arrow table is gone once the frames are built
+    pa.default_memory_pool().release_unused()
+    load_peak = _peak_rss_mb()
+    runs = [_timed(worker_summary, data, thresholds) for _ in range(repeat)]
+    summary = runs[-1][2]
+    peak = _peak_rss_mb()
+    tracemalloc.start()
+    worker_summary(data, thresholds)
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "read_seconds": read_seconds,
+        "load_seconds": load_seconds,
+        "summary_wall_seconds": [wall for wall, _, _ in runs],
+        "summary_cpu_seconds": [cpu for _, cpu, _ in runs],
+        "peak_rss_after_load_mb": load_peak,
+        "peak_rss_mb": peak,
+        "summary_numpy_allocated_mb": traced_peak / 2**20,
+        "summary": summary,
+    }
+
+
+def measure_duckdb(path: str, repeat: int) -> dict[str, Any]:
+    """In a fresh process: run ``DUCKDB_SQL`` over the events of ``path``."""
     import duckdb
 
+    thresholds = Thresholds()
+    events = feather.read_table(path, memory_map=False)
     connection = duckdb.connect()
     connection.register("events", events)
     parameters = {
@@ -177,69 +228,115 @@ def run_duckdb(events: pa.Table, thresholds: Thresholds) -> tuple[float, object]
         "min_tasks": thresholds.slow_min_tasks,
         "z": thresholds.slow_z,
     }
-    started = time.perf_counter()
-    result = connection.execute(DUCKDB_SQL, parameters).df()
-    elapsed = time.perf_counter() - started
+    runs = [_timed(lambda: connection.execute(DUCKDB_SQL, parameters).df()) for _ in range(repeat)]
     connection.close()
-    return elapsed, result
+    return {
+        "threads": _cpus(),
+        "wall_seconds": [wall for wall, _, _ in runs],
+        "cpu_seconds": [cpu for _, cpu, _ in runs],
+        "peak_rss_mb": _peak_rss_mb(),
+        "summary": runs[-1][2],
+    }
+
+
+def _in_fresh_process(function: Any, *args: Any) -> dict[str, Any]:
+    """Run ``function`` in a new process (``spawn``: nothing inherited, its own peak memory)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        result: dict[str, Any] = pool.submit(function, *args).result()
+    return result
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--workers", type=int, default=2_000)
     parser.add_argument("--jobs", type=int, default=50)
     parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=4)
     args = parser.parse_args()
-    thresholds = Thresholds()
 
-    print(f"python {platform.python_version()}, {platform.machine()}, cpus: {_cpus()}")
-    started = time.perf_counter()
-    events = synthetic_events(args.events, args.workers, args.jobs, args.days, args.seed)
-    print(f"generated {events.num_rows:,} events in {time.perf_counter() - started:.2f} s")
-
-    started = time.perf_counter()
-    data = team_data_from_tables(events)
-    load_seconds = time.perf_counter() - started
-    print(f"Arrow table -> TeamData: {load_seconds:.2f} s")
-
-    timings = []
-    summary = None
-    for _ in range(args.repeat):
-        gc.collect()
+    with tempfile.TemporaryDirectory(prefix="bench-metrics-") as directory:
+        path = str(Path(directory) / "events.arrow")
         started = time.perf_counter()
-        summary = worker_summary(data, thresholds)
-        timings.append(time.perf_counter() - started)
-    assert summary is not None
-    best = min(timings)
-    print(f"worker_summary: best {best:.3f} s of {', '.join(f'{t:.3f}' for t in timings)}")
+        events = synthetic_events(args.events, args.workers, args.jobs, args.days, args.seed)
+        feather.write_feather(events, path, compression="uncompressed")
+        del events
+        generate_seconds = time.perf_counter() - started
+        ours = _in_fresh_process(measure_pandas, path, args.repeat)
+        duck = _in_fresh_process(measure_duckdb, path, args.repeat)
+    _check_agreement(ours.pop("summary"), duck.pop("summary"))
 
-    duck_timings = []
-    duck = None
-    for _ in range(args.repeat):
-        elapsed, duck = run_duckdb(events, thresholds)
-        duck_timings.append(elapsed)
-    duck_best = min(duck_timings)
-    print(
-        f"DuckDB SQL:     best {duck_best:.3f} s of {', '.join(f'{t:.3f}' for t in duck_timings)}"
-    )
-    print(f"ratio worker_summary / DuckDB: {best / duck_best:.2f}")
-    _check_agreement(summary, duck)
-
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    tracemalloc.start()
-    worker_summary(data, thresholds)
-    _, traced_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(f"peak RSS of the whole run: {peak_rss_mb:,.0f} MB")
-    print(
-        "extra memory allocated by worker_summary (tracemalloc peak): "
-        f"{traced_peak / 2**20:,.0f} MB"
-    )
-    print(f"workers: {len(summary):,}, slow: {int(summary['slow_flag'].sum())}")
+    best = min(ours["summary_wall_seconds"])
+    duck_best = min(duck["wall_seconds"])
+    results = {
+        "machine": describe_machine(),
+        "load_average_1min": _load_average(),
+        "events": args.events,
+        "workers": args.workers,
+        "jobs": args.jobs,
+        "days": args.days,
+        "repeat": args.repeat,
+        "generate_seconds": generate_seconds,
+        "pandas": ours,
+        "duckdb": duck,
+        "worker_summary_best_seconds": best,
+        "duckdb_best_seconds": duck_best,
+        "ratio_to_duckdb": best / duck_best,
+        "targets": {
+            "worker_summary_under_1_s": best < 1.0,
+            "within_2x_of_duckdb": best <= 2 * duck_best,
+            "load_and_summary_peak_under_2_gb": ours["peak_rss_mb"] < 2048,
+        },
+    }
+    print(_markdown(results))
+    print(f"results: {write_results('metrics', results)}")
     return 0
+
+
+def _markdown(results: dict[str, Any]) -> str:
+    ours, duck = results["pandas"], results["duckdb"]
+
+    def seconds(values: list[float]) -> str:
+        return ", ".join(f"{value:.3f}" for value in values)
+
+    def met(flag: bool) -> str:
+        return "met" if flag else "**not met**"
+
+    targets = results["targets"]
+    lines = [
+        f"### Per-worker table: {results['events']:,} events, {results['workers']:,} workers",
+        "",
+        f"Machine: {results['machine']['cores']} cores ({results['machine']['cpu']}), load "
+        f"average {results['load_average_1min']:.1f} at the start; best of {results['repeat']}.",
+        "",
+        "| step | figure |",
+        "| --- | --- |",
+        f"| Arrow table -> `TeamData` | {ours['load_seconds']:.2f} s |",
+        f"| `worker_summary`, best (wall) | {results['worker_summary_best_seconds']:.3f} s |",
+        f"| `worker_summary`, every run: wall | {seconds(ours['summary_wall_seconds'])} s |",
+        f"| `worker_summary`, every run: CPU | {seconds(ours['summary_cpu_seconds'])} s |",
+        f"| DuckDB SQL, best (wall, {duck['threads']} threads) | "
+        f"{results['duckdb_best_seconds']:.3f} s |",
+        f"| ratio `worker_summary` / DuckDB | {results['ratio_to_duckdb']:.2f} |",
+        f"| peak memory, load + summary process | {ours['peak_rss_mb']:,.0f} MB |",
+        f"| of which after load | {ours['peak_rss_after_load_mb']:,.0f} MB |",
+        f"| NumPy memory `worker_summary` allocates (tracemalloc) | "
+        f"{ours['summary_numpy_allocated_mb']:,.0f} MB |",
+        f"| peak memory, DuckDB process | {duck['peak_rss_mb']:,.0f} MB |",
+        "",
+        f"- under 1 s: {met(targets['worker_summary_under_1_s'])}",
+        f"- within 2x of DuckDB: {met(targets['within_2x_of_duckdb'])}",
+        f"- load + summary under 2 GB: {met(targets['load_and_summary_peak_under_2_gb'])}",
+    ]
+    return "\n".join(lines)
+
+
+def _load_average() -> float:
+    import os
+
+    return os.getloadavg()[0]
 
 
 def _check_agreement(summary: object, duck: object) -> None:
@@ -270,7 +367,7 @@ def _check_agreement(summary: object, duck: object) -> None:
         a = ours[column].to_numpy(dtype=float)
         b = theirs[column].to_numpy(dtype=float)
         assert np.allclose(a, b, rtol=1e-9, equal_nan=True), column
-    print("worker_summary and DuckDB agree on every compared column")
+    print("worker_summary and DuckDB agree on every compared column\n")
 
 
 def _cpus() -> int:
