@@ -236,6 +236,86 @@ def team_data_from_tables(
     )
 
 
+def _recode_as_first_seen(column: pd.Series) -> pd.Series:
+    """A categorical with only the categories its rows use, in the order they first appear.
+
+    That is the order ``dictionary_encode`` gives when the cut table is encoded afresh, so a
+    frame cut from a cached one is identical to one converted from the cut table.
+    """
+    codes = column.cat.codes.to_numpy()
+    used = pd.unique(codes[codes >= 0])
+    lookup = np.full(len(column.cat.categories) + 1, -1, dtype=np.int64)
+    lookup[used] = np.arange(len(used))
+    # Arrow encodes a column with no value to empty object categories: do the same.
+    categories = column.cat.categories[used] if len(used) else pd.Index([], dtype=object)
+    new_codes = lookup[codes]  # -1 (missing) indexes the last slot, which stays -1
+    return pd.Series(
+        pd.Categorical.from_codes(new_codes, categories=categories), name=column.name, copy=False
+    )
+
+
+def restrict(
+    data: TeamData, filters: Filters, last_log_sync: dt.datetime | None = None
+) -> TeamData:
+    """``data`` (loaded with no filter) cut to ``filters``, without going back to Arrow.
+
+    Gives exactly what ``team_data_from_tables`` gives for the same tables and ``filters``, in a
+    fraction of the time: the dashboard converts the store to pandas once and cuts it on every
+    filter change.
+    """
+    events = data.events
+    keep = np.ones(len(events), dtype=bool)
+    if filters.since is not None or filters.until is not None:
+        times = events["event_time"]
+        epoch = times.to_numpy(dtype="datetime64[ms]").astype(np.int64)
+        keep &= times.notna().to_numpy()
+        if filters.since is not None:
+            keep &= epoch >= int(pd.Timestamp(filters.since).as_unit("ms").value // 1_000_000)
+        if filters.until is not None:
+            keep &= epoch < int(pd.Timestamp(filters.until).as_unit("ms").value // 1_000_000)
+    in_window = events["event_time"][keep]
+    if filters.until is not None:
+        as_of = pd.Timestamp(filters.until).tz_convert("UTC")
+    else:
+        candidates = [t for t in (in_window.max(),) if pd.notna(t)]
+        if last_log_sync is not None:
+            candidates.append(pd.Timestamp(last_log_sync).tz_convert("UTC"))
+        as_of = max(candidates).as_unit("ms") if candidates else pd.Timestamp(_EPOCH)
+    for column, names in (
+        ("workteam_name", filters.workteams),
+        ("labeling_job_name", filters.jobs),
+    ):
+        if names:
+            keep &= events[column].isin(names).to_numpy()
+    rows = np.flatnonzero(keep)
+    cut = events.take(rows).reset_index(drop=True) if len(rows) != len(events) else events
+    if len(rows) != len(events):
+        for name in cut.columns:
+            if isinstance(cut[name].dtype, pd.CategoricalDtype):
+                cut[name] = _recode_as_first_seen(cut[name])
+    frames = {
+        "users": data.users,
+        "memberships": data.memberships,
+        "workteams": data.workteams,
+        "jobs": data.jobs,
+        "metrics": data.metrics,
+        "backlog": data.backlog,
+    }
+    tables = _cut_tables(frames, cut, filters)
+    return TeamData(
+        events=cut,
+        users=tables["users"],
+        memberships=tables["memberships"],
+        workteams=tables["workteams"],
+        jobs=tables["jobs"],
+        metrics=tables["metrics"],
+        backlog=tables["backlog"],
+        rejected=data.rejected,
+        as_of=as_of,
+        filters=filters,
+    )
+
+
 def _as_schema_frame(
     given: pa.Table | pd.DataFrame | None, table_schema: pa.Schema
 ) -> pd.DataFrame:

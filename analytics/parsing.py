@@ -288,16 +288,16 @@ class _SlowParser:
             shown = "missing" if "message" not in obj else f"a JSON {_json_type(message)}"
             self.rejects.add(location, "invalid_envelope", f"message is {shown}", raw)
             return
-        self.message_text(message.strip(), location, log_ms, stream, raw)
+        self.message_text(message.strip(_JSON_WHITESPACE), location, log_ms, stream, raw)
 
     def line(self, raw: str, location: str) -> None:
         """Any non-blank line: a message, an envelope, an export line, or garbage."""
-        text = raw.strip()
+        text = raw.strip(_JSON_WHITESPACE)
         if text[:1].isdigit():
             # An S3 export line: "<ISO-8601 timestamp> <message JSON>". As on the fast path, a
             # timestamp that does not parse leaves the log time empty; the message still counts.
             timestamp, _, rest = text.partition(" ")
-            rest = rest.strip()
+            rest = rest.strip(_JSON_WHITESPACE)
             log_ms = _iso_to_epoch_ms(timestamp) if rest else None
             if rest[:1] in ("{", "[") or log_ms is not None:
                 self.message_text(rest, location, log_ms, None, raw)
@@ -314,6 +314,7 @@ class _SlowParser:
 
 
 _MESSAGE_KEYS = ("worker_id", "cognito_sub_id", "event_type")
+_JSON_WHITESPACE = " \t\r\n"
 
 
 def _is_envelope(obj: Mapping[str, Any]) -> bool:
@@ -618,7 +619,9 @@ def parse_lines(
     slow_rows.extend(np.flatnonzero(~handled & ~blank).tolist())
     for index in sorted(slow_rows):
         raw = lines[int(index)].as_py()
-        if raw.strip():
+        # Only JSON whitespace makes a line blank: a line of, say, no-break spaces is garbage
+        # to report, not nothing.
+        if raw.strip(_JSON_WHITESPACE):
             slow.line(raw, str(first_line_number + int(index)))
         else:
             blank[index] = True

@@ -27,6 +27,7 @@ from analytics.dataset import (
     TeamData,
     last_log_sync,
     previous_period,
+    restrict,
     store_is_empty,
     team_data_from_tables,
 )
@@ -131,17 +132,30 @@ def _store_contents(root: str, version: str) -> _StoreContents:
     )
 
 
-@st.cache_resource(max_entries=16, ttl=TTL_SECONDS, show_spinner=False)
-def team_data(root: str, version: str, key: FilterKey) -> TeamData:
-    """The store cut to ``key``'s filters (shared between sessions: TeamData is never mutated)."""
+@st.cache_resource(max_entries=2, show_spinner="Reading the store…")
+def _all_data(root: str, version: str) -> TeamData:
+    """Everything in the store as pandas, converted once per store version."""
     contents = _store_contents(root, version)
     return team_data_from_tables(
         contents.events,
         tables=contents.tables,
         rejected=contents.rejected,
-        filters=key.to_filters(),
         last_log_sync=contents.last_log_sync,
     )
+
+
+@st.cache_resource(max_entries=16, ttl=TTL_SECONDS, show_spinner=False)
+def team_data(root: str, version: str, key: FilterKey) -> TeamData:
+    """The store cut to ``key``'s filters (shared between sessions: TeamData is never mutated).
+
+    Cut from the converted store with ``restrict``, which gives what loading with the filters
+    gives at a fraction of the cost of converting again.
+    """
+    everything = _all_data(root, version)
+    if key == FilterKey():
+        return everything
+    last_sync = _store_contents(root, version).last_log_sync
+    return restrict(everything, key.to_filters(), last_log_sync=last_sync)
 
 
 def store_summary(source: Source) -> StoreSummary:

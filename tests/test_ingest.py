@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -193,7 +194,10 @@ def test_a_killed_ingest_leaves_a_readable_store_that_a_rerun_completes(
                      progress=kill_after_four_chunks, chunk_bytes=8192)
         """
     )
-    completed = subprocess.run([sys.executable, "-c", script], check=False)
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    completed = subprocess.run(
+        [sys.executable, "-c", script], env=environment, check=False, timeout=300
+    )
     assert completed.returncode == -9
     store = Store(killed)
     partial = store.load_events().num_rows

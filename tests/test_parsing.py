@@ -101,6 +101,7 @@ BAD_LINES = [
     (json.dumps({"eventId": "x", "logStreamName": "s", "message": None}), "invalid_envelope"),
     (json.dumps(envelope("not json")), "invalid_json"),
     ("2019-08-14T16:01:21.000Z {not json}", "invalid_json"),
+    ("\u00a0\u00a0", "invalid_json"),  # no-break spaces are not JSON whitespace: not blank
 ]
 
 

@@ -82,7 +82,7 @@ def store_snapshot(store: Store) -> dict[str, object]:
     tables["jobs"] = store.read_table("jobs")
     return {
         "events": per_worker(store),
-        "rejected": store.load_rejected().column("reject_key").to_pylist(),
+        "rejected": sorted(store.load_rejected().column("reject_key").to_pylist()),
         **{
             name: table.sort_by([(table.column_names[0], "ascending")])
             for name, table in tables.items()
