@@ -6,7 +6,7 @@ Run from the repository root::
 
 It seeds a worker-activity log group with synthetic events of typical size (about 600 bytes),
 runs a first sync over the whole range, then adds events and runs an incremental sync, and
-prints the figures for docs/performance-sync.md. The emulator answers at local speed: against
+prints the figures for docs/performance.md. The emulator answers at local speed: against
 AWS, FilterLogEvents allows 5 requests per second per account and region, which bounds a real
 sync at about 5 pages a second (up to 10,000 events or 1 MB each).
 """
