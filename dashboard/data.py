@@ -10,6 +10,7 @@ next rerun reads the new data without a restart.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ from analytics.dataset import (
     store_is_empty,
     team_data_from_tables,
 )
-from analytics.sample import build_sample_store
+from analytics.sample import SAMPLE_LOGS_DIR, build_sample_store
 from analytics.store import Store, StoreSummary
 
 TTL_SECONDS = 600
@@ -93,7 +94,10 @@ def store_version(root: Path) -> str:
 
 @st.cache_resource(show_spinner="Preparing the bundled sample team…")
 def _sample_store_root() -> str:
-    default = Path.home() / ".cache" / "groundtruth-throughput" / "sample-store"
+    # Keyed on the sample's own description, so a release with a different sample never reuses
+    # (and adds to) the store built from the previous one.
+    version = hashlib.sha256((SAMPLE_LOGS_DIR / "planted.json").read_bytes()).hexdigest()[:12]
+    default = Path.home() / ".cache" / "groundtruth-throughput" / f"sample-store-{version}"
     root = Path(os.environ.get(SAMPLE_STORE_ENV_VAR) or default)
     build_sample_store(root)
     return str(root)
