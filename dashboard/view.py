@@ -94,8 +94,15 @@ def _from_url() -> None:
     st.session_state["filters_seeded"] = True
 
 
+#: The URL keys the sidebar owns; any other key (a page's own, such as ``worker``) is left as is.
+FILTER_URL_KEYS = ("range", "from", "to", "team", "job", "tz", "private")
+
+
 def _to_url(view_range: str, dates: tuple[dt.date, dt.date] | None) -> None:
-    wanted: dict[str, str | list[str]] = {"range": view_range}
+    wanted: dict[str, str | list[str]] = {
+        key: st.query_params.get_all(key) for key in st.query_params if key not in FILTER_URL_KEYS
+    }
+    wanted["range"] = view_range
     if view_range == "custom" and dates:
         wanted |= {"from": dates[0].isoformat(), "to": dates[1].isoformat()}
     if st.session_state["filters_teams"]:

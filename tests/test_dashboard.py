@@ -240,3 +240,13 @@ def test_a_real_store_shows_no_banner_and_its_last_sync_per_part(
     assert list(syncs["part"]) == ["metrics", "worker activity"]
     assert list(syncs["result"]) == ["not synced", "synced"]
     assert list(syncs["message"]) == ["denied", ""]
+
+
+def test_a_link_to_a_worker_opens_that_worker(app: AppTest, sample_store_root: Path) -> None:
+    store = Store(sample_store_root)
+    workers = metrics.worker_summary(load_team_data(store, seven_days(store)))
+    wanted = str(workers[workers["username"] == "kavya.nair"]["worker_key"].iloc[0])
+    app.query_params["worker"] = wanted
+    at = open_page(app, "worker_detail")
+    assert at.selectbox(key="worker_detail_key").value == wanted
+    assert at.query_params["worker"] == wanted
