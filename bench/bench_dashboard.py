@@ -67,7 +67,7 @@ from analytics.dataset import (
 )
 from analytics.ingest import ingest_paths
 from analytics.store import Store
-from dashboard.launch import HEADLESS_CHROMIUM_ARGS
+from dashboard.launch import HEADLESS_CHROMIUM_ARGS, PAGE_SETTLED_JS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = REPO_ROOT / "bench" / "results"
@@ -85,13 +85,7 @@ DAYS = 30
 LAST_DAY = dt.date(2026, 11, 8)
 VIEWPORT: ViewportSize = {"width": 1440, "height": 1200}
 TIMEOUT_MS = 180_000
-SETTLED = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    return app !== null
-        && app.getAttribute('data-test-script-state') === 'notRunning'
-        && app.getAttribute('data-test-connection-state') === 'CONNECTED'
-        && document.querySelector('[data-stale="true"]') === null;
-}"""
+SETTLED = PAGE_SETTLED_JS
 #: The Overview is drawn: title, four KPI values, and every plotly chart on screen has its SVG.
 OVERVIEW_DRAWN = (
     """() => {

@@ -28,7 +28,7 @@ def _column_config(frame: pd.DataFrame) -> dict[str, Any]:
     config: dict[str, Any] = {}
     for name in frame.columns:
         definition = DEFINITIONS.get(name)
-        label = definition.label if definition else name.replace("_", " ")
+        label = definition.label if definition else name.replace("_", " ").capitalize()
         text = help_for(name) or None
         series = frame[name]
         if isinstance(series.dtype, pd.DatetimeTZDtype):

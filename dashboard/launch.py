@@ -36,6 +36,19 @@ HEADLESS_CHROMIUM_ARGS = [
 ]
 
 
+#: JavaScript that is true once a page is settled: the script run is over, the session is
+#: connected, nothing drawn by the previous run is left, and no element is still a loading
+#: placeholder (Streamlit shows skeletons for a moment after a run ends on a new session).
+PAGE_SETTLED_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app !== null
+        && app.getAttribute('data-test-script-state') === 'notRunning'
+        && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+        && document.querySelector('[data-stale="true"]') === null
+        && document.querySelector('[data-testid="stSkeleton"]') === null;
+}"""
+
+
 def streamlit_command(*, host: str = "127.0.0.1", port: int = 8501) -> list[str]:
     """The command that serves the dashboard on ``host:port``."""
     command = [sys.executable, "-m", "streamlit", "run", str(APP)]

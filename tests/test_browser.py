@@ -39,7 +39,7 @@ from analytics import metrics
 from analytics.dataset import Filters, load_team_data
 from analytics.export import pseudonym, workers_csv_bytes
 from analytics.store import Store
-from dashboard.launch import HEADLESS_CHROMIUM_ARGS
+from dashboard.launch import HEADLESS_CHROMIUM_ARGS, PAGE_SETTLED_JS
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.browser
@@ -74,14 +74,7 @@ CONTRACT_COLUMNS = {
     "idle_flag",
     "return_flag",
 }
-#: Settled = the script run is over and no element is left over from the previous run.
-SETTLED = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    return app !== null
-        && app.getAttribute('data-test-script-state') === 'notRunning'
-        && app.getAttribute('data-test-connection-state') === 'CONNECTED'
-        && document.querySelector('[data-stale="true"]') === null;
-}"""
+SETTLED = PAGE_SETTLED_JS
 
 
 def _free_port() -> int:
