@@ -212,7 +212,8 @@ def team_data_from_tables(
     )
     event_table = _cut_to_window(event_table, filters)
     if as_of is None:
-        as_of = _window_end(filters, event_table, last_log_sync)
+        latest = pc.max(event_table.column("event_time")).as_py() if event_table.num_rows else None
+        as_of = _window_end(filters, latest, last_log_sync)
     event_table = _cut_to_names(event_table, "workteam_name", filters.workteams)
     event_table = _cut_to_names(event_table, "labeling_job_name", filters.jobs)
     frames: dict[str, pd.DataFrame] = {}
@@ -220,17 +221,27 @@ def team_data_from_tables(
         given = tables.get(name)
         frames[name] = _as_schema_frame(given, table_schema)
     rejected_frame = _as_schema_frame(rejected, schema.REJECTED)
-    events_pd = events_frame(event_table)
-    cut = _cut_tables(frames, events_pd, filters)
+    return _assemble(events_frame(event_table), frames, rejected_frame, as_of, filters)
+
+
+def _assemble(
+    events: pd.DataFrame,
+    frames: dict[str, pd.DataFrame],
+    rejected: pd.DataFrame,
+    as_of: dt.datetime | pd.Timestamp,
+    filters: Filters,
+) -> TeamData:
+    """A ``TeamData`` of events already cut to ``filters``; the sync tables are cut here."""
+    cut = _cut_tables(frames, events, filters)
     return TeamData(
-        events=events_pd,
+        events=events,
         users=cut["users"],
         memberships=cut["memberships"],
         workteams=cut["workteams"],
         jobs=cut["jobs"],
         metrics=cut["metrics"],
         backlog=cut["backlog"],
-        rejected=rejected_frame,
+        rejected=rejected,
         as_of=pd.Timestamp(as_of).tz_convert("UTC"),
         filters=filters,
     )
@@ -273,14 +284,8 @@ def restrict(
             keep &= epoch >= int(pd.Timestamp(filters.since).as_unit("ms").value // 1_000_000)
         if filters.until is not None:
             keep &= epoch < int(pd.Timestamp(filters.until).as_unit("ms").value // 1_000_000)
-    in_window = events["event_time"][keep]
-    if filters.until is not None:
-        as_of = pd.Timestamp(filters.until).tz_convert("UTC")
-    else:
-        candidates = [t for t in (in_window.max(),) if pd.notna(t)]
-        if last_log_sync is not None:
-            candidates.append(pd.Timestamp(last_log_sync).tz_convert("UTC"))
-        as_of = max(candidates).as_unit("ms") if candidates else pd.Timestamp(_EPOCH)
+    latest = events["event_time"][keep].max()
+    as_of = _window_end(filters, None if pd.isna(latest) else latest, last_log_sync)
     for column, names in (
         ("workteam_name", filters.workteams),
         ("labeling_job_name", filters.jobs),
@@ -293,27 +298,8 @@ def restrict(
         for name in cut.columns:
             if isinstance(cut[name].dtype, pd.CategoricalDtype):
                 cut[name] = _recode_as_first_seen(cut[name])
-    frames = {
-        "users": data.users,
-        "memberships": data.memberships,
-        "workteams": data.workteams,
-        "jobs": data.jobs,
-        "metrics": data.metrics,
-        "backlog": data.backlog,
-    }
-    tables = _cut_tables(frames, cut, filters)
-    return TeamData(
-        events=cut,
-        users=tables["users"],
-        memberships=tables["memberships"],
-        workteams=tables["workteams"],
-        jobs=tables["jobs"],
-        metrics=tables["metrics"],
-        backlog=tables["backlog"],
-        rejected=data.rejected,
-        as_of=as_of,
-        filters=filters,
-    )
+    frames = {name: getattr(data, name) for name in schema.TABLES}
+    return _assemble(cut, frames, data.rejected, as_of, filters)
 
 
 def _as_schema_frame(
@@ -355,16 +341,14 @@ def _cut_to_names(events: pa.Table, column: str, names: tuple[str, ...]) -> pa.T
 
 
 def _window_end(
-    filters: Filters, events: pa.Table, last_log_sync: dt.datetime | None
+    filters: Filters, latest_event: Any, last_log_sync: dt.datetime | None
 ) -> pd.Timestamp:
     """``until``, else the later of the latest event time and the last successful log sync."""
     if filters.until is not None:
         return pd.Timestamp(filters.until).tz_convert("UTC")
     candidates: list[pd.Timestamp] = []
-    if events.num_rows:
-        latest = pc.max(events.column("event_time")).as_py()
-        if latest is not None:
-            candidates.append(pd.Timestamp(latest).tz_convert("UTC"))
+    if latest_event is not None:
+        candidates.append(pd.Timestamp(latest_event).tz_convert("UTC"))
     if last_log_sync is not None:
         candidates.append(pd.Timestamp(last_log_sync).tz_convert("UTC"))
     if not candidates:
