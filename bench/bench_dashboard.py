@@ -42,16 +42,11 @@ import platform
 import random
 import re
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +62,7 @@ from analytics.dataset import (
 )
 from analytics.ingest import ingest_paths
 from analytics.store import Store
-from dashboard.launch import HEADLESS_CHROMIUM_ARGS, PAGE_SETTLED_JS
+from dashboard.launch import HEADLESS_CHROMIUM_ARGS, PAGE_SETTLED_JS, serve_dashboard
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = REPO_ROOT / "bench" / "results"
@@ -218,49 +213,6 @@ def bench_store(events: int) -> tuple[Path, dict[str, float]]:
     return root, timings
 
 
-# --------------------------------------------------------------------------- the server
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def dashboard(store: Path, log: Path) -> Iterator[str]:
-    """``gt-throughput dashboard`` on ``store``; yields its URL, stops it on exit."""
-    port = _free_port()
-    command = [sys.executable, "-m", "analytics.cli", "dashboard", "--data", str(store)]
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [*command, "--port", str(port)],
-            cwd=REPO_ROOT,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"the dashboard exited early:\n{log.read_text()}")
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the dashboard did not answer in 120 s:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5):
-                    break
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-
-
 # --------------------------------------------------------------------------- browser measures
 def load_overview(browser: Browser, url: str) -> tuple[dict[str, float], Page]:
     """Seconds from ``goto`` to the title and to a fully drawn Overview, in a new session."""
@@ -333,7 +285,7 @@ def browser_measures(store: Path, repeat: int) -> dict[str, Any]:
     RESULTS.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {}
     with (
-        dashboard(store, RESULTS / "dashboard-server.log") as url,
+        serve_dashboard(store, RESULTS / "dashboard-server.log") as url,
         sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(

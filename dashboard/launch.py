@@ -5,7 +5,14 @@ Kept apart from ``app.py`` so the CLI can build the command without importing St
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent / "app.py"
@@ -56,3 +63,71 @@ def streamlit_command(*, host: str = "127.0.0.1", port: int = 8501) -> list[str]
     for name, value in settings.items():
         command += [f"--{name}", value]
     return command
+
+
+class DashboardDidNotStart(RuntimeError):
+    """The dashboard process exited or stayed silent; the message carries its output."""
+
+
+def free_local_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve_dashboard(
+    data_dir: Path,
+    log: Path,
+    *,
+    environment: Mapping[str, str] | None = None,
+    start_seconds: float = 120.0,
+) -> Iterator[str]:
+    """Run ``gt-throughput dashboard`` on ``data_dir`` in a subprocess; yield its URL.
+
+    For the browser test and the benchmark: waits until the server answers its health check
+    (or raises ``DashboardDidNotStart`` with the server's output, written to ``log``), and
+    stops it on exit (terminate, then kill), every wait bounded.
+    """
+    port = free_local_port()
+    command = [sys.executable, "-m", "analytics.cli", "dashboard", "--data", str(data_dir)]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*command, "--port", str(port)],
+            cwd=APP.parent.parent,
+            env=dict(environment) if environment is not None else None,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + start_seconds
+        while True:
+            if process.poll() is not None:
+                raise DashboardDidNotStart(
+                    f"the dashboard exited with code {process.returncode} before answering:\n"
+                    + log.read_text(errors="replace")
+                )
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise DashboardDidNotStart(
+                    f"the dashboard did not answer on {url} within {start_seconds:g} s:\n"
+                    + log.read_text(errors="replace")
+                )
+            time.sleep(0.25)  # a server that is starting: nothing to wait on but time
+        yield url
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)

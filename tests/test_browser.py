@@ -13,12 +13,6 @@ import io
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +33,12 @@ from analytics import metrics
 from analytics.dataset import Filters, load_team_data
 from analytics.export import pseudonym, workers_csv_bytes
 from analytics.store import Store
-from dashboard.launch import HEADLESS_CHROMIUM_ARGS, PAGE_SETTLED_JS
+from dashboard.launch import (
+    HEADLESS_CHROMIUM_ARGS,
+    PAGE_SETTLED_JS,
+    DashboardDidNotStart,
+    serve_dashboard,
+)
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.browser
@@ -77,13 +76,6 @@ CONTRACT_COLUMNS = {
 SETTLED = PAGE_SETTLED_JS
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @dataclass
 class Server:
     """The dashboard served by ``gt-throughput dashboard`` in a subprocess."""
@@ -93,64 +85,22 @@ class Server:
     output: Path
 
 
-def _wait_until_healthy(process: subprocess.Popen[bytes], url: str, output: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(
-                f"the dashboard exited with code {process.returncode} before answering:\n"
-                + output.read_text(errors="replace")
-            )
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.25)  # polling a server that is starting: nothing to wait_for yet
-    pytest.fail(
-        f"the dashboard did not answer on {url} within {SERVER_START_SECONDS} s:\n"
-        + output.read_text(errors="replace")
-    )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-
-
 @pytest.fixture(scope="module")
 def server(sample_store_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The dashboard on an empty store (so on the bundled sample), on a free local port."""
     folder = tmp_path_factory.mktemp("browser")
-    port = _free_port()
     output = folder / "server.log"
     environment = {**os.environ, "GT_THROUGHPUT_SAMPLE_STORE": str(sample_store_root)}
-    command = [
-        sys.executable,
-        "-m",
-        "analytics.cli",
-        "dashboard",
-        "--data",
-        str(folder / "empty-store"),
-        "--port",
-        str(port),
-    ]
-    with output.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
-        )
     try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_healthy(process, url, output)
-        yield Server(url=url, netloc=f"127.0.0.1:{port}", output=output)
-    finally:
-        _stop(process)
+        with serve_dashboard(
+            folder / "empty-store",
+            output,
+            environment=environment,
+            start_seconds=SERVER_START_SECONDS,
+        ) as url:
+            yield Server(url=url, netloc=url.removeprefix("http://"), output=output)
+    except DashboardDidNotStart as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
