@@ -458,7 +458,9 @@ def load_team_data(store: Store, filters: Filters | None = None) -> TeamData:
         time in the store (whatever the team and job filters) and the last successful log sync.
     """
     filters = filters or Filters()
-    events = store.load_events(filters.since, filters.until, columns=list(EVENT_COLUMNS))
+    events = store.load_events(
+        filters.since, filters.until, columns=list(EVENT_COLUMNS), text_as_dictionary=True
+    )
     tables = {name: store.read_table(name) for name in schema.TABLES}
     return team_data_from_tables(
         events,

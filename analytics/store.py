@@ -55,6 +55,22 @@ COMPACT_AFTER_FILES = 12
 _PARTITIONING = ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive")
 
 
+def _count_distinct(column: pa.ChunkedArray) -> int:
+    """Distinct non-null values of a dictionary-encoded text column (chunks may differ)."""
+    used = [chunk.dictionary.take(pc.unique(chunk.indices)) for chunk in column.chunks]
+    return int(pc.count_distinct(pa.chunked_array(used, pa.string())).as_py())
+
+
+def _text_as_dictionary(table_schema: pa.Schema) -> tuple[pa.Schema, list[str]]:
+    """``table_schema`` with text columns as ``dictionary<int32, string>``, and their names."""
+    text = [f.name for f in table_schema if pa.types.is_string(f.type)]
+    fields = [
+        f.with_type(pa.dictionary(pa.int32(), pa.string())) if f.name in text else f
+        for f in table_schema
+    ]
+    return pa.schema(fields, metadata=table_schema.metadata), text
+
+
 @dataclass(frozen=True)
 class AddResult:
     """What one write of events did: ``new`` rows stored, ``duplicates`` already known."""
@@ -351,16 +367,27 @@ class Store:
                     (journal.parent / name).unlink(missing_ok=True)
             journal.unlink()
 
-    def events_dataset(self) -> ds.Dataset | None:
-        """The events as a ``pyarrow.dataset`` (partition column ``date``), or None if empty."""
+    def events_dataset(self, *, text_as_dictionary: bool = False) -> ds.Dataset | None:
+        """The events as a ``pyarrow.dataset`` (partition column ``date``), or None if empty.
+
+        With ``text_as_dictionary``, text columns are read as ``dictionary<int32, string>``
+        straight from the files' dictionary pages: about 8x faster than materialising each string,
+        for columns that repeat a few values (names, ARNs, event types) a million times.
+        """
         partitions = sorted(self.events_dir.glob("date=*")) if self.events_dir.is_dir() else []
         files = [str(p) for partition in partitions for p in _visible_parquet_files(partition)]
         if not files:
             return None
+        events_schema, file_format = schema.EVENTS, ds.ParquetFileFormat()
+        if text_as_dictionary:
+            events_schema, text_columns = _text_as_dictionary(schema.EVENTS)
+            file_format = ds.ParquetFileFormat(
+                read_options=ds.ParquetReadOptions(dictionary_columns=text_columns)
+            )
         return ds.dataset(
             files,
-            format="parquet",
-            schema=schema.EVENTS.append(pa.field("date", pa.string())),
+            format=file_format,
+            schema=events_schema.append(pa.field("date", pa.string())),
             partitioning=_PARTITIONING,
             partition_base_dir=str(self.events_dir),
         )
@@ -370,6 +397,8 @@ class Store:
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
         columns: Sequence[str] | None = None,
+        *,
+        text_as_dictionary: bool = False,
     ) -> pa.Table:
         """Events whose ``event_time`` is in ``[since, until)``, reading only what is needed.
 
@@ -380,6 +409,9 @@ class Store:
             time are left out; with neither, every event is returned.
         columns
             Columns to read (default: all but ``raw_message``).
+        text_as_dictionary
+            Read text columns as ``dictionary<int32, string>`` (see ``events_dataset``); the
+            values are the same, only their encoding differs.
         """
         for name, bound in (("since", since), ("until", until)):
             if bound is not None and bound.tzinfo is None:
@@ -401,9 +433,12 @@ class Store:
             condition = upper if condition is None else condition & upper
 
         def read() -> pa.Table:
-            dataset = self.events_dataset()
+            dataset = self.events_dataset(text_as_dictionary=text_as_dictionary)
             if dataset is None:
-                return schema.EVENTS.empty_table().select(wanted)
+                empty = (
+                    _text_as_dictionary(schema.EVENTS)[0] if text_as_dictionary else schema.EVENTS
+                )
+                return empty.empty_table().select(wanted)
             return dataset.to_table(columns=wanted, filter=condition)
 
         return self._reading(read)
@@ -535,7 +570,7 @@ class Store:
     def summary(self) -> StoreSummary:
         """Counts for ``status``: events, date range, workers, teams, jobs, types, rejected."""
         columns = ["event_time", "worker_key", "workteam_arn", "labeling_job_arn", "event_type"]
-        events = self.load_events(columns=columns)
+        events = self.load_events(columns=columns, text_as_dictionary=True)
         times = events.column("event_time")
         first = pc.min(times).as_py() if events.num_rows else None
         last = pc.max(times).as_py() if events.num_rows else None
@@ -547,9 +582,9 @@ class Store:
             first_event_time=first,
             last_event_time=last,
             events_without_time=times.null_count,
-            workers=pc.count_distinct(events.column("worker_key")).as_py(),
-            workteams=pc.count_distinct(events.column("workteam_arn")).as_py(),
-            labeling_jobs=pc.count_distinct(events.column("labeling_job_arn")).as_py(),
+            workers=_count_distinct(events.column("worker_key")),
+            workteams=_count_distinct(events.column("workteam_arn")),
+            labeling_jobs=_count_distinct(events.column("labeling_job_arn")),
             event_types={
                 t["values"]: t["counts"] for t in sorted(types, key=lambda t: t["values"])
             },

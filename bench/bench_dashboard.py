@@ -345,7 +345,9 @@ def compute_measures(store_root: Path, team: str | None) -> dict[str, float]:
     timings: dict[str, float] = {}
     store = Store(store_root)
     events = _timed(
-        timings, "read events (parquet)", lambda: store.load_events(columns=list(EVENT_COLUMNS))
+        timings,
+        "read events (parquet)",
+        lambda: store.load_events(columns=list(EVENT_COLUMNS), text_as_dictionary=True),
     )
     tables = _timed(
         timings,

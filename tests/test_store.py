@@ -115,6 +115,20 @@ def test_an_empty_store_loads_an_empty_typed_table(store: Store) -> None:
     assert table.schema.field("event_time").type == schema.UTC_MS
 
 
+def test_text_read_as_dictionary_has_the_same_values(store: Store) -> None:
+    store.add_events(events_for(DAY_1, DAY_1_OTHER, DAY_2, NO_TIME))
+    columns = ["worker_key", "worker_id", "cognito_sub_id", "event_type", "event_time"]
+    plain = store.load_events(columns=columns)
+    encoded = store.load_events(columns=columns, text_as_dictionary=True)
+    assert encoded.schema.field("worker_id").type == pa.dictionary(pa.int32(), pa.string())
+    assert encoded.schema.field("event_time").type == schema.UTC_MS
+    decoded = encoded.cast(plain.schema)
+    assert decoded.sort_by("worker_key").equals(plain.sort_by("worker_key"))
+    empty = Store(store.root / "empty").load_events(columns=columns, text_as_dictionary=True)
+    assert empty.num_rows == 0
+    assert empty.schema == encoded.schema
+
+
 def test_a_leftover_temporary_file_is_invisible(store: Store) -> None:
     store.add_events(events_for(DAY_1))
     partition = store.events_dir / "date=2019-08-14"
