@@ -195,16 +195,20 @@ def _add_dashboard_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
-    import subprocess
-
     from dashboard.launch import streamlit_command
 
     if not 0 < args.port < 65536:
         raise UsageError(f"--port must be between 1 and 65535 (got {args.port})")
     environment = {**os.environ, DATA_ENV_VAR: str(data_dir(args.data).resolve())}
     command = streamlit_command(host=args.host, port=args.port)
-    print(f"serving the dashboard on http://{args.host}:{args.port} (Ctrl-C stops it)")
-    return subprocess.run(command, env=environment, check=False).returncode
+    print(
+        f"reading the store, then serving the dashboard on http://{args.host}:{args.port} "
+        "(Ctrl-C stops it)",
+        flush=True,
+    )
+    # Become the server rather than start it as a child: whoever stops this process (Ctrl-C,
+    # a service manager, a test) stops the server, and no orphan keeps the port.
+    os.execve(command[0], command, environment)
 
 
 COMMANDS = {

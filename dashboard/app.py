@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard.data import current_source
 from dashboard.view import render_sidebar
+from dashboard.warmup import prefetch
 
 PAGES_DIR = Path(__file__).parent / "app_pages"
 
@@ -43,3 +44,5 @@ pages = [
     st.Page(PAGES_DIR / "data.py", title="Data", icon=":material/database:"),
 ]
 st.navigation(pages).run()
+# While the manager reads this page, compute the views one filter change away.
+prefetch(source, st.session_state["view"].key, st.session_state["view"].timezone)

@@ -12,6 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -127,7 +130,7 @@ def _store_contents(root: str, version: str) -> _StoreContents:
     store = Store(root)
     state = store.read_state()
     return _StoreContents(
-        events=store.load_events(columns=list(EVENT_COLUMNS)),
+        events=store.load_events(columns=list(EVENT_COLUMNS), text_as_dictionary=True),
         tables={name: store.read_table(name) for name in schema.TABLES},
         rejected=store.load_rejected(),
         last_log_sync=last_log_sync(state),
@@ -155,6 +158,11 @@ def team_data(root: str, version: str, key: FilterKey) -> TeamData:
     Cut from the converted store with ``restrict``, which gives what loading with the filters
     gives at a fraction of the cost of converting again.
     """
+    return cut(root, version, key)
+
+
+def cut(root: str, version: str, key: FilterKey) -> TeamData:
+    """The store cut to ``key``'s filters, computed now and not cached (see ``lending``)."""
     everything = _all_data(root, version)
     if key == FilterKey():
         return everything
@@ -189,8 +197,27 @@ def choices(source: Source) -> tuple[list[str], list[str]]:
 
 
 # --------------------------------------------------------------------------- metric wrappers
+_lent = threading.local()
+
+
+@contextmanager
+def lending(source: Source, frames: dict[FilterKey, TeamData]) -> Iterator[None]:
+    """Within this block, on this thread only, the metric wrappers compute from ``frames``.
+
+    For the look-ahead (``warmup.prefetch``): it fills the metric caches of views nobody opened
+    yet without also keeping each view's cut of the store in the shared ``team_data`` cache.
+    """
+    _lent.frames = {(source.root, source.version, key): data for key, data in frames.items()}
+    try:
+        yield
+    finally:
+        _lent.frames = {}
+
+
 def _data(source: Source, key: FilterKey) -> TeamData:
-    return team_data(source.root, source.version, key)
+    lent: dict[tuple[str, str, FilterKey], TeamData] = getattr(_lent, "frames", {})
+    borrowed = lent.get((source.root, source.version, key))
+    return borrowed if borrowed is not None else team_data(source.root, source.version, key)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
@@ -215,8 +242,12 @@ def team_table(source: Source, key: FilterKey) -> pd.DataFrame:
 def kpi_table(source: Source, key: FilterKey) -> pd.DataFrame:
     """``metrics.kpis`` of the window against the same-length window before it."""
     current = _data(source, key)
-    previous = previous_period(key.to_filters(), current.as_of)
-    return metrics.kpis(current, _data(source, FilterKey.of(previous)))
+    return metrics.kpis(current, _data(source, previous_key(key, current)))
+
+
+def previous_key(key: FilterKey, current: TeamData) -> FilterKey:
+    """The filters of the period the KPIs compare ``key``'s window with."""
+    return FilterKey.of(previous_period(key.to_filters(), current.as_of))
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)

@@ -16,6 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent / "app.py"
+#: What ``streamlit run`` is given: ``APP`` wrapped in an ``st.App`` that reads the store before
+#: the server answers (see ``serve_app``).
+SERVED_APP = APP.with_name("serve_app.py")
 
 #: Settings that make the dashboard private and quiet: no usage statistics, no browser opened by
 #: the server, no file watching in production, and the viewer toolbar only.
@@ -58,7 +61,7 @@ PAGE_SETTLED_JS = """() => {
 
 def streamlit_command(*, host: str = "127.0.0.1", port: int = 8501) -> list[str]:
     """The command that serves the dashboard on ``host:port``."""
-    command = [sys.executable, "-m", "streamlit", "run", str(APP)]
+    command = [sys.executable, "-m", "streamlit", "run", str(SERVED_APP)]
     settings = {**SERVER_SETTINGS, "server.address": host, "server.port": str(port)}
     for name, value in settings.items():
         command += [f"--{name}", value]

@@ -79,18 +79,25 @@ with left:
     if series.empty:
         st.info("No task outcomes in this window.")
     else:
+        # Lazy tabs: only the chart on screen is built and drawn (plotly is the Overview's
+        # slowest part in the browser).
         by_group, by_outcome = st.tabs(
-            ["Submitted by " + {"workteam": "team", "job": "job"}[grouping], "All outcomes"]
+            ["Submitted by " + {"workteam": "team", "job": "job"}[grouping], "All outcomes"],
+            key="overview_chart",
+            on_change="rerun",
         )
-        by_group.plotly_chart(
-            charts.submitted_by_group(
-                series, frequency, view.timezone, {"workteam": "team", "job": "job"}[grouping]
-            ),
-            key="overview_by_group",
-        )
-        by_outcome.plotly_chart(
-            charts.outcomes_over_time(series, frequency, view.timezone), key="overview_outcomes"
-        )
+        if by_group.open:
+            by_group.plotly_chart(
+                charts.submitted_by_group(
+                    series, frequency, view.timezone, {"workteam": "team", "job": "job"}[grouping]
+                ),
+                key="overview_by_group",
+            )
+        if by_outcome.open:
+            by_outcome.plotly_chart(
+                charts.outcomes_over_time(series, frequency, view.timezone),
+                key="overview_outcomes",
+            )
 
 st.subheader("When the team works")
 heatmap = data.heatmap_table(source, view.key, view.timezone)
