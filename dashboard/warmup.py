@@ -15,9 +15,9 @@ Anything that fails here is left for the page to raise and explain: the server s
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 
@@ -36,7 +36,10 @@ MAX_TEAMS_AHEAD = 6
 #: Views already sent to the look-ahead thread; forgotten when it grows past this.
 _MAX_REMEMBERED = 512
 
-_lookahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gt-lookahead")
+#: Views waiting for the look-ahead thread. A daemon thread: at exit, what is left is dropped.
+_waiting: queue.Queue[tuple[Source, FilterKey, str]] = queue.Queue()
+_worker_lock = threading.Lock()
+_worker: threading.Thread | None = None
 _requested: set[tuple[str, str, FilterKey, str]] = set()
 _requested_lock = threading.Lock()
 _enabled = threading.Event()
@@ -127,9 +130,33 @@ def prefetch(source: Source, key: FilterKey, tz: str) -> int:
             if len(_requested) >= _MAX_REMEMBERED:
                 _requested.clear()
             _requested.add(token)
-        _lookahead.submit(_look_ahead, source, view, tz)
+        _waiting.put((source, view, tz))
         queued += 1
+    if queued:
+        _start_worker()
     return queued
+
+
+def wait_until_idle() -> None:
+    """Return once every view queued so far has been looked at (for tests and benchmarks)."""
+    _waiting.join()
+
+
+def _start_worker() -> None:
+    global _worker
+    with _worker_lock:
+        if _worker is None or not _worker.is_alive():
+            _worker = threading.Thread(target=_work, name="gt-lookahead", daemon=True)
+            _worker.start()
+
+
+def _work() -> None:
+    while True:
+        source, key, tz = _waiting.get()
+        try:
+            _look_ahead(source, key, tz)
+        finally:
+            _waiting.task_done()
 
 
 def _look_ahead(source: Source, key: FilterKey, tz: str) -> None:
@@ -140,4 +167,5 @@ def _look_ahead(source: Source, key: FilterKey, tz: str) -> None:
         with data.lending(source, frames):
             overview_numbers(source, key, tz)
     except Exception:  # a guess that failed: the page computes it when asked
-        _LOG.warning("could not look ahead at %s", key, exc_info=True)
+        if threading.main_thread().is_alive():  # else the server is stopping: nothing to say
+            _LOG.warning("could not look ahead at %s", key, exc_info=True)

@@ -303,3 +303,18 @@ def test_filters_download_and_privacy_on_workers(visit: Visit, sample_store_root
     assert EMAIL.findall(page.locator("body").inner_text()) == []
     screenshot(page, "overview-text-team-private")
     assert_only_own_host(visit)
+
+
+def test_the_overview_draws_the_chart_of_the_tab_it_opens(visit: Visit) -> None:
+    open_page(visit, "/")
+    page = visit.page
+    legend = page.locator(".js-plotly-plot .legendtext")
+    assert sorted(legend.all_text_contents()) == ["image-team", "text-team"]
+    page.get_by_role("tab", name="All outcomes").click()
+    page.locator(".js-plotly-plot .legendtext", has_text="Returned").wait_for()
+    wait_until_settled(page)
+    assert_no_exception(page)
+    # Only the open tab's chart is drawn: the per-team lines are gone, the outcomes are there.
+    assert sorted(legend.all_text_contents()) == ["Declined", "Returned", "Submitted"]
+    screenshot(page, "overview-all-outcomes")
+    assert_only_own_host(visit)

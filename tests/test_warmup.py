@@ -86,7 +86,7 @@ def test_looking_ahead_caches_the_numbers_the_page_would_compute(
     # 3 other date ranges, and each of the sample's 2 teams alone
     assert warmup.prefetch(sample_source, key, "UTC") == len(expected_views) == 5
     assert warmup.prefetch(sample_source, key, "UTC") == 0  # each view is looked at once
-    warmup._lookahead.submit(lambda: None).result(timeout=120)  # the queue is done
+    warmup.wait_until_idle()
 
     store = Store(sample_store_root)
     for view in expected_views:
