@@ -14,7 +14,9 @@ Anything that fails here is left for the page to raise and explain: the server s
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import queue
 import threading
 import time
@@ -33,6 +35,8 @@ DEFAULT_TIMEZONE = "UTC"
 PRESET_ORDER = ("7d", "30d", "all", "24h")
 #: At most this many teams are looked ahead one by one.
 MAX_TEAMS_AHEAD = 6
+#: The look-ahead thread's nice value (19: the lowest priority).
+LOOKAHEAD_NICENESS = 19
 #: Views already sent to the look-ahead thread; forgotten when it grows past this.
 _MAX_REMEMBERED = 512
 
@@ -151,6 +155,11 @@ def _start_worker() -> None:
 
 
 def _work() -> None:
+    # A guess must not slow down what managers asked for: on Linux a thread has its own nice
+    # value, so the look-ahead gets a core only when nothing else wants it.
+    # Elsewhere (no per-thread priority, or not allowed) it runs at normal priority.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOOKAHEAD_NICENESS)
     while True:
         source, key, tz = _waiting.get()
         try:

@@ -87,6 +87,10 @@ def test_looking_ahead_caches_the_numbers_the_page_would_compute(
     assert warmup.prefetch(sample_source, key, "UTC") == len(expected_views) == 5
     assert warmup.prefetch(sample_source, key, "UTC") == 0  # each view is looked at once
     warmup.wait_until_idle()
+    # The look-ahead yields the cores to what managers asked for (Linux: per-thread nice value).
+    worker = next(t for t in threading.enumerate() if t.name == "gt-lookahead")
+    stat = Path(f"/proc/self/task/{worker.native_id}/stat").read_text()
+    assert int(stat.rsplit(")", 1)[1].split()[16]) == warmup.LOOKAHEAD_NICENESS
 
     store = Store(sample_store_root)
     for view in expected_views:
