@@ -159,11 +159,13 @@ def events_frame(events: pa.Table | pd.DataFrame) -> pd.DataFrame:
         column = events.column(name)
         if pa.types.is_string(wanted):
             if pa.types.is_dictionary(column.type):
-                # Already dictionary-encoded text (a benchmark, a future store): keep the codes.
+                # Already dictionary-encoded text (read so from the store): keep the codes, but
+                # not the dictionary's order nor its values no row uses (a filtered read keeps
+                # them): the categories are those encoding the text afresh gives.
                 column = column.cast(pa.dictionary(pa.int32(), pa.string()))
+                columns[name] = _recode_as_first_seen(column.to_pandas())
             else:
-                column = column.cast(wanted).dictionary_encode()
-            columns[name] = column.to_pandas()
+                columns[name] = column.cast(wanted).dictionary_encode().to_pandas()
         else:
             columns[name] = _to_pandas(pa.table({name: column.cast(wanted)}), categorical=())[name]
         del column
