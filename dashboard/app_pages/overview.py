@@ -13,6 +13,11 @@ from dashboard import charts, data
 from dashboard.view import current_source, current_view
 
 source, view = current_source(), current_view()
+# The chart's choices, read before their widgets are drawn below, so that every number of the
+# page is computed up front, two at a time, when the caches do not hold it yet.
+grouping = st.session_state.get("overview_grouping", "workteam")
+frequency = st.session_state.get("overview_frequency", "D")
+data.overview_numbers(source, view.key, view.timezone, grouping, frequency)
 st.title("Team overview")
 st.caption(view.window_label)
 
