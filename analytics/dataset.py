@@ -256,15 +256,17 @@ def _recode_as_first_seen(column: pd.Series) -> pd.Series:
     frame cut from a cached one is identical to one converted from the cut table.
     """
     codes = column.cat.codes.to_numpy()
-    used = pd.unique(codes[codes >= 0])
+    seen = pd.unique(codes)
+    used = seen[seen >= 0]
+    if len(used) == len(column.cat.categories) and (used == np.arange(len(used))).all():
+        return column  # every category used, already in first-seen order
     lookup = np.full(len(column.cat.categories) + 1, -1, dtype=np.int64)
     lookup[used] = np.arange(len(used))
     # Arrow encodes a column with no value to empty object categories: do the same.
     categories = column.cat.categories[used] if len(used) else pd.Index([], dtype=object)
     new_codes = lookup[codes]  # -1 (missing) indexes the last slot, which stays -1
-    return pd.Series(
-        pd.Categorical.from_codes(new_codes, categories=categories), name=column.name, copy=False
-    )
+    recoded = pd.Categorical.from_codes(new_codes, categories=categories, validate=False)
+    return pd.Series(recoded, name=column.name, copy=False)
 
 
 def restrict(
