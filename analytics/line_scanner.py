@@ -98,10 +98,37 @@ def _key_index(buf, start, length, key_bytes, key_offsets):  # type: ignore[no-u
     return -1
 
 
+_LOW = np.uint64(0x0101010101010101)
+_HIGH = np.uint64(0x8080808080808080)
+_QUOTES = np.uint64(0x2222222222222222)
+_BACKSLASHES = np.uint64(0x5C5C5C5C5C5C5C5C)
+_SPACES = np.uint64(0x2020202020202020)
+_SHIFTS = np.arange(0, 64, 8).astype(np.uint64)
+
+
+@_jit
+def _load8(buf, i):  # type: ignore[no-untyped-def]
+    p = np.uint64(i)
+    word = np.uint64(0)
+    for k in range(8):
+        word |= np.uint64(buf[p + np.uint64(k)]) << _SHIFTS[k]
+    return word
+
+
 @_jit
 def _string_end(buf, i, end):  # type: ignore[no-untyped-def]
     """Index of the closing quote of a string whose text starts at ``i``; -1 if the string holds a
     byte the fast path does not take (control, backslash, non-ASCII) or the line ends first."""
+    while i + 8 <= end:
+        word = _load8(buf, i)
+        quote = word ^ _QUOTES
+        backslash = word ^ _BACKSLASHES
+        stop = ((quote - _LOW) & ~quote) | ((backslash - _LOW) & ~backslash)
+        stop |= (word - _SPACES) & ~word
+        stop |= word
+        if stop & _HIGH:
+            break
+        i += 8
     while i < end:
         byte = _at(buf, i)
         if byte == 34:
@@ -110,6 +137,23 @@ def _string_end(buf, i, end):  # type: ignore[no-untyped-def]
             return -1
         i += 1
     return -1
+
+
+_MAX_PREDICTED = 64
+
+
+@_jit
+def _same_bytes(buf, start, other, other_start, length):  # type: ignore[no-untyped-def]
+    j = 0
+    while j + 8 <= length:
+        if _load8(buf, start + j) != _load8(other, other_start + j):
+            return False
+        j += 8
+    while j < length:
+        if _at(buf, start + j) != _at(other, other_start + j):
+            return False
+        j += 1
+    return True
 
 
 @_jit
@@ -249,6 +293,7 @@ def _scan(  # type: ignore[no-untyped-def]
     time_state = np.empty((_TIME_COUNT, count), np.uint8)
     time_spans = np.empty((_TIME_COUNT, count, 2), np.int32)
     spans = np.empty((_FIELD_COUNT, 2), np.int64)
+    predicted = np.full(_MAX_PREDICTED, -1, np.int64)
     accepted = 0
     text_total = 0
     position = start
@@ -285,15 +330,34 @@ def _scan(  # type: ignore[no-untyped-def]
             i += 1
             while i < end and _is_space(_at(buf, i)):
                 i += 1
+            member = 0
             while True:
                 if i >= end or _at(buf, i) != 34:
                     ok = False
                     break
                 key_start = i + 1
-                key_end = _string_end(buf, key_start, end)
-                if key_end < 0:
-                    ok = False
-                    break
+                # Lines of one file have their keys in one order: try the previous line's key at
+                # this place first (a comparison instead of a scan and a search).
+                k = -1
+                guess = predicted[member] if member < _MAX_PREDICTED else -1
+                if guess >= 0:
+                    length = key_offsets[guess + 1] - key_offsets[guess]
+                    if (
+                        key_start + length < end
+                        and _at(buf, key_start + length) == 34
+                        and _same_bytes(buf, key_start, key_bytes, key_offsets[guess], length)
+                    ):
+                        k = guess
+                        key_end = key_start + length
+                if k < 0:
+                    key_end = _string_end(buf, key_start, end)
+                    if key_end < 0:
+                        ok = False
+                        break
+                    k = _key_index(buf, key_start, key_end - key_start, key_bytes, key_offsets)
+                    if member < _MAX_PREDICTED:
+                        predicted[member] = k
+                member += 1
                 i = key_end + 1
                 while i < end and _is_space(_at(buf, i)):
                     i += 1
@@ -312,7 +376,6 @@ def _scan(  # type: ignore[no-untyped-def]
                     ok = False
                     break
                 i = value_end + 1
-                k = _key_index(buf, key_start, key_end - key_start, key_bytes, key_offsets)
                 if k >= _FIELD_COUNT or (k >= 0 and spans[k, 0] >= 0):
                     ok = False  # an envelope key, or a field seen twice
                     break

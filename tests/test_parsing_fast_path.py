@@ -273,3 +273,33 @@ def test_the_java_time_decoder_agrees_with_timeparse_on_every_day_of_four_centur
     assert (decoded == np.asarray(expected.is_valid())).all()
     assert (scanned.time_ms[t][decoded] == np.asarray(expected.cast(pa.int64()))[decoded]).all()
     assert ((state == line_scanner.TIME_ISSUE) | (state == line_scanner.UNDECIDED))[issues].all()
+
+
+def test_keys_in_changing_order_and_look_alike_keys() -> None:
+    message = make_message()
+    names = list(message)
+    rng = random.Random(3)
+    lines = []
+    for index in range(200):
+        rng.shuffle(names)
+        shuffled = {name: message[name] for name in names}
+        if index % 7 == 0:
+            shuffled["worker_idx"] = "look-alike"  # an unknown key that starts like a known one
+        if index % 11 == 0:
+            shuffled = {"worker_i": "short", **shuffled}
+        lines.append(json.dumps(shuffled, separators=(",", ":")))
+    data = "\n".join(lines).encode()
+    result = assert_same_both_ways(data)
+    assert (line_scanner.scan_lines(data).status == line_scanner.ACCEPTED).all()
+    assert result.events.num_rows == 200
+
+
+@pytest.mark.parametrize("special", ["\\\\", "\\u00e9", "é", "\x01", "\t", '\\"'])
+def test_a_special_character_at_every_offset_of_a_value(special: str) -> None:
+    lines = [
+        COMPACT.replace("ref-1", "r" * offset + special + "r" * (20 - offset))
+        for offset in range(21)
+    ]
+    data = "\n".join(lines).encode()
+    assert_same_both_ways(data)
+    assert (line_scanner.scan_lines(data).status == line_scanner.REFUSED).all()
