@@ -586,9 +586,12 @@ class ScannedLines:
         return self.buffer[start:end].tobytes().decode("ascii")
 
 
-def scan_lines(data: bytes | memoryview, parts: int = 2) -> ScannedLines:
+def scan_lines(data: bytes | memoryview, parts: int = 1) -> ScannedLines:
     """Scan every line of ``data`` (at most ``MAX_SCAN_BYTES``), cut into ``parts`` at newlines
     and scanned on as many threads.
+
+    One part by default: an ingest writes the previous chunk on the other core meanwhile, and two
+    scanning threads then only compete with the writer (1.44 s instead of 1.30 s per million).
 
     The lines are the pieces between newlines; a final newline ends the last line (it does not
     start an empty one), as in ``parsing.parse_lines_exactly``.
