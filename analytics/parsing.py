@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
@@ -38,6 +37,9 @@ import pyarrow.json as pa_json
 
 from analytics import schema
 from analytics.timeparse import parse_epoch_seconds, parse_times
+
+if TYPE_CHECKING:
+    from analytics.line_scanner import ScannedLines
 
 #: Reasons a record is rejected; the dashboard and the docs explain each.
 REJECT_REASONS = {
@@ -100,17 +102,12 @@ class _MessageBatch:
     locations: pa.Array
     log_timestamp: pa.Array
     log_stream_names: pa.Array
-    #: MD5 keys of ``texts`` when already computed (the fast path hashes lines concurrently).
-    keys: pa.Array | None = None
 
     @staticmethod
     def concat(batches: Sequence[_MessageBatch]) -> _MessageBatch:
         batches = [b for b in batches if b.fields.num_rows]
         if len(batches) == 1:
             return batches[0]
-        keys = None
-        if batches and all(b.keys is not None for b in batches):
-            keys = pa.concat_arrays([b.keys for b in batches if b.keys is not None])
 
         def joined(arrays: list[pa.Array], type_: pa.DataType) -> pa.Array:
             return (
@@ -125,7 +122,23 @@ class _MessageBatch:
             locations=joined([b.locations for b in batches], pa.string()),
             log_timestamp=joined([b.log_timestamp for b in batches], schema.UTC_MS),
             log_stream_names=joined([b.log_stream_names for b in batches], pa.string()),
-            keys=keys,
+        )
+
+    def in_line_order(self) -> _MessageBatch:
+        """The messages ordered by their line numbers (locations), so that of two copies of one
+        message in a file the first line's is kept, whichever way each was parsed."""
+        if self.fields.num_rows < 2:
+            return self
+        numbers = np.asarray(pc.cast(self.locations, pa.int64()))
+        if (np.diff(numbers) >= 0).all():
+            return self
+        order = pa.array(np.argsort(numbers, kind="stable"))
+        return _MessageBatch(
+            self.fields.take(order),
+            self.texts.take(order),
+            self.locations.take(order),
+            self.log_timestamp.take(order),
+            self.log_stream_names.take(order),
         )
 
 
@@ -176,7 +189,8 @@ class _Rejects:
 
 
 def _md5_keys(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """MD5 of each UTF-8 text as 16 bytes, computed by DuckDB (vectorised, multithreaded)."""
+    """MD5 of each UTF-8 text as 16 bytes, computed by DuckDB: the keys of rejected records (event
+    keys are ``schema.event_keys``)."""
     connection = duckdb.connect()
     try:
         table = pa.table({"text": texts})
@@ -417,54 +431,36 @@ def _name_after(arns: pa.Array | pa.ChunkedArray, marker: str) -> pa.Array:
     return pc.take(names, encoded.indices)
 
 
-def _assemble(batch: _MessageBatch, source: str, rejects: _Rejects) -> pa.Table:
-    """Validate parsed message fields and build ``schema.EVENTS`` rows (vectorised).
+def _time_issue_names(issues: Mapping[str, np.ndarray], count: int) -> pa.Array:
+    """Per row, the comma-separated names of the time fields flagged in ``issues`` (else null)."""
+    time_issues = pa.nulls(count, pa.string())
+    for name, flagged_rows in issues.items():
+        if flagged_rows.any():
+            flagged = pc.if_else(
+                pa.array(flagged_rows), pa.scalar(name), pa.scalar(None, pa.string())
+            )
+            joined = pc.binary_join_element_wise(time_issues, flagged, ",")
+            time_issues = pc.coalesce(joined, time_issues, flagged)
+    return time_issues
 
-    Messages without a worker identity or an event type are added to ``rejects``.
-    """
-    fields = batch.fields
-    if fields.num_rows == 0:
-        return schema.EVENTS.empty_table()
-    sub = fields.column("cognito_sub_id")
-    worker_id = fields.column("worker_id")
+
+def _events_table(
+    strings: Mapping[str, pa.Array | pa.ChunkedArray],
+    times: Mapping[str, pa.Array],
+    time_issues: pa.Array,
+    texts: pa.Array | pa.ChunkedArray,
+    log_timestamp: pa.Array,
+    log_stream_names: pa.Array,
+    source: str,
+) -> pa.Table:
+    """``schema.EVENTS`` rows from the string fields and decoded times of valid messages."""
+    count = len(texts)
+    sub = strings["cognito_sub_id"]
+    worker_id = strings["worker_id"]
     worker_key = pc.if_else(
         _non_empty(sub), sub, pc.if_else(_non_empty(worker_id), worker_id, None)
     )
-    bad_identity = np.asarray(pc.is_null(worker_key))
-    bad_type = np.asarray(pc.invert(_non_empty(fields.column("event_type")))) & ~bad_identity
-    bad = bad_identity | bad_type
-    for index in np.flatnonzero(bad):
-        reason = "no_worker_identity" if bad_identity[index] else "invalid_event_type"
-        detail = None if bad_identity[index] else "event_type is missing or empty"
-        rejects.add(
-            batch.locations[int(index)].as_py(), reason, detail, batch.texts[int(index)].as_py()
-        )
-    if bad.any():
-        keep = pa.array(~bad)
-        fields = fields.filter(keep)
-        worker_key = pc.filter(worker_key, keep)
-        batch = _MessageBatch(
-            fields,
-            pc.filter(batch.texts, keep),
-            pc.filter(batch.locations, keep),
-            pc.filter(batch.log_timestamp, keep),
-            pc.filter(batch.log_stream_names, keep),
-            None if batch.keys is None else pc.filter(batch.keys, keep),
-        )
-    if fields.num_rows == 0:
-        return schema.EVENTS.empty_table()
-
-    times: dict[str, pa.Array] = {}
-    time_issues = pa.nulls(fields.num_rows, pa.string())
-    for name in (*schema.MESSAGE_TIME_FIELDS, "event_timestamp"):
-        parse = parse_epoch_seconds if name == "event_timestamp" else parse_times
-        times[name], issues = parse(fields.column(name))
-        if issues.any():
-            flagged = pc.if_else(pa.array(issues), pa.scalar(name), pa.scalar(None, pa.string()))
-            joined = pc.binary_join_element_wise(time_issues, flagged, ",")
-            time_issues = pc.coalesce(joined, time_issues, flagged)
-
-    event_type = fields.column("event_type")
+    event_type = strings["event_type"]
     no_time = pa.scalar(None, schema.UTC_MS)
     outcome_time = pc.coalesce(
         pc.if_else(pc.equal(event_type, "TasksSubmitted"), times["task_submitted_time"], no_time),
@@ -477,48 +473,54 @@ def _assemble(batch: _MessageBatch, source: str, rejects: _Rejects) -> pa.Table:
     event_time = pc.coalesce(outcome_time, times["task_accepted_time"], times["event_timestamp"])
     return pa.table(
         {
-            "event_key": batch.keys if batch.keys is not None else _md5_keys(batch.texts),
+            "event_key": schema.event_keys(texts),
             "worker_key": worker_key,
-            "worker_id": fields.column("worker_id"),
-            "cognito_user_pool_id": fields.column("cognito_user_pool_id"),
-            "cognito_sub_id": fields.column("cognito_sub_id"),
+            "worker_id": worker_id,
+            "cognito_user_pool_id": strings["cognito_user_pool_id"],
+            "cognito_sub_id": sub,
             "event_type": event_type,
             "event_time": event_time,
-            **times,
-            "workteam_arn": fields.column("workteam_arn"),
-            "workteam_name": _name_after(fields.column("workteam_arn"), ":workteam/"),
-            "labeling_job_arn": fields.column("labeling_job_arn"),
-            "labeling_job_name": _name_after(fields.column("labeling_job_arn"), ":labeling-job/"),
-            "work_requester_account_id": fields.column("work_requester_account_id"),
-            "job_reference_code": fields.column("job_reference_code"),
-            "job_type": fields.column("job_type"),
-            "log_timestamp": batch.log_timestamp,
-            "log_stream_name": batch.log_stream_names,
-            "source": pa.repeat(pa.scalar(source, pa.string()), fields.num_rows),
+            **{name: times[name] for name in (*schema.MESSAGE_TIME_FIELDS, "event_timestamp")},
+            "workteam_arn": strings["workteam_arn"],
+            "workteam_name": _name_after(strings["workteam_arn"], ":workteam/"),
+            "labeling_job_arn": strings["labeling_job_arn"],
+            "labeling_job_name": _name_after(strings["labeling_job_arn"], ":labeling-job/"),
+            "work_requester_account_id": strings["work_requester_account_id"],
+            "job_reference_code": strings["job_reference_code"],
+            "job_type": strings["job_type"],
+            "log_timestamp": log_timestamp,
+            "log_stream_name": log_stream_names,
+            "source": pa.repeat(pa.scalar(source, pa.string()), count),
             "time_issues": time_issues,
-            "raw_message": batch.texts,
+            "raw_message": texts,
         },
         schema=schema.EVENTS,
     )
 
 
-def _line_numbers(indices: np.ndarray, first_line_number: int) -> pa.Array:
-    return pa.array(indices.astype(np.int64) + first_line_number).cast(pa.string())
+def _assemble(batch: _MessageBatch, source: str) -> pa.Table:
+    """Decode the times of valid messages (``_check_message`` passed) and build their
+    ``schema.EVENTS`` rows (vectorised)."""
+    fields = batch.fields
+    if fields.num_rows == 0:
+        return schema.EVENTS.empty_table()
+    times: dict[str, pa.Array] = {}
+    issues: dict[str, np.ndarray] = {}
+    for name in (*schema.MESSAGE_TIME_FIELDS, "event_timestamp"):
+        parse = parse_epoch_seconds if name == "event_timestamp" else parse_times
+        times[name], issues[name] = parse(fields.column(name))
+    return _events_table(
+        strings={name: fields.column(name) for name in schema.MESSAGE_STRING_FIELDS},
+        times=times,
+        time_issues=_time_issue_names(issues, fields.num_rows),
+        texts=batch.texts,
+        log_timestamp=batch.log_timestamp,
+        log_stream_names=batch.log_stream_names,
+        source=source,
+    )
 
 
 # --------------------------------------------------------------------------- public entry points
-_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gt-md5")
-
-
-def _line_keys_for(
-    line_keys: Future[pa.Array], line_rows: np.ndarray, whole_line: np.ndarray
-) -> pa.Array | None:
-    """The keys of messages that are whole lines, from the keys hashed per line; else None."""
-    if not whole_line.all():
-        return None
-    return _take(line_keys.result(), line_rows)
-
-
 def _take(values: pa.Array, rows: np.ndarray) -> pa.Array:
     """``values[rows]``, without a copy when ``rows`` is every row in order."""
     if len(rows) == len(values) and (
@@ -529,9 +531,15 @@ def _take(values: pa.Array, rows: np.ndarray) -> pa.Array:
 
 
 def parse_lines(
-    lines: pa.StringArray, source: str, first_line_number: int = 1, data: bytes | None = None
+    lines: pa.StringArray,
+    source: str,
+    first_line_number: int = 1,
+    data: bytes | None = None,
+    line_numbers: np.ndarray | None = None,
 ) -> ParseResult:
     """Parse an array of lines (no newline characters) of any line-based shape.
+
+    Events come in line order.
 
     Parameters
     ----------
@@ -544,11 +552,27 @@ def parse_lines(
     data
         Optionally the bytes ``lines`` were split from, which spares a copy when every
         non-blank line is a message object (the common case).
+    line_numbers
+        The 1-based number of each line, when they do not follow each other (the lines
+        ``parse_chunk``'s scanner left to this path); overrides ``first_line_number``.
     """
+    return _parse_lines_numbered(lines, source, first_line_number, data, line_numbers)[0]
+
+
+def _parse_lines_numbered(
+    lines: pa.StringArray,
+    source: str,
+    first_line_number: int = 1,
+    data: bytes | None = None,
+    line_numbers: np.ndarray | None = None,
+) -> tuple[ParseResult, np.ndarray]:
+    """``parse_lines``, and the line number of each event."""
     count = len(lines)
-    # Hash every line while the JSON reader runs: both release the GIL, and for message lines
-    # (nearly all lines in bulk files) the line is the message text, so its key is the event's.
-    line_keys = _HASHER.submit(_md5_keys, lines)
+    numbers = (
+        np.asarray(line_numbers, dtype=np.int64)
+        if line_numbers is not None
+        else np.arange(first_line_number, first_line_number + count, dtype=np.int64)
+    )
     first = pc.utf8_slice_codeunits(lines, 0, 1)
     ends_object = pc.fill_null(pc.equal(pc.utf8_slice_codeunits(lines, -1), "}"), False)
     is_object = np.asarray(pc.and_(pc.fill_null(pc.equal(first, "{"), False), ends_object))
@@ -595,21 +619,25 @@ def parse_lines(
         envelope = (
             envelope_key | np.asarray(pc.is_valid(table.column("message")))
         ) & is_line_object[rows]
-        slow_rows.extend(candidate_rows[rows[envelope]].tolist())
-        plain_rows = rows[~envelope]
+        # A message without a worker identity or an event type is rejected by the slow path,
+        # which says exactly what is missing.
+        identity = pc.or_(
+            _non_empty(table.column("cognito_sub_id")), _non_empty(table.column("worker_id"))
+        )
+        invalid = ~np.asarray(pc.and_(identity, _non_empty(table.column("event_type"))))
+        to_slow = envelope | invalid
+        slow_rows.extend(candidate_rows[rows[to_slow]].tolist())
+        plain_rows = rows[~to_slow]
         if len(plain_rows) == 0:
             continue
-        plain_fields = table if not envelope.any() else table.filter(pa.array(~envelope))
+        plain_fields = table if not to_slow.any() else table.filter(pa.array(~to_slow))
         batches.append(
             _MessageBatch(
                 fields=plain_fields.select(_MESSAGE_SCHEMA.names),
                 texts=_take(candidate_texts, plain_rows),
-                locations=_line_numbers(candidate_rows[plain_rows], first_line_number),
+                locations=pa.array(numbers[candidate_rows[plain_rows]]).cast(pa.string()),
                 log_timestamp=_take(candidate_log, plain_rows),
                 log_stream_names=pa.nulls(len(plain_rows), pa.string()),
-                keys=_line_keys_for(
-                    line_keys, candidate_rows[plain_rows], is_line_object[plain_rows]
-                ),
             )
         )
 
@@ -622,15 +650,15 @@ def parse_lines(
         # Only JSON whitespace makes a line blank: a line of, say, no-break spaces is garbage
         # to report, not nothing.
         if raw.strip(_JSON_WHITESPACE):
-            slow.line(raw, str(first_line_number + int(index)))
+            slow.line(raw, str(numbers[int(index)]))
         else:
             blank[index] = True
     batches.append(slow.batch())
-    rejects = slow.rejects
-    events = _assemble(_MessageBatch.concat(batches), source, rejects)
-    line_keys.result()  # surface a hashing error rather than leave it unread
+    messages = _MessageBatch.concat(batches).in_line_order()
+    events = _assemble(messages, source)
     blank_count = int(blank.sum())
-    return ParseResult(events, rejects.to_table(source), count - blank_count, blank_count)
+    result = ParseResult(events, slow.rejects.to_table(source), count - blank_count, blank_count)
+    return result, np.asarray(pc.cast(messages.locations, pa.int64()), dtype=np.int64)
 
 
 def split_lines(data: bytes) -> pa.StringArray | None:
@@ -707,12 +735,182 @@ def parse_bytes(data: bytes, source: str) -> ParseResult:
             # One pretty-printed object: a single message or envelope.
             slow = _SlowParser()
             slow.line(orjson.dumps(document).decode(), "1")
-            events = _assemble(slow.batch(), source, slow.rejects)
+            events = _assemble(slow.batch(), source)
             return ParseResult(events, slow.rejects.to_table(source), 1)
+    result, _ = parse_chunk(data, source)
+    return result
+
+
+#: Chunks smaller than this skip the compiled scanner: loading it costs more than it saves.
+FAST_PATH_MIN_BYTES = 1 << 20
+
+
+def parse_chunk(
+    data: bytes | memoryview,
+    source: str,
+    first_line_number: int = 1,
+    *,
+    fast: bool | None = None,
+) -> tuple[ParseResult, int]:
+    """Parse whole lines (JSON lines of any shape, S3 export lines); also returns the line count.
+
+    The compiled scanner (``analytics.line_scanner``) reads the lines it can read exactly (plain
+    messages and S3 export lines of the common form); every other line goes through
+    ``parse_lines``, with its own line number. The result is the same either way, which the
+    tests check on tricky inputs.
+
+    Parameters
+    ----------
+    fast
+        Use the scanner (True), never (False), or for chunks of ``FAST_PATH_MIN_BYTES`` or more
+        (None).
+    """
+    if fast is None:
+        fast = len(data) >= FAST_PATH_MIN_BYTES
+    if fast and len(data) <= line_scanner_limit():
+        return _parse_scanned(data, source, first_line_number)
+    data = bytes(data)
+    line_count = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     lines = split_lines(data)
     if lines is not None:
-        return parse_lines(lines, source, data=data)
-    return parse_lines_exactly(data, source)
+        return parse_lines(lines, source, first_line_number, data=data), line_count
+    return parse_lines_exactly(data, source, first_line_number), line_count
+
+
+def line_scanner_limit() -> int:
+    """The largest chunk the compiled scanner takes."""
+    from analytics.line_scanner import MAX_SCAN_BYTES
+
+    return MAX_SCAN_BYTES
+
+
+def _parse_scanned(
+    data: bytes | memoryview, source: str, first_line_number: int
+) -> tuple[ParseResult, int]:
+    from analytics import line_scanner
+
+    scanned = line_scanner.scan_lines(data)
+    status = scanned.status
+    count = len(status)
+    accepted_rows = np.flatnonzero(status == line_scanner.ACCEPTED)
+    refused_rows = np.flatnonzero(status == line_scanner.REFUSED)
+    events = _scanned_events(scanned, source)
+    blank_count = int(np.count_nonzero(status == line_scanner.BLANK))
+    if len(refused_rows) == 0:
+        result = ParseResult(
+            events, schema.REJECTED.empty_table(), count - blank_count, blank_count
+        )
+        return result, count
+    # The refused lines, exactly as parse_lines_exactly reads them.
+    refused = _decoded_lines(
+        [scanned.line(int(row)) for row in refused_rows],
+        refused_rows.astype(np.int64) + first_line_number,
+        source,
+    )
+    if refused.events.num_rows:
+        # One table in line order, as parse_lines gives it.
+        numbers = np.concatenate([accepted_rows, refused.event_rows - first_line_number])
+        order = pa.array(np.argsort(numbers, kind="stable"))
+        events = pa.concat_tables([events, refused.events]).take(order)
+    result = ParseResult(
+        events,
+        refused.rejected,
+        len(accepted_rows) + refused.records,
+        blank_count + refused.blank_lines,
+    )
+    return result, count
+
+
+def _scanned_events(scanned: ScannedLines, source: str) -> pa.Table:
+    """``schema.EVENTS`` rows of the lines the scanner accepted."""
+    from analytics import line_scanner
+
+    count = len(scanned.texts)
+    if count == 0:
+        return schema.EVENTS.empty_table()
+    times: dict[str, pa.Array] = {}
+    issues: dict[str, np.ndarray] = {}
+    for t, name in enumerate(line_scanner.TIME_FIELDS):
+        epoch_ms = scanned.time_ms[t].copy()
+        state = scanned.time_state[t]
+        decoded = state == line_scanner.DECODED
+        issue = state == line_scanner.TIME_ISSUE
+        undecided = np.flatnonzero(state == line_scanner.UNDECIDED)
+        if len(undecided):
+            # Another form (ISO 8601, fractional seconds...): timeparse decides, as ever.
+            texts = pa.array(
+                [scanned.text_at(*scanned.time_spans[t, j]) for j in undecided], pa.string()
+            )
+            parse = parse_epoch_seconds if name == "event_timestamp" else parse_times
+            parsed, flagged = parse(texts)
+            ok = np.asarray(parsed.is_valid())
+            epoch_ms[undecided[ok]] = np.asarray(parsed.cast(pa.int64()).fill_null(0))[ok]
+            decoded[undecided[ok]] = True
+            issue[undecided[flagged]] = True
+        times[name] = pa.array(epoch_ms, type=pa.int64(), mask=~decoded).cast(schema.UTC_MS)
+        issues[name] = issue
+    log_timestamp = pa.nulls(count, schema.UTC_MS)
+    exported = np.flatnonzero(scanned.prefix[:, 0] >= 0)
+    if len(exported):
+        stamps = pa.array([scanned.text_at(*scanned.prefix[j]) for j in exported], pa.string())
+        epoch_ms = np.zeros(count, dtype=np.int64)
+        known = np.zeros(count, dtype=bool)
+        parsed, _ = parse_times(stamps)
+        ok = np.asarray(parsed.is_valid())
+        epoch_ms[exported[ok]] = np.asarray(parsed.cast(pa.int64()).fill_null(0))[ok]
+        known[exported[ok]] = True
+        log_timestamp = pa.array(epoch_ms, type=pa.int64(), mask=~known).cast(schema.UTC_MS)
+    return _events_table(
+        strings=scanned.strings,
+        times=times,
+        time_issues=_time_issue_names(issues, count),
+        texts=scanned.texts,
+        log_timestamp=log_timestamp,
+        log_stream_names=pa.nulls(count, pa.string()),
+        source=source,
+    )
+
+
+@dataclass(frozen=True)
+class _NumberedResult:
+    """A ``ParseResult`` of lines that need not follow each other, with each event's line."""
+
+    events: pa.Table
+    rejected: pa.Table
+    records: int
+    blank_lines: int
+    event_rows: np.ndarray
+
+
+def _decoded_lines(raw_lines: Sequence[bytes], numbers: np.ndarray, source: str) -> _NumberedResult:
+    """Parse raw lines (a final carriage return dropped, invalid UTF-8 rejected) numbered
+    ``numbers``, with ``parse_lines``."""
+    texts: list[str] = []
+    undecodable: list[tuple[int, bytes]] = []
+    for number, raw in zip(numbers.tolist(), raw_lines, strict=True):
+        raw = raw.removesuffix(b"\r")
+        try:
+            texts.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            texts.append("")
+            undecodable.append((number, raw))
+    result, event_rows = _parse_lines_numbered(
+        pa.array(texts, pa.string()), source, line_numbers=numbers
+    )
+    rejected = result.rejected
+    if undecodable:
+        rejects = _Rejects.empty()
+        for number, raw in undecodable:
+            text = raw.decode("utf-8", errors="replace")
+            rejects.add(str(number), "invalid_utf8", "bytes that are not UTF-8 were replaced", text)
+        rejected = pa.concat_tables([rejected, rejects.to_table(source)])
+    return _NumberedResult(
+        events=result.events,
+        rejected=rejected,
+        records=result.records + len(undecodable),
+        blank_lines=result.blank_lines - len(undecodable),
+        event_rows=event_rows,
+    )
 
 
 def parse_lines_exactly(data: bytes, source: str, first_line_number: int = 1) -> ParseResult:
@@ -720,28 +918,9 @@ def parse_lines_exactly(data: bytes, source: str, first_line_number: int = 1) ->
     raw_lines = data.removeprefix(_BOM).split(b"\n")
     if raw_lines and raw_lines[-1] == b"":
         raw_lines.pop()
-    texts: list[str] = []
-    undecodable: list[tuple[int, bytes]] = []
-    for number, raw in enumerate(raw_lines, start=first_line_number):
-        raw = raw.removesuffix(b"\r")
-        try:
-            texts.append(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            texts.append("")
-            undecodable.append((number, raw))
-    result = parse_lines(pa.array(texts, pa.string()), source, first_line_number)
-    if not undecodable:
-        return result
-    rejects = _Rejects.empty()
-    for number, raw in undecodable:
-        text = raw.decode("utf-8", errors="replace")
-        rejects.add(str(number), "invalid_utf8", "bytes that are not UTF-8 were replaced", text)
-    return ParseResult(
-        result.events,
-        pa.concat_tables([result.rejected, rejects.to_table(source)]),
-        result.records + len(undecodable),
-        result.blank_lines - len(undecodable),
-    )
+    numbers = np.arange(first_line_number, first_line_number + len(raw_lines), dtype=np.int64)
+    result = _decoded_lines(raw_lines, numbers, source)
+    return ParseResult(result.events, result.rejected, result.records, result.blank_lines)
 
 
 def parse_log_events(events: Sequence[Mapping[str, Any]], source: str) -> ParseResult:
@@ -759,5 +938,5 @@ def parse_log_events(events: Sequence[Mapping[str, Any]], source: str) -> ParseR
             slow.rejects.add(location, "invalid_envelope", "the log event is not an object", raw)
             continue
         slow.envelope(event, location, raw)
-    parsed = _assemble(slow.batch(), source, slow.rejects)
+    parsed = _assemble(slow.batch(), source)
     return ParseResult(parsed, slow.rejects.to_table(source), len(events))

@@ -9,14 +9,19 @@ Layout::
     DIR/state.json                         sync checkpoints and the last sync of each part
 
 An event's partition depends on its message text only (``event_time`` is read from the
-message, never from its envelope), and its key is the MD5 of that text, so checking a new event's
-key against its own partition is enough to keep every event once.
+message, never from its envelope), and its key is a 128-bit hash of that text
+(``schema.EVENT_KEY_ALGORITHM``), so checking a new event's key against its own partition is
+enough to keep every event once.
 
 Every write goes to a hidden temporary file first (Parquet readers skip names starting with ``.``)
 and is renamed into place, so a crash at any point leaves readable files only; a rerun of the same
-ingest or sync then adds exactly what was missing, because every event is keyed by the MD5 of its
-message text and a key already stored is never written again. Writers hold an exclusive lock on
-``DIR/.lock``.
+ingest or sync then adds exactly what was missing, because every event is keyed by the hash of
+its message text and a key already stored is never written again. Writers hold an exclusive lock
+on ``DIR/.lock``.
+
+A store written by an older version with another key algorithm (schema 1: MD5) is re-keyed from
+``raw_message`` by the first writer, partition by partition, before anything is added; readers
+need no keys and read either version.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import itertools
 import json
 import os
 import uuid
@@ -99,6 +105,7 @@ class StoreSummary:
 def _write_parquet_atomically(table: pa.Table, path: Path) -> None:
     """Write ``table`` to ``path`` through a hidden temporary file and a rename."""
     temporary = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
+    times = [f.name for f in table.schema if pa.types.is_timestamp(f.type)]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(
@@ -108,6 +115,12 @@ def _write_parquet_atomically(table: pa.Table, path: Path) -> None:
             compression_level=1,
             # Dictionary pages only where values repeat: trying them on unique texts costs time.
             use_dictionary=[name for name in table.column_names if name in _REPEATING_COLUMNS],
+            # Min/max statistics only for times, which reads filter on (``load_events``): string
+            # statistics cost the writer a comparison per value (a fifth of an ingest's writing)
+            # and would hardly prune anything, every file holding every team and worker.
+            write_statistics=times,
+            # Times nearly in order: deltas are smaller and quicker to write than zstd alone.
+            column_encoding=dict.fromkeys(times, "DELTA_BINARY_PACKED"),
         )
         os.replace(temporary, path)
     except OSError as exc:
@@ -163,15 +176,15 @@ def _damaged(root: Path, exc: Exception) -> StoreError:
     )
 
 
-def _read_keys(files: Sequence[Path], column: str) -> np.ndarray:
-    """The 16-byte keys stored in ``files`` as a NumPy ``S16`` array."""
+def _read_keys(files: Sequence[Path], column: str) -> pa.Array:
+    """The 16-byte keys stored in ``files``."""
     if not files:
-        return np.empty(0, dtype="S16")
+        return pa.array([], pa.binary(16))
     try:
         keys = ds.dataset([str(f) for f in files], format="parquet").to_table(columns=[column])
     except (pa.ArrowInvalid, OSError) as exc:
         raise _damaged(files[0].parent, exc) from exc
-    return _keys_as_numpy(keys.column(column))
+    return keys.column(column).combine_chunks().cast(pa.binary(16))
 
 
 def _keys_as_numpy(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -191,6 +204,52 @@ def _epoch_days(times: pa.ChunkedArray | pa.Array) -> np.ndarray:
     days[days < -(2**40)] = -1
     result: np.ndarray = days
     return result
+
+
+def _first_occurrences(keys: np.ndarray) -> np.ndarray | None:
+    """Positions of the first occurrence of each distinct key in order, or None when every key
+    is distinct (the common case, checked on the keys' first 8 bytes: one sort of integers)."""
+    if len(keys) < 2:
+        return None
+    heads = np.sort(np.frombuffer(keys.tobytes(), dtype=np.uint64)[::2])
+    if not (heads[1:] == heads[:-1]).any():
+        return None
+    _, first_index = np.unique(keys, return_index=True)
+    first_index.sort()
+    return first_index if len(first_index) < len(keys) else None
+
+
+def _stored(keys: pa.Array | pa.ChunkedArray, stored: pa.Array) -> np.ndarray:
+    """Which of ``keys`` are in ``stored`` (a hash lookup; NumPy's sort-based ``isin`` on 16-byte
+    strings took over a second per 100,000 keys)."""
+    return np.asarray(pc.is_in(keys, value_set=stored), dtype=bool)
+
+
+#: Above this many runs of one day, ``_by_day`` sorts instead of gathering slices.
+_MAX_DAY_RUNS = 1024
+
+
+def _by_day(events: pa.Table) -> Iterator[tuple[str | None, pa.Table]]:
+    """The events of each UTC day of ``event_time`` (None: no time), in their order.
+
+    Events arrive nearly in time order, so a day is a few runs of rows: zero-copy slices, put
+    together without copying. Only input in no order at all is sorted (a copy).
+    """
+    days = _epoch_days(events.column("event_time"))
+    if len(days) == 0:
+        return
+    starts = np.flatnonzero(days[1:] != days[:-1]) + 1
+    if len(starts) > _MAX_DAY_RUNS:
+        order = np.argsort(days, kind="stable")  # stable: each day keeps its events' order
+        events, days = events.take(pa.array(order)), days[order]
+        starts = np.flatnonzero(days[1:] != days[:-1]) + 1
+    runs: dict[int, list[pa.Table]] = {}
+    bounds = [0, *starts.tolist(), len(days)]
+    for start, end in itertools.pairwise(bounds):
+        runs.setdefault(int(days[start]), []).append(events.slice(start, end - start))
+    for day in sorted(runs):
+        parts = runs[day]
+        yield _day_name(day), parts[0] if len(parts) == 1 else pa.concat_tables(parts)
 
 
 def _day_name(epoch_day: int) -> str | None:
@@ -215,24 +274,29 @@ class Store:
         self.tables_dir = self.root / "tables"
         self.state_path = self.root / "state.json"
         self._swept = False
+        self._current = False
         self._check_version()
         self._repair_if_idle()
 
     # ----------------------------------------------------------------- housekeeping
-    def _check_version(self) -> None:
+    def schema_version(self) -> int:
+        """The schema version of the store on disk (the current one for a store not created)."""
         meta_path = self.root / "meta.json"
         if not meta_path.exists():
-            return
+            return schema.STORE_SCHEMA_VERSION
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise StoreError(f"{meta_path} is unreadable ({exc}); is {self.root} a store?") from exc
         try:
-            version = int(meta.get("schema_version", 0))
-        except (TypeError, ValueError) as exc:
+            return int(meta.get("schema_version", 0))
+        except (TypeError, ValueError, AttributeError) as exc:
             raise StoreError(
                 f"{meta_path} has no valid schema_version; is {self.root} a store?"
             ) from exc
+
+    def _check_version(self) -> None:
+        version = self.schema_version()
         if version > schema.STORE_SCHEMA_VERSION:
             raise StoreError(
                 f"the store in {self.root} was written by a newer groundtruth-throughput "
@@ -291,9 +355,37 @@ class Store:
             try:
                 self._finish_interrupted_compactions()
                 self._sweep_leftover_temporaries()
+                self._upgrade()
                 yield
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    def _upgrade(self) -> None:
+        """Bring an older store to the current schema (under the writer lock).
+
+        Schema 1 keyed events by MD5: every partition is re-keyed from ``raw_message`` (one merge
+        per partition, crash-safe like a compaction; redoing it gives the same keys), and only
+        then is ``meta.json`` rewritten, so an interrupted upgrade is simply done again by the
+        next writer. Rejected records keep their MD5 keys: those never changed.
+        """
+        if self._current:
+            return
+        version = self.schema_version()
+        if version >= schema.STORE_SCHEMA_VERSION:
+            self._current = True
+            return
+        partitions = sorted(self.events_dir.glob("date=*")) if self.events_dir.is_dir() else []
+        for directory in partitions:
+            self._compact_partition(directory, rekey=True)
+        meta = json.loads((self.root / "meta.json").read_text(encoding="utf-8"))
+        meta.update(
+            schema_version=schema.STORE_SCHEMA_VERSION,
+            event_key_algorithm=schema.EVENT_KEY_ALGORITHM,
+            upgraded_from=version,
+            upgraded=dt.datetime.now(dt.UTC).isoformat(),
+        )
+        _write_text_atomically(json.dumps(meta, indent=2) + "\n", self.root / "meta.json")
+        self._current = True
 
     def _sweep_leftover_temporaries(self) -> None:
         """Delete hidden temporary files a killed writer left (once per Store, under the lock)."""
@@ -314,39 +406,38 @@ class Store:
         if events.num_rows == 0:
             return AddResult(0, 0)
         events = events.select(schema.EVENTS.names).cast(schema.EVENTS)
-        keys = _keys_as_numpy(events.column("event_key"))
-        _, first_index = np.unique(keys, return_index=True)
-        first_index.sort()
-        if len(first_index) < events.num_rows:
+        received = events.num_rows
+        first_index = _first_occurrences(_keys_as_numpy(events.column("event_key")))
+        if first_index is not None:
             events = events.take(pa.array(first_index))
-        days = _epoch_days(events.column("event_time"))
         with self.writing():
             new = 0
-            for day in np.unique(days):
-                part = events if (days == day).all() else events.filter(pa.array(days == day))
-                new += self._add_to_partition(_day_name(int(day)), part)
-        return AddResult(new=new, duplicates=len(keys) - new)
+            for day, part in _by_day(events):
+                new += self._add_to_partition(day, part)
+        return AddResult(new=new, duplicates=received - new)
 
     def _add_to_partition(self, day: str | None, events: pa.Table) -> int:
         directory = self.events_dir / _partition_name(day)
         stored = _read_keys(_visible_parquet_files(directory), "event_key")
         if len(stored):
-            fresh = ~np.isin(_keys_as_numpy(events.column("event_key")), stored)
-            events = events.filter(pa.array(fresh))
+            fresh = ~_stored(events.column("event_key"), stored)
+            if not fresh.all():
+                events = events.filter(pa.array(fresh))
         if events.num_rows == 0:
             return 0
         _write_parquet_atomically(events, directory / f"part-{uuid.uuid4().hex}.parquet")
         self._compact_partition(directory)
         return events.num_rows
 
-    def _compact_partition(self, directory: Path) -> None:
-        """Merge a partition's files into one once there are too many.
+    def _compact_partition(self, directory: Path, *, rekey: bool = False) -> None:
+        """Merge a partition's files into one once there are too many (or to ``rekey`` it:
+        recompute every ``event_key`` from ``raw_message`` with the current algorithm).
 
         A journal names the files being replaced; if a crash leaves it behind,
         ``_finish_interrupted_compactions`` completes or undoes the merge before the next write.
         """
         files = _visible_parquet_files(directory)
-        if len(files) <= COMPACT_AFTER_FILES:
+        if not files or (len(files) <= COMPACT_AFTER_FILES and not rekey):
             return
         merged_name = f"part-{uuid.uuid4().hex}.parquet"
         journal = directory / _JOURNAL
@@ -354,6 +445,9 @@ class Store:
         _write_text_atomically(json.dumps(entry), journal)
         merged = ds.dataset([str(f) for f in files], format="parquet", schema=schema.EVENTS)
         table = merged.to_table().sort_by([("event_time", "ascending")])
+        if rekey:
+            keys = schema.event_keys(table.column("raw_message"))
+            table = table.set_column(0, schema.EVENTS.field("event_key"), keys)
         _write_parquet_atomically(table, directory / merged_name)
         for file in files:
             file.unlink(missing_ok=True)
@@ -473,7 +567,7 @@ class Store:
             keep[first_index] = True
             stored = _read_keys(_visible_parquet_files(self.rejected_dir), "reject_key")
             if len(stored):
-                keep &= ~np.isin(keys, stored)
+                keep &= ~_stored(rejected.column("reject_key"), stored)
             fresh = rejected.filter(pa.array(keep))
             if fresh.num_rows:
                 name = f"part-{uuid.uuid4().hex}.parquet"

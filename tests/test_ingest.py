@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from analytics import schema
 from analytics.errors import StoreError
 from analytics.ingest import ingest_paths
 from analytics.store import Store
@@ -286,3 +287,38 @@ def test_a_store_that_cannot_be_created_is_a_clear_error_not_the_input_files_fau
     assert completed.returncode == 2
     assert completed.stderr.startswith(f"error: cannot create the store in {blocker / 's'}")
     assert "Traceback" not in completed.stderr
+
+
+def test_fast_and_exact_paths_build_identical_stores(tmp_path: Path, write_file: WriteFile) -> None:
+    from tests.test_parsing_fast_path import TRICKY_LINES
+
+    lines = day_messages(2500)
+    for index, line in enumerate(TRICKY_LINES.values()):
+        lines.insert(index * 30, line)
+    lines[100:100] = ["", "   ", lines[7]]  # blank lines and a duplicate
+    path = write_file("mixed.jsonl", "\n".join(lines) + "\n")
+    assert path.stat().st_size > 1 << 20  # one chunk big enough for the compiled scanner
+    fast, exact = Store(tmp_path / "fast"), Store(tmp_path / "exact")
+    fast_report = ingest_paths(fast, [path])
+    exact_report = ingest_paths(exact, [path], chunk_bytes=200_000)  # chunks too small to scan
+    assert fast_report == exact_report
+
+    def everything(store: Store) -> tuple[list, list]:
+        events = store.load_events(columns=schema.EVENTS.names).sort_by("event_key").to_pylist()
+        rejected = store.load_rejected().drop_columns(["rejected_at"]).to_pylist()
+        return events, sorted(rejected, key=lambda r: int(r["location"]))
+
+    assert everything(fast) == everything(exact)
+    assert fast_report.rejected >= 20
+
+
+def test_a_line_longer_than_a_chunk(store: Store, write_file: WriteFile) -> None:
+    lines = day_messages(5)
+    lines[2] = lines[2][:-1] + ', "blob": "' + "x" * 50_000 + '"}'
+    path = write_file("long.jsonl", "\n".join(lines) + "\n")
+    report = ingest_paths(store, [path], chunk_bytes=4096)
+    assert (report.new_events, report.rejected) == (5, 0)
+    assert (
+        max(len(m) for m in store.load_events(columns=["raw_message"])["raw_message"].to_pylist())
+        > 50_000
+    )

@@ -252,11 +252,12 @@ def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
         Store(root)
 
 
-def test_event_keys_are_md5_of_the_message_text(store: Store) -> None:
-    import hashlib
+def test_event_keys_are_xxh3_128_of_the_message_text(store: Store) -> None:
+    import xxhash
 
     key = events_for(DAY_1).column("event_key")[0].as_py()
-    assert key == hashlib.md5(DAY_1.encode()).digest()
+    assert key == xxhash.xxh3_128_digest(DAY_1.encode())
+    assert schema.EVENT_KEY_ALGORITHM == "xxh3_128(message-text)"
 
 
 def test_state_updates_keep_each_others_changes(store: Store) -> None:

@@ -1,0 +1,305 @@
+"""The compiled scanner's fast path gives exactly what the exact path gives, on tricky input.
+
+``parse_chunk(fast=True)`` scans lines with ``analytics.line_scanner`` and leaves every line it
+cannot read exactly to ``parse_lines``; ``fast=False`` sends every line the exact way. Both must
+give the same events (every column, in the same order), the same rejects and the same counts.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+
+from analytics import line_scanner
+from analytics.parsing import ParseResult, parse_chunk
+from tests.conftest import make_message, message_line
+
+COMPACT = json.dumps(make_message(), separators=(",", ":"))
+
+
+def compact(**overrides: Any) -> str:
+    return json.dumps(make_message(**overrides), separators=(",", ":"))
+
+
+def comparable(result: ParseResult) -> tuple[list[dict], list[dict], int, int]:
+    rejected = [{**r, "rejected_at": None} for r in result.rejected.to_pylist()]
+    rejected.sort(key=lambda r: (int(r["location"]), r["reason"]))
+    return result.events.to_pylist(), rejected, result.records, result.blank_lines
+
+
+def assert_same_both_ways(data: bytes, first_line_number: int = 1) -> ParseResult:
+    fast, fast_lines = parse_chunk(data, "f.jsonl", first_line_number, fast=True)
+    exact, exact_lines = parse_chunk(data, "f.jsonl", first_line_number, fast=False)
+    assert fast_lines == exact_lines
+    assert comparable(fast) == comparable(exact)
+    assert fast.records == fast.events.num_rows + fast.rejected.num_rows
+    return fast
+
+
+def status_of(line: str) -> int:
+    return int(line_scanner.scan_lines((line + "\n").encode()).status[0])
+
+
+ENVELOPE = json.dumps(
+    {"eventId": "1", "timestamp": 1565798481000, "logStreamName": "s", "message": COMPACT}
+)
+TRICKY_LINES = {
+    "compact message": COMPACT,
+    "python json.dumps spacing": message_line(),
+    "padded with spaces and tabs": " \t" + COMPACT + " \t ",
+    "whitespace between every token": "{ "
+    + COMPACT[1:-1].replace('":"', '" :\t"').replace('","', '" , "')
+    + " }",
+    "carriage return inside": COMPACT.replace('","', '",\r"', 1),
+    "escaped quote in a value": compact(job_reference_code='ref "1"'),
+    "escaped backslash and newline": compact(job_reference_code="a\\b\nc"),
+    "unicode escape": compact(worker_id="w\u00e9").replace("\u00e9", "\\u00e9"),
+    "raw unicode": json.dumps(make_message(worker_id="wé🙂"), ensure_ascii=False),
+    "escaped key": COMPACT.replace('"worker_id"', '"worker\\u005fid"'),
+    "duplicate known key, last wins": COMPACT[:-1] + ',"worker_id":"other"}',
+    "duplicate unknown key": COMPACT[:-1] + ',"x":"1","x":"2"}',
+    "unknown string field": COMPACT[:-1] + ',"new_field":"v"}',
+    "unknown nested field": COMPACT[:-1] + ',"new_field":{"a":[1,{"b":null}]}}',
+    "nested known field": compact(job_type={"kind": "Private"}),
+    "array known field": compact(job_type=["Private"]),
+    "number fields": compact(event_timestamp=1565798480, job_reference_code=12),
+    "float field": compact(event_timestamp=1565798480.25, job_reference_code=1.5e3),
+    "boolean field": compact(job_type=True),
+    "null field": COMPACT.replace('"job_type":"Private"', '"job_type":null'),
+    "null identity": compact(worker_id=None).replace(
+        '"cognito_sub_id"', '"worker_id":null,"cognito_sub_id"'
+    ),
+    "empty sub, worker id kept": compact(cognito_sub_id=""),
+    "no identity": compact(cognito_sub_id="", worker_id=""),
+    "missing event type": compact(event_type=None),
+    "empty event type": compact(event_type=""),
+    "numeric event type": compact(event_type=7),
+    "empty object": "{}",
+    "array": "[1, 2]",
+    "string": '"text"',
+    "number": "42",
+    "garbage": "not json",
+    "truncated": COMPACT[:-20],
+    "trailing comma": COMPACT[:-1] + ",}",
+    "text after the object": COMPACT + " x",
+    "two objects": COMPACT + COMPACT,
+    "tab inside a value": compact(job_reference_code="a\tb"),
+    "control byte inside a value": compact(job_reference_code="a\x01b"),
+    "raw control byte inside a value": COMPACT.replace("ref-1", "ref\x01-1"),
+    "DEL inside a value": COMPACT.replace("ref-1", "ref\x7f-1"),
+    "no-break spaces": "\u00a0\u00a0",
+    "envelope": ENVELOPE,
+    "broken envelope": json.dumps({"eventId": "x", "timestamp": 1, "message": {"a": 1}}),
+    "message key in a message": COMPACT[:-1] + ',"message":"hi"}',
+    "timestamp key in a message": COMPACT[:-1] + ',"timestamp":"1"}',
+    "export line": "2019-08-14T16:01:21.000Z " + COMPACT,
+    "export line, spaces": "2019-08-14T16:01:21.000Z   " + COMPACT + "  ",
+    "export line, broken time": "2019-13-45T00:00:00.000Z " + COMPACT,
+    "export line, odd time": "2019\t08 " + COMPACT,
+    "export line, not json": "2019-08-14T16:01:21.000Z {not json}",
+    "export line, no message": "2019-08-14T16:01:21.000Z",
+    "digits only": "12345",
+    "ISO times": compact(
+        task_accepted_time="2019-08-14T16:00:59Z", task_submitted_time="2019-08-14 16:01:20.123"
+    ),
+    "ISO time with offset": compact(task_submitted_time="2019-08-14T18:01:20+02:00"),
+    "unparseable times": compact(task_submitted_time="garbage", event_timestamp="soon"),
+    "implausible years": compact(
+        task_accepted_time="Wed Aug 14 16:00:59 UTC 1999",
+        task_submitted_time="Wed Aug 14 16:00:59 UTC 2100",
+        event_timestamp="99999999999",
+    ),
+    "February 29 of a common year": compact(task_submitted_time="Fri Feb 29 10:00:00 UTC 2019"),
+    "February 30": compact(task_submitted_time="Sat Feb 30 10:00:00 UTC 2019"),
+    "leap second": compact(task_submitted_time="Wed Aug 14 23:59:60 UTC 2019"),
+    "hour 24": compact(task_submitted_time="Wed Aug 14 24:00:00 UTC 2019"),
+    "lower-case month": compact(task_submitted_time="Wed aug 14 16:00:59 UTC 2019"),
+    "odd weekday": compact(task_submitted_time="XYZ Aug 14 16:00:59 UTC 2019"),
+    "padded time": compact(task_submitted_time=" Wed Aug 14 16:00:59 UTC 2019"),
+    "fractional epoch seconds": compact(event_timestamp="1565798480.5"),
+    "padded epoch seconds": compact(event_timestamp=" 1565798480 "),
+    "twelve-digit epoch": compact(event_timestamp="156579848000"),
+    "epoch as ISO": compact(event_timestamp="2019-08-14T16:01:20Z"),
+    "returned task": compact(
+        event_type="TasksReturned",
+        task_submitted_time="",
+        task_returned_time="Wed Aug 14 16:05:00 UTC 2019",
+    ),
+    "declined task": compact(
+        event_type="TasksDeclined",
+        task_submitted_time="",
+        task_declined_time="Wed Aug 14 16:05:00 UTC 2019",
+    ),
+    "accepted only": compact(event_type="TasksAccepted", task_submitted_time=""),
+    "no times at all": compact(
+        task_accepted_time=None, task_submitted_time=None, event_timestamp=None
+    ),
+    "not an ARN": compact(workteam_arn="not-an-arn", labeling_job_arn=""),
+    "OIDC worker": compact(cognito_user_pool_id=None, cognito_sub_id=None),
+}
+
+
+@pytest.mark.parametrize("name", TRICKY_LINES)
+def test_each_tricky_line_gives_the_same_result_both_ways(name: str) -> None:
+    line = TRICKY_LINES[name]
+    data = (COMPACT + "\n" + line + "\n" + compact(worker_id="w2") + "\n").encode()
+    assert_same_both_ways(data)
+
+
+def test_all_tricky_lines_together_with_blank_lines_and_crlf() -> None:
+    lines = []
+    for index, line in enumerate(TRICKY_LINES.values()):
+        lines += [line, "", "  \t", compact(job_reference_code=f"ref-{index}")]
+    text = "\n".join(lines)
+    assert_same_both_ways(text.encode(), first_line_number=41)
+    assert_same_both_ways(text.replace("\n", "\r\n").encode())
+    assert_same_both_ways((text + "\n\n").encode())
+
+
+PLAIN = ["compact message", "python json.dumps spacing", "padded with spaces and tabs"]
+PLAIN += ["whitespace between every token", "carriage return inside", "unknown string field"]
+PLAIN += ["export line", "export line, spaces", "export line, broken time", "ISO times"]
+PLAIN += ["unparseable times", "implausible years", "February 30", "OIDC worker"]
+
+
+@pytest.mark.parametrize("name", PLAIN)
+def test_the_scanner_reads_plain_messages_itself(name: str) -> None:
+    assert status_of(TRICKY_LINES[name]) == line_scanner.ACCEPTED
+
+
+REFUSED = ["escaped quote in a value", "raw unicode", "escaped key", "unknown nested field"]
+REFUSED += ["duplicate known key, last wins", "number fields", "null field", "no identity"]
+REFUSED += ["empty event type", "envelope", "message key in a message", "garbage", "truncated"]
+REFUSED += ["tab inside a value", "DEL inside a value", "two objects", "export line, no message"]
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_the_scanner_leaves_what_it_cannot_read_exactly_to_the_exact_path(name: str) -> None:
+    expected = line_scanner.ACCEPTED if name == "DEL inside a value" else line_scanner.REFUSED
+    assert status_of(TRICKY_LINES[name]) == expected
+
+
+def test_blank_lines_are_blank_to_the_scanner() -> None:
+    scanned = line_scanner.scan_lines(b"\n \t\r\n" + COMPACT.encode())
+    assert scanned.status.tolist() == [line_scanner.BLANK, line_scanner.BLANK, 1]
+
+
+def test_huge_lines() -> None:
+    huge_unknown = COMPACT[:-1] + ',"blob":"' + "x" * 3_000_000 + '"}'
+    huge_known = compact(job_reference_code="r" * 2_000_000)
+    huge_garbage = "{" + "y" * 2_500_000
+    data = "\n".join([COMPACT, huge_unknown, huge_known, huge_garbage, compact(worker_id="w")])
+    result = assert_same_both_ways(data.encode())
+    assert result.events.num_rows == 4
+    assert result.rejected.column("raw_text")[0].as_py().endswith("chars]")
+
+
+def test_duplicate_messages_in_two_shapes_keep_the_first_line() -> None:
+    export = "2019-08-14T16:01:21.000Z " + COMPACT
+    for lines in ([export, COMPACT], [COMPACT, export], [ENVELOPE, COMPACT, export]):
+        result = assert_same_both_ways("\n".join(lines).encode())
+        assert result.events.num_rows == len(lines)
+        assert len(set(result.events.column("event_key").to_pylist())) == 1
+
+
+def test_invalid_utf8_among_plain_lines() -> None:
+    data = COMPACT.encode() + b"\n\xff\xfe broken\n" + compact(worker_id="w").encode() + b"\n"
+    result = assert_same_both_ways(data, first_line_number=10)
+    assert [(r["location"], r["reason"]) for r in result.rejected.to_pylist()] == [
+        ("11", "invalid_utf8")
+    ]
+
+
+def test_scanning_in_parts_cuts_only_between_lines() -> None:
+    lines = [compact(worker_id=f"w{i}", job_reference_code="r" * (i % 97)) for i in range(500)]
+    data = ("\n".join(lines) + "\n").encode()
+    for parts in (1, 2, 3, 7):
+        scanned = line_scanner.scan_lines(data, parts=parts)
+        assert scanned.status.tolist() == [line_scanner.ACCEPTED] * 500
+        assert scanned.texts.to_pylist() == lines
+
+
+def mutations(seed: int, count: int) -> list[str]:
+    """Lines made by damaging realistic messages at random: every kind of byte, anywhere."""
+    rng = random.Random(seed)
+    pieces = ['"', "\\", "{", "}", ",", ":", " ", "\t", "\r", "é", "\x00", "1", "null", "[", "]"]
+    pieces += ['"worker_id":"x",', '"event_type":"", ', "\\u0041", "\\n", "Aug", "UTC", "9"]
+    lines = []
+    for index in range(count):
+        line = compact(job_reference_code=f"ref-{index}", worker_id=f"{index:016x}")
+        for _ in range(rng.randrange(0, 3)):
+            at = rng.randrange(len(line) + 1)
+            if rng.random() < 0.5:
+                line = line[:at] + rng.choice(pieces) + line[at:]
+            else:
+                line = line[:at] + line[at + rng.randrange(1, 4) :]
+        lines.append(line)
+    return lines
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_randomly_damaged_messages_give_the_same_result_both_ways(seed: int) -> None:
+    lines = mutations(seed, 1500)
+    result = assert_same_both_ways(("\n".join(lines) + "\n").encode())
+    statuses = line_scanner.scan_lines(("\n".join(lines) + "\n").encode()).status
+    # Both ways were really taken.
+    assert (statuses == line_scanner.ACCEPTED).sum() > 300
+    assert (statuses == line_scanner.REFUSED).sum() > 100
+    assert result.rejected.num_rows > 0
+
+
+def test_the_java_time_decoder_agrees_with_timeparse_on_every_day_of_four_centuries() -> None:
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from analytics.timeparse import parse_times
+
+    days = [
+        dt.datetime(1998, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=d) for d in range(0, 40000, 7)
+    ]
+    texts = [d.strftime("%a %b %d %H:%M:%S UTC %Y") for d in days]
+    texts += ["Mon Feb 29 00:00:00 UTC 2100", "Mon Jan 00 00:00:00 UTC 2019"]
+    data = "\n".join(compact(task_accepted_time=t) for t in texts).encode()
+    scanned = line_scanner.scan_lines(data)
+    expected, issues = parse_times(pa.array(texts))
+    t = line_scanner.TIME_FIELDS.index("task_accepted_time")
+    state = scanned.time_state[t]
+    decoded = state == line_scanner.DECODED
+    assert (decoded == np.asarray(expected.is_valid())).all()
+    assert (scanned.time_ms[t][decoded] == np.asarray(expected.cast(pa.int64()))[decoded]).all()
+    assert ((state == line_scanner.TIME_ISSUE) | (state == line_scanner.UNDECIDED))[issues].all()
+
+
+def test_keys_in_changing_order_and_look_alike_keys() -> None:
+    message = make_message()
+    names = list(message)
+    rng = random.Random(3)
+    lines = []
+    for index in range(200):
+        rng.shuffle(names)
+        shuffled = {name: message[name] for name in names}
+        if index % 7 == 0:
+            shuffled["worker_idx"] = "look-alike"  # an unknown key that starts like a known one
+        if index % 11 == 0:
+            shuffled = {"worker_i": "short", **shuffled}
+        lines.append(json.dumps(shuffled, separators=(",", ":")))
+    data = "\n".join(lines).encode()
+    result = assert_same_both_ways(data)
+    assert (line_scanner.scan_lines(data).status == line_scanner.ACCEPTED).all()
+    assert result.events.num_rows == 200
+
+
+@pytest.mark.parametrize("special", ["\\\\", "\\u00e9", "é", "\x01", "\t", '\\"'])
+def test_a_special_character_at_every_offset_of_a_value(special: str) -> None:
+    lines = [
+        COMPACT.replace("ref-1", "r" * offset + special + "r" * (20 - offset))
+        for offset in range(21)
+    ]
+    data = "\n".join(lines).encode()
+    assert_same_both_ways(data)
+    assert (line_scanner.scan_lines(data).status == line_scanner.REFUSED).all()
