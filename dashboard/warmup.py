@@ -102,7 +102,11 @@ def _first_figures(source: Source, key: FilterKey) -> None:
 
 
 def warm_up() -> None:
-    """Read the store and compute the default Overview; from now on, look ahead after pages."""
+    """Read the store and compute the default Overview; from now on, look ahead after pages.
+
+    The default Overview's own neighbours are queued at once, for the look-ahead thread to
+    compute while the server waits for its first manager.
+    """
     started = time.perf_counter()
     try:
         source = data.current_source()
@@ -112,10 +116,11 @@ def warm_up() -> None:
         _first_figures(source, key)
     except Exception:  # the page shows the error with its explanation
         _LOG.warning("could not prepare the dashboard's data ahead of time", exc_info=True)
-        return
-    finally:
         _enabled.set()
+        return
+    _enabled.set()
     _LOG.info("dashboard data ready in %.1f s", time.perf_counter() - started)
+    prefetch(source, key, DEFAULT_TIMEZONE)
 
 
 def prefetch(source: Source, key: FilterKey, tz: str) -> int:

@@ -80,12 +80,18 @@ def test_looking_ahead_caches_the_numbers_the_page_would_compute(
 ) -> None:
     anchor = data.as_of(sample_source)
     teams, _ = data.choices(sample_source)
-    key = warmup.preset_key("7d", anchor, FilterKey())
-    expected_views = warmup.neighbours(key, anchor, teams)
-
-    # 3 other date ranges, and each of the sample's 2 teams alone
-    assert warmup.prefetch(sample_source, key, "UTC") == len(expected_views) == 5
-    assert warmup.prefetch(sample_source, key, "UTC") == 0  # each view is looked at once
+    default = warmup.preset_key("7d", anchor, FilterKey())
+    # The start-up queued the default view's neighbours: 3 other date ranges, each team alone.
+    expected_views = warmup.neighbours(default, anchor, teams)
+    assert len(expected_views) == 5
+    assert warmup.prefetch(sample_source, default, "UTC") == 0  # each view is looked at once
+    # One team over 30 days: its 7-day and all-teams neighbours were queued already.
+    text_team = warmup.preset_key("30d", anchor, FilterKey(workteams=("text-team",)))
+    assert warmup.prefetch(sample_source, text_team, "UTC") == 2  # all time, 24 hours
+    expected_views += [
+        warmup.preset_key("all", anchor, text_team),
+        warmup.preset_key("24h", anchor, text_team),
+    ]
     warmup.wait_until_idle()
     # The look-ahead yields the cores to what managers asked for (Linux: per-thread nice value).
     worker = next(t for t in threading.enumerate() if t.name == "gt-lookahead")
