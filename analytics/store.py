@@ -150,9 +150,12 @@ _JOURNAL = ".compaction.json"
 def _visible_parquet_files(directory: Path) -> list[Path]:
     """The data files of a folder, as of the last completed write.
 
-    While a compaction journal is present and its merged file exists, the files it replaces are
-    left out even if they still exist (a crash between the rename and the deletes), so our
-    readers never see an event twice.
+    While a compaction journal is present and its merged file is among the files listed, the
+    files it replaces are left out even if they still exist (a crash between the rename and the
+    deletes), so our readers never see an event twice. The merged file must be in *this* listing:
+    a merge that completed after the listing would otherwise hide both the old files (listed)
+    and the merged one (not listed), and the day would read as empty. A listed file deleted by a
+    merge meanwhile makes the read fail with FileNotFoundError, which readers retry.
     """
     if not directory.is_dir():
         return []
@@ -163,7 +166,7 @@ def _visible_parquet_files(directory: Path) -> list[Path]:
             entry = json.loads(journal.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return files
-        if (directory / entry["merged"]).exists():
+        if entry["merged"] in {f.name for f in files}:
             replaced = set(entry["replaced"])
             files = [f for f in files if f.name not in replaced]
     return files
@@ -448,6 +451,11 @@ class Store:
         if rekey:
             keys = schema.event_keys(table.column("raw_message"))
             table = table.set_column(0, schema.EVENTS.field("event_key"), keys)
+        # One row per key, the first kept: a writer of an older version that kept writing MD5
+        # keys while this store was being re-keyed left copies that now share a key.
+        first_index = _first_occurrences(_keys_as_numpy(table.column("event_key")))
+        if first_index is not None:
+            table = table.take(pa.array(first_index))
         _write_parquet_atomically(table, directory / merged_name)
         for file in files:
             file.unlink(missing_ok=True)

@@ -100,3 +100,24 @@ def test_an_interrupted_upgrade_is_finished_by_the_next_writer(
     assert all(
         key == xxhash.xxh3_128_digest(text.encode()) for key, text in stored_keys(upgraded).items()
     )
+
+
+def test_copies_an_older_writer_added_during_the_upgrade_are_merged(
+    store: Store, log_file: Path
+) -> None:
+    ingest_paths(store, [log_file])
+    reference = snapshot(store)
+    make_version_1(store, partitions=2)  # an upgrade stopped after re-keying the first two
+    # Meanwhile a writer of the older version checked a message's MD5 key against a partition
+    # already re-keyed, did not find it, and wrote the message again.
+    partition = sorted(store.events_dir.glob("date=*"))[3]
+    row = pq.read_table(next(partition.glob("*.parquet")), schema=schema.EVENTS).slice(0, 1)
+    md5 = hashlib.md5(row["raw_message"][0].as_py().encode()).digest()
+    copy = row.set_column(0, "event_key", pa.array([md5], pa.binary(16)))
+    pq.write_table(copy, partition / "part-written-by-version-1.parquet")
+    assert Store(store.root).load_events().num_rows == 61
+
+    ingest_paths(Store(store.root), [log_file])
+    upgraded = Store(store.root)
+    assert upgraded.load_events().num_rows == 60
+    assert snapshot(upgraded) == reference
