@@ -23,8 +23,10 @@ isolated by bisection and parsed one by one, which is also where their rejection
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -37,6 +39,8 @@ import pyarrow.json as pa_json
 
 from analytics import schema
 from analytics.timeparse import parse_epoch_seconds, parse_times
+
+_LOG = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from analytics.line_scanner import ScannedLines
@@ -767,7 +771,7 @@ def parse_chunk(
     """
     if fast is None:
         fast = len(data) >= FAST_PATH_MIN_BYTES
-    if fast and len(data) <= line_scanner_limit():
+    if fast and 0 < len(data) <= line_scanner_limit():
         return _parse_scanned(data, source, first_line_number)
     data = bytes(data)
     line_count = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
@@ -778,10 +782,39 @@ def parse_chunk(
 
 
 def line_scanner_limit() -> int:
-    """The largest chunk the compiled scanner takes."""
-    from analytics.line_scanner import MAX_SCAN_BYTES
+    """The largest chunk the compiled scanner takes (0 where it cannot run)."""
+    try:
+        return int(_line_scanner().MAX_SCAN_BYTES)
+    except _ScannerUnavailable:
+        return 0
 
-    return MAX_SCAN_BYTES
+
+class _ScannerUnavailable(Exception):
+    """The compiled scanner cannot be loaded here: every line takes the exact path."""
+
+
+_scanner_failure: list[str] = []
+
+
+def _line_scanner() -> ModuleType:
+    """``analytics.line_scanner``, or ``_ScannerUnavailable`` (said once, in the log).
+
+    Numba may be missing or broken, or find no writable folder for its compiled code (a
+    read-only install run by a user without a home folder): ingest then only gets slower.
+    """
+    if not _scanner_failure:
+        try:
+            from analytics import line_scanner
+        except (ImportError, RuntimeError, OSError) as exc:
+            _scanner_failure.append(str(exc))
+            _LOG.warning(
+                "the compiled line scanner is unavailable (%s): every line is read the exact "
+                "way, more slowly",
+                exc,
+            )
+        else:
+            return line_scanner
+    raise _ScannerUnavailable(_scanner_failure[0])
 
 
 def _parse_scanned(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from analytics import schema
+from analytics import parsing, schema
 from analytics.errors import StoreError
 from analytics.ingest import ingest_paths
 from analytics.store import Store
@@ -322,3 +322,27 @@ def test_a_line_longer_than_a_chunk(store: Store, write_file: WriteFile) -> None
         max(len(m) for m in store.load_events(columns=["raw_message"])["raw_message"].to_pylist())
         > 50_000
     )
+
+
+def test_without_the_compiled_scanner_every_line_is_read_the_exact_way(
+    store: Store, write_file: WriteFile, tmp_path: Path
+) -> None:
+    """Numba missing or unable to keep its compiled code: slower, with a word, same store."""
+    lines = [*day_messages(2500), "garbage", *day_messages(2500)[:10]]
+    log = write_file("big.jsonl", "\n".join(lines) + "\n")
+    assert log.stat().st_size > parsing.FAST_PATH_MIN_BYTES
+    expected = ingest_paths(store, [log])
+    other = tmp_path / "without-numba"
+    script = (
+        "import sys; sys.modules['numba'] = None\n"  # `import numba` now fails
+        "from analytics.cli import main\n"
+        f"sys.exit(main(['ingest', '--data', {str(other)!r}, {str(log)!r}]))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert "compiled line scanner is unavailable" in run.stderr
+    assert "2,500 new events, 10 duplicates, 1 rejected" in run.stdout
+    assert expected.new_events == 2500
+    assert snapshot(Store(other)) == snapshot(store)
