@@ -599,6 +599,9 @@ def scan_lines(data: bytes | memoryview, parts: int = 1) -> ScannedLines:
     if len(data) > MAX_SCAN_BYTES:
         raise ValueError(f"scan_lines takes at most {MAX_SCAN_BYTES} bytes (got {len(data)})")
     buffer = np.frombuffer(data, dtype=np.uint8)
+    # Always read-only (``bytes`` give read-only arrays, a reused ``bytearray`` writable ones):
+    # Numba compiles, and caches, one version of the scanner per array type.
+    buffer.flags.writeable = False
     cuts = [0]
     for k in range(1, parts):
         cut = int(_next_newline(buffer, len(data) * k // parts))
