@@ -1,6 +1,6 @@
 """A compiled single-pass scanner for the common input: plain JSON lines of worker messages.
 
-``scan_lines`` walks a chunk of bytes once (compiled by Numba, on both cores) and, for every line,
+``scan_lines`` walks a chunk of bytes once (compiled by Numba) and, for every line,
 either **accepts** it, **skips** it as blank, or **refuses** it. A line is accepted only when
 ``parsing``'s exact path would certainly make it an event with exactly the values read here:
 

@@ -11,13 +11,14 @@ Shapes, detected per file and then per line:
 * the ``events`` of a FilterLogEvents response, through ``parse_log_events``.
 
 Every non-blank line (or log event) becomes exactly one event or one rejected record, so
-``records == len(events) + len(rejected)``: nothing disappears. An event is keyed by the MD5 of its
-message text, so the same message seen in two shapes is one event. Parsers take bytes or records,
-never paths or clients.
+``records == len(events) + len(rejected)``: nothing disappears. An event is keyed by a 128-bit hash
+of its message text (``schema.event_keys``), so the same message seen in two shapes is one event.
+Parsers take bytes or records, never paths or clients.
 
-The hot path (a file of well-formed lines) is vectorised: pyarrow's multithreaded JSON reader parses
-the messages, NumPy decodes the times and DuckDB computes the keys. Lines the fast path refuses are
-isolated by bisection and parsed one by one, which is also where their rejection reason comes from.
+The hot path (chunks of 1 MB or more of JSON lines) is a compiled one-pass scanner
+(``analytics.line_scanner``) that reads the lines it can read exactly; every other line goes the
+exact way: pyarrow's multithreaded JSON reader, then lines it refuses isolated by bisection and
+parsed one by one, which is also where a rejection reason comes from.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ day (epoch milliseconds). After each window the store holds its events and the c
 account, region and log group moves to the window's end, so an interruption (Ctrl-C, kill -9,
 network loss) loses at most the window in flight. The next sync starts ``LOG_OVERLAP`` before the
 checkpoint, because CloudWatch may ingest an event after a later one; the store keeps each event
-once (its key is the MD5 of the message), so re-reading the overlap adds nothing twice and a rerun
-after an interruption leaves exactly the store an uninterrupted sync would have.
+once (its key is a hash of the message text), so re-reading the overlap adds nothing twice and a
+rerun after an interruption leaves exactly the store an uninterrupted sync would have.
 
 State (``DIR/state.json``)::
 
