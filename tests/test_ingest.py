@@ -289,7 +289,10 @@ def test_a_store_that_cannot_be_created_is_a_clear_error_not_the_input_files_fau
     assert "Traceback" not in completed.stderr
 
 
-def test_fast_and_exact_paths_build_identical_stores(tmp_path: Path, write_file: WriteFile) -> None:
+@pytest.mark.parametrize("fast_chunk_bytes", [None, 100_000], ids=["one-chunk", "many-chunks"])
+def test_fast_and_exact_paths_build_identical_stores(
+    tmp_path: Path, write_file: WriteFile, monkeypatch: pytest.MonkeyPatch, fast_chunk_bytes: int
+) -> None:
     from tests.test_parsing_fast_path import TRICKY_LINES
 
     lines = day_messages(2500)
@@ -299,8 +302,16 @@ def test_fast_and_exact_paths_build_identical_stores(tmp_path: Path, write_file:
     path = write_file("mixed.jsonl", "\n".join(lines) + "\n")
     assert path.stat().st_size > 1 << 20  # one chunk big enough for the compiled scanner
     fast, exact = Store(tmp_path / "fast"), Store(tmp_path / "exact")
-    fast_report = ingest_paths(fast, [path])
-    exact_report = ingest_paths(exact, [path], chunk_bytes=200_000)  # chunks too small to scan
+    monkeypatch.setattr(parsing, "FAST_PATH_MIN_BYTES", 1 << 40)  # never the scanner
+    exact_report = ingest_paths(exact, [path], chunk_bytes=200_000)
+    if fast_chunk_bytes is None:
+        monkeypatch.undo()
+        fast_report = ingest_paths(fast, [path])
+    else:
+        # Many scanned chunks: lines numbered from the middle of the file, chunk boundaries, the
+        # read buffer reused while the writer still holds the previous chunk.
+        monkeypatch.setattr(parsing, "FAST_PATH_MIN_BYTES", 0)
+        fast_report = ingest_paths(fast, [path], chunk_bytes=fast_chunk_bytes)
     assert fast_report == exact_report
 
     def everything(store: Store) -> tuple[list, list]:
@@ -312,7 +323,11 @@ def test_fast_and_exact_paths_build_identical_stores(tmp_path: Path, write_file:
     assert fast_report.rejected >= 20
 
 
-def test_a_line_longer_than_a_chunk(store: Store, write_file: WriteFile) -> None:
+@pytest.mark.parametrize("scanned", [False, True], ids=["exact", "scanned"])
+def test_a_line_longer_than_a_chunk(
+    store: Store, write_file: WriteFile, monkeypatch: pytest.MonkeyPatch, scanned: bool
+) -> None:
+    monkeypatch.setattr(parsing, "FAST_PATH_MIN_BYTES", 0 if scanned else 1 << 40)
     lines = day_messages(5)
     lines[2] = lines[2][:-1] + ', "blob": "' + "x" * 50_000 + '"}'
     path = write_file("long.jsonl", "\n".join(lines) + "\n")
