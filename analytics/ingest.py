@@ -25,7 +25,9 @@ from analytics.progress import Progress
 from analytics.store import Store
 
 #: Bytes read and parsed at a time; bounds memory to a few times this.
-DEFAULT_CHUNK_BYTES = 64 << 20
+#: 32 MB rather than 64: a first ingest in a new process faulted in fresh memory for every 64 MB
+#: chunk (1.9-2.5 s instead of 1.6 s per million events here), for no gain once memory is reused.
+DEFAULT_CHUNK_BYTES = 32 << 20
 #: File endings taken when a folder is given (explicitly named files are always read). Files
 #: without an ending (S3 exports are named ``000000``) are read when their first bytes look like a
 #: log: gzip, a JSON object, or a line starting with a timestamp.
