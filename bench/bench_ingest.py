@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -68,6 +69,9 @@ def write_events(path: Path, count: int, seed: int = 7) -> int:
                 "event_timestamp": str(outcome),
             }
             out.write(json.dumps(message, separators=(",", ":")) + "\n")
+        # On disk before timing: the kernel writing back this input must not run during the runs.
+        out.flush()
+        os.fsync(out.fileno())
     return path.stat().st_size
 
 
