@@ -576,11 +576,44 @@ class Store:
             stored = _read_keys(_visible_parquet_files(self.rejected_dir), "reject_key")
             if len(stored):
                 keep &= ~_stored(rejected.column("reject_key"), stored)
+            kept_before = self._lines_rejected_before_upgrade()
+            if kept_before:
+                lines = zip(
+                    rejected.column("source").to_pylist(),
+                    rejected.column("location").to_pylist(),
+                    strict=True,
+                )
+                keep &= np.array([line not in kept_before for line in lines], dtype=bool)
             fresh = rejected.filter(pa.array(keep))
             if fresh.num_rows:
                 name = f"part-{uuid.uuid4().hex}.parquet"
                 _write_parquet_atomically(fresh, self.rejected_dir / name)
         return fresh.num_rows
+
+    def _lines_rejected_before_upgrade(self) -> set[tuple[str, str]]:
+        """``(source, location)`` of the lines rejected before an upgrade from schema 1.
+
+        Schema 1 kept some rejected lines of S3 exports (a message without a worker identity or
+        event type) with only the message part as their text, where schema 2 keeps the whole
+        line: their keys differ, and a re-ingest of such an export would keep them once more. A
+        line of the same file rejected before the upgrade is that line.
+        """
+        meta_path = self.root / "meta.json"
+        if not meta_path.exists():
+            return set()
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("upgraded_from") != 1 or not meta.get("upgraded"):
+            return set()
+        upgraded = pa.scalar(dt.datetime.fromisoformat(meta["upgraded"]), schema.UTC_MS)
+        kept = self.load_rejected().select(["source", "location", "rejected_at"])
+        before = kept.filter(pc.less(kept.column("rejected_at"), upgraded))
+        return set(
+            zip(
+                before.column("source").to_pylist(),
+                before.column("location").to_pylist(),
+                strict=True,
+            )
+        )
 
     def load_rejected(self) -> pa.Table:
         """Every rejected line kept so far."""

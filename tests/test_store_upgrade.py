@@ -121,3 +121,29 @@ def test_copies_an_older_writer_added_during_the_upgrade_are_merged(
     upgraded = Store(store.root)
     assert upgraded.load_events().num_rows == 60
     assert snapshot(upgraded) == reference
+
+
+def test_an_export_line_rejected_by_version_1_is_not_kept_again(
+    store: Store, write_file: WriteFile
+) -> None:
+    message = '{"cognito_sub_id":"","worker_id":"","event_type":"TasksSubmitted"}'
+    export = write_file(
+        "000000", "\n".join([*day_messages(20), f"2019-08-14T16:01:21.000Z {message}"]) + "\n"
+    )
+    ingest_paths(store, [export])
+    make_version_1(store)
+    # What schema 1 kept for that line: the message part only, keyed on it, before the upgrade.
+    (file,) = store.rejected_dir.glob("*.parquet")
+    kept = pq.read_table(file, schema=schema.REJECTED)
+    row = kept.to_pylist()[0]
+    material = f"{row['source']}\x00{row['location']}\x00{message}".encode()
+    row |= {
+        "raw_text": message,
+        "reject_key": hashlib.md5(material).digest(),
+        "rejected_at": row["rejected_at"].replace(year=2026, month=1, day=1),
+    }
+    pq.write_table(pa.Table.from_pylist([row], schema=schema.REJECTED), file)
+
+    again = ingest_paths(Store(store.root), [export])
+    assert (again.new_events, again.duplicates, again.rejected) == (0, 20, 1)
+    assert Store(store.root).load_rejected().to_pylist() == [row]
