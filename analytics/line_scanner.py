@@ -187,8 +187,8 @@ def _java_time_ms(buf, s, months, days_in_month):  # type: ignore[no-untyped-def
     """Epoch ms of ``Wed Aug 14 16:00:59 UTC 2019`` at ``buf[s:s+28]``; -1 if not that form.
 
     The same checks as ``timeparse._parse_java_form``: fixed literals, twelve digits, an English
-    month abbreviation, day 1..days in month (29 for February), hour < 24, minute < 60,
-    second < 61; the weekday is not checked.
+    month abbreviation, day 1..days in month (29 for February of a leap year only), hour < 24,
+    minute < 60, second < 61; the weekday is not checked.
     """
     for position in (3, 7, 10, 19, 23):
         if _at(buf, s + position) != 32:
@@ -221,7 +221,9 @@ def _java_time_ms(buf, s, months, days_in_month):  # type: ignore[no-untyped-def
         + _digit(_at(buf, s + 26)) * 10
         + _digit(_at(buf, s + 27))
     )
-    if day < 1 or day > days_in_month[month - 1] or hour >= 24 or minute >= 60 or second >= 61:
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    last_day = 28 if month == 2 and not leap else days_in_month[month - 1]
+    if day < 1 or day > last_day or hour >= 24 or minute >= 60 or second >= 61:
         return -1
     days = _days_from_civil(year, month, day)
     return (days * 86_400 + hour * 3600 + minute * 60 + second) * 1000

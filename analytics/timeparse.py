@@ -100,6 +100,8 @@ def _parse_java_form(values: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
     second = digits[:, 6] * 10 + digits[:, 7]
     year = digits[:, 8] * 1000 + digits[:, 9] * 100 + digits[:, 10] * 10 + digits[:, 11]
     days_in_month = np.array([31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[month - 1]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days_in_month = np.where((month == 2) & ~leap, 28, days_in_month)
     ok &= (day >= 1) & (day <= days_in_month) & (hour < 24) & (minute < 60) & (second < 61)
     days = _days_from_civil(year, month, day)
     millis = (days * 86_400 + hour * 3600 + minute * 60 + second) * 1000

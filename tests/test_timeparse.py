@@ -22,6 +22,7 @@ def _one(text: str | None) -> tuple[dt.datetime | None, bool]:
     [
         ("Wed Aug 14 16:00:59 UTC 2019", dt.datetime(2019, 8, 14, 16, 0, 59, tzinfo=UTC)),
         ("Thu Feb 29 23:59:59 UTC 2024", dt.datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC)),
+        ("Tue Feb 29 12:00:00 UTC 2000", dt.datetime(2000, 2, 29, 12, 0, 0, tzinfo=UTC)),
         ("Sat Jan 01 00:00:00 UTC 2000", dt.datetime(2000, 1, 1, tzinfo=UTC)),
         ("Fri Dec 31 12:30:05 UTC 2099", dt.datetime(2099, 12, 31, 12, 30, 5, tzinfo=UTC)),
         ("2020-05-01T10:00:00.123", dt.datetime(2020, 5, 1, 10, 0, 0, 123000, tzinfo=UTC)),
@@ -48,6 +49,7 @@ def test_empty_or_missing_time_is_no_time_and_no_issue(text: str | None) -> None
         "yesterday",
         "Wed Foo 14 16:00:59 UTC 2019",
         "Wed Feb 30 16:00:59 UTC 2019",
+        "Fri Feb 29 10:00:00 UTC 2019",  # 2019 is no leap year (nor is 2100: see below)
         "2020-13-01T00:00",
         # Partial or relative forms a lenient parser would complete with today's date:
         "Aug",
