@@ -8,6 +8,7 @@ so the first manager to open the dashboard does not wait for a million events to
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,7 +21,11 @@ import streamlit as st
 async def _read_the_store_first(_app: Any) -> AsyncIterator[None]:
     from dashboard.warmup import warm_up  # imported here: it pulls pandas, plotly and the store
 
-    await asyncio.to_thread(warm_up)
+    # A thread of our own, named so that Streamlit's warning about cached functions called
+    # outside a page run is not printed for it (see ``warmup``).
+    worker = threading.Thread(target=warm_up, name="gt-warm-up")
+    worker.start()
+    await asyncio.to_thread(worker.join)
     yield
 
 

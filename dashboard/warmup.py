@@ -28,6 +28,20 @@ from dashboard.data import FilterKey, Source
 from dashboard.view import DEFAULT_PRESET, window
 
 _LOG = logging.getLogger(__name__)
+
+
+class _OwnThreadsNeedNoPageRun(logging.Filter):
+    """Drops Streamlit's "missing ScriptRunContext" warning when our own threads (named
+    ``gt-...``) call the pages' cached functions: they do so on purpose, outside any page run, and
+    the warning would alarm whoever reads the server's output."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not threading.current_thread().name.startswith("gt-")
+
+
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+    _OwnThreadsNeedNoPageRun()
+)
 #: The time zone a session without ``tz`` in its URL most likely has: the fallback when the
 #: browser reports none, and the benchmark's and the browser test's.
 DEFAULT_TIMEZONE = "UTC"

@@ -318,3 +318,12 @@ def test_the_overview_draws_the_chart_of_the_tab_it_opens(visit: Visit) -> None:
     assert sorted(legend.all_text_contents()) == ["Declined", "Returned", "Submitted"]
     screenshot(page, "overview-all-outcomes")
     assert_only_own_host(visit)
+
+
+def test_the_server_prints_no_error_nor_warning(visit: Visit, server: Server) -> None:
+    """Run last: after every page (and the look-ahead each one starts), nothing to alarm anyone."""
+    open_page(visit, "/")
+    printed = server.output.read_text(errors="replace")
+    assert "You can now view your Streamlit app" in printed, printed
+    for alarming in ("Traceback", "Error", "WARNING", "missing ScriptRunContext"):
+        assert alarming not in printed, printed
