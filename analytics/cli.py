@@ -220,7 +220,11 @@ COMMANDS = {
         _cmd_sync,
     ),
     "export": ("write per-worker or per-task CSV files", _add_export_arguments, _cmd_export),
-    "dashboard": ("open the Streamlit dashboard", _add_dashboard_arguments, _cmd_dashboard),
+    "dashboard": (
+        "serve the Streamlit dashboard (the store is read before it answers)",
+        _add_dashboard_arguments,
+        _cmd_dashboard,
+    ),
 }
 
 
