@@ -278,24 +278,34 @@ class Store:
         self.state_path = self.root / "state.json"
         self._swept = False
         self._current = False
+        self._rejected_before_upgrade: set[tuple[str, str]] | None = None
         self._check_version()
         self._repair_if_idle()
 
     # ----------------------------------------------------------------- housekeeping
-    def schema_version(self) -> int:
-        """The schema version of the store on disk (the current one for a store not created)."""
+    def _meta(self) -> dict[str, Any] | None:
+        """``meta.json``, or None for a store not created yet."""
         meta_path = self.root / "meta.json"
         if not meta_path.exists():
-            return schema.STORE_SCHEMA_VERSION
+            return None
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise StoreError(f"{meta_path} is unreadable ({exc}); is {self.root} a store?") from exc
+        if not isinstance(meta, dict):
+            raise StoreError(f"{meta_path} has no valid schema_version; is {self.root} a store?")
+        return meta
+
+    def schema_version(self) -> int:
+        """The schema version of the store on disk (the current one for a store not created)."""
+        meta = self._meta()
+        if meta is None:
+            return schema.STORE_SCHEMA_VERSION
         try:
             return int(meta.get("schema_version", 0))
-        except (TypeError, ValueError, AttributeError) as exc:
+        except (TypeError, ValueError) as exc:
             raise StoreError(
-                f"{meta_path} has no valid schema_version; is {self.root} a store?"
+                f"{self.root / 'meta.json'} has no valid schema_version; is {self.root} a store?"
             ) from exc
 
     def _check_version(self) -> None:
@@ -380,7 +390,7 @@ class Store:
         partitions = sorted(self.events_dir.glob("date=*")) if self.events_dir.is_dir() else []
         for directory in partitions:
             self._compact_partition(directory, rekey=True)
-        meta = json.loads((self.root / "meta.json").read_text(encoding="utf-8"))
+        meta = self._meta() or {}
         meta.update(
             schema_version=schema.STORE_SCHEMA_VERSION,
             event_key_algorithm=schema.EVENT_KEY_ALGORITHM,
@@ -568,11 +578,11 @@ class Store:
             return 0
         rejected = rejected.select(schema.REJECTED.names).cast(schema.REJECTED)
         with self.writing():
-            keys = _keys_as_numpy(rejected.column("reject_key"))
-            _, first_index = np.unique(keys, return_index=True)
-            first_index.sort()
-            keep = np.zeros(len(keys), dtype=bool)
-            keep[first_index] = True
+            first_index = _first_occurrences(_keys_as_numpy(rejected.column("reject_key")))
+            keep = np.ones(rejected.num_rows, dtype=bool)
+            if first_index is not None:
+                keep[:] = False
+                keep[first_index] = True
             stored = _read_keys(_visible_parquet_files(self.rejected_dir), "reject_key")
             if len(stored):
                 keep &= ~_stored(rejected.column("reject_key"), stored)
@@ -598,22 +608,23 @@ class Store:
         line: their keys differ, and a re-ingest of such an export would keep them once more. A
         line of the same file rejected before the upgrade is that line.
         """
-        meta_path = self.root / "meta.json"
-        if not meta_path.exists():
-            return set()
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("upgraded_from") != 1 or not meta.get("upgraded"):
-            return set()
-        upgraded = pa.scalar(dt.datetime.fromisoformat(meta["upgraded"]), schema.UTC_MS)
-        kept = self.load_rejected().select(["source", "location", "rejected_at"])
-        before = kept.filter(pc.less(kept.column("rejected_at"), upgraded))
-        return set(
-            zip(
-                before.column("source").to_pylist(),
-                before.column("location").to_pylist(),
-                strict=True,
-            )
-        )
+        if self._rejected_before_upgrade is None:
+            meta = self._meta() or {}
+            lines: set[tuple[str, str]] = set()
+            if meta.get("upgraded_from") == 1 and meta.get("upgraded"):
+                upgraded = pa.scalar(dt.datetime.fromisoformat(meta["upgraded"]), schema.UTC_MS)
+                kept = self.load_rejected().select(["source", "location", "rejected_at"])
+                before = kept.filter(pc.less(kept.column("rejected_at"), upgraded))
+                lines = set(
+                    zip(
+                        before.column("source").to_pylist(),
+                        before.column("location").to_pylist(),
+                        strict=True,
+                    )
+                )
+            # Read once per Store: what was rejected before the upgrade never changes.
+            self._rejected_before_upgrade = lines
+        return self._rejected_before_upgrade
 
     def load_rejected(self) -> pa.Table:
         """Every rejected line kept so far."""
