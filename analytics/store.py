@@ -33,7 +33,7 @@ import itertools
 import json
 import os
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -713,15 +713,31 @@ class Store:
         _write_text_atomically(text, self.state_path)
 
     # ----------------------------------------------------------------- summary
-    def summary(self) -> StoreSummary:
-        """Counts for ``status``: events, date range, workers, teams, jobs, types, rejected."""
-        columns = ["event_time", "worker_key", "workteam_arn", "labeling_job_arn", "event_type"]
-        events = self.load_events(columns=columns, text_as_dictionary=True)
+    def summary(
+        self,
+        *,
+        events: pa.Table | None = None,
+        rejected: pa.Table | None = None,
+        tables: Mapping[str, pa.Table] | None = None,
+    ) -> StoreSummary:
+        """Counts for ``status``: events, date range, workers, teams, jobs, types, rejected.
+
+        A caller that already read the store passes what it read, so nothing is read twice:
+        ``events`` as ``load_events(text_as_dictionary=True)`` gives them (with at least
+        ``event_time``, ``worker_key``, ``workteam_arn``, ``labeling_job_arn``, ``event_type``),
+        ``rejected`` as ``load_rejected``, ``tables`` as ``read_table`` for every name.
+        """
+        if events is None:
+            columns = ["event_time", "worker_key", "workteam_arn", "labeling_job_arn", "event_type"]
+            events = self.load_events(columns=columns, text_as_dictionary=True)
+        if rejected is None:
+            rejected = self.load_rejected()
+        if tables is None:
+            tables = {name: self.read_table(name) for name in schema.TABLES}
         times = events.column("event_time")
         first = pc.min(times).as_py() if events.num_rows else None
         last = pc.max(times).as_py() if events.num_rows else None
         types = events.column("event_type").value_counts().to_pylist()
-        rejected = self.load_rejected()
         reasons = rejected.column("reason").value_counts().to_pylist()
         return StoreSummary(
             events=events.num_rows,
@@ -736,5 +752,5 @@ class Store:
             },
             rejected_lines=rejected.num_rows,
             rejected_reasons={r["values"]: r["counts"] for r in reasons},
-            tables={name: self.read_table(name).num_rows for name in schema.TABLES},
+            tables={name: tables[name].num_rows for name in schema.TABLES},
         )

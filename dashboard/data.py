@@ -130,12 +130,15 @@ class _StoreContents:
 def _store_contents(root: str, version: str) -> _StoreContents:
     store = Store(root)
     state = store.read_state()
+    events = store.load_events(columns=list(EVENT_COLUMNS), text_as_dictionary=True)
+    tables = {name: store.read_table(name) for name in schema.TABLES}
+    rejected = store.load_rejected()
     return _StoreContents(
-        events=store.load_events(columns=list(EVENT_COLUMNS), text_as_dictionary=True),
-        tables={name: store.read_table(name) for name in schema.TABLES},
-        rejected=store.load_rejected(),
+        events=events,
+        tables=tables,
+        rejected=rejected,
         last_log_sync=last_log_sync(state),
-        summary=store.summary(),
+        summary=store.summary(events=events, rejected=rejected, tables=tables),
         state=state,
     )
 

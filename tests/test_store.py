@@ -115,6 +115,19 @@ def test_an_empty_store_loads_an_empty_typed_table(store: Store) -> None:
     assert table.schema.field("event_time").type == schema.UTC_MS
 
 
+def test_a_summary_of_what_was_already_read_equals_reading_again(store: Store) -> None:
+    store.add_events(events_for(DAY_1, DAY_1_OTHER, DAY_2, NO_TIME))
+    store.add_rejected(parse_bytes(b"not json\n", "bad.jsonl").rejected)
+    read = store.summary(
+        events=store.load_events(text_as_dictionary=True),
+        rejected=store.load_rejected(),
+        tables={name: store.read_table(name) for name in schema.TABLES},
+    )
+    assert read == store.summary()
+    # Workers by worker key: NO_TIME keeps the default Cognito sub, DAY_1_OTHER has none.
+    assert (read.events, read.rejected_lines, read.workers) == (4, 1, 2)
+
+
 def test_text_read_as_dictionary_has_the_same_values(store: Store) -> None:
     store.add_events(events_for(DAY_1, DAY_1_OTHER, DAY_2, NO_TIME))
     columns = ["worker_key", "worker_id", "cognito_sub_id", "event_type", "event_time"]
