@@ -125,34 +125,27 @@ def _count_per_period(
     """Outcomes per (period, group code, kind) over every period, used group and kind, 0 where
     none: columns ``period_start``, ``code``, ``kind``, ``tasks``, in that order of sorting.
 
-    Counted with one ``bincount`` when every start is one of ``periods`` (always, for periods
-    made by ``_all_periods``; a pandas group-by otherwise): 0.1 s less on a million outcomes.
+    Counted with one ``bincount`` (0.1 s less than a pandas group-by on a million outcomes). A
+    start that is not one of ``periods`` is not counted (none is, for periods made by
+    ``_all_periods``).
     """
     kind_count = len(OUTCOME_WORDS)
     used = np.flatnonzero(np.bincount(codes, minlength=group_count))
     grid = periods.as_unit(starts.unit).asi8
-    slot = np.searchsorted(grid, starts.asi8)
-    if (np.diff(grid) > 0).all() and slot.max() < len(grid) and (grid[slot] == starts.asi8).all():
-        flat = (slot * group_count + codes) * kind_count + kinds
-        counts = np.bincount(flat, minlength=len(grid) * group_count * kind_count)
-        tasks = counts.reshape(len(grid), group_count, kind_count)[:, used, :].reshape(-1)
-        return pd.DataFrame(
-            {
-                "period_start": periods.repeat(len(used) * kind_count),
-                "code": np.tile(np.repeat(used, kind_count), len(grid)),
-                "kind": np.tile(np.arange(kind_count), len(grid) * len(used)),
-                "tasks": tasks,
-            }
-        )
-    counted = (
-        pd.DataFrame({"period_start": starts, "code": codes, "kind": kinds})
-        .groupby(["period_start", "code", "kind"], sort=True)
-        .size()
+    order = np.argsort(grid, kind="stable")
+    slot = order[np.minimum(np.searchsorted(grid[order], starts.asi8), len(grid) - 1)]
+    on_grid = grid[slot] == starts.asi8
+    flat = ((slot * group_count + codes) * kind_count + kinds)[on_grid]
+    counts = np.bincount(flat, minlength=len(grid) * group_count * kind_count)
+    tasks = counts.reshape(len(grid), group_count, kind_count)[:, used, :].reshape(-1)
+    return pd.DataFrame(
+        {
+            "period_start": periods.repeat(len(used) * kind_count),
+            "code": np.tile(np.repeat(used, kind_count), len(grid)),
+            "kind": np.tile(np.arange(kind_count), len(grid) * len(used)),
+            "tasks": tasks,
+        }
     )
-    full = pd.MultiIndex.from_product(
-        [periods, used, np.arange(kind_count)], names=["period_start", "code", "kind"]
-    )
-    return counted.reindex(full, fill_value=0).reset_index(name="tasks")
 
 
 def _empty(columns: list[str], tz: str) -> pd.DataFrame:
