@@ -122,6 +122,7 @@ def warm_up() -> None:
     compute while the server waits for its first manager.
     """
     started = time.perf_counter()
+    _enabled.set()  # no page runs before the server answers, which this start-up step delays
     try:
         source = data.current_source()
         data.choices(source)
@@ -130,11 +131,9 @@ def warm_up() -> None:
         _first_figures(source, key)
     except Exception:  # the page shows the error with its explanation
         _LOG.warning("could not prepare the dashboard's data ahead of time", exc_info=True)
-        _enabled.set()
-        return
-    _enabled.set()
-    _LOG.info("dashboard data ready in %.1f s", time.perf_counter() - started)
-    prefetch(source, key, DEFAULT_TIMEZONE)
+    else:
+        _LOG.info("dashboard data ready in %.1f s", time.perf_counter() - started)
+        prefetch(source, key, DEFAULT_TIMEZONE)
 
 
 def prefetch(source: Source, key: FilterKey, tz: str) -> int:
