@@ -245,6 +245,13 @@ def change_filter(page: Page, widget_key: str, option: str, url_pattern: str) ->
     started = time.perf_counter()
     option_locator.click()
     page.wait_for_url(re.compile(url_pattern))
+    measures, runs = _settle(page, started)
+    page.keyboard.press("Escape")
+    return {**measures, "click_to_run_end_seconds": (runs[-1]["end"] - clicked) / 1000}
+
+
+def _settle(page: Page, started: float) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """Wait until the script runs are over and the Overview is drawn; the measures and runs."""
     page.wait_for_function(
         "() => window.__runs.length > 0 && window.__runs.every(r => r.end !== null)",
         timeout=TIMEOUT_MS,
@@ -252,14 +259,13 @@ def change_filter(page: Page, widget_key: str, option: str, url_pattern: str) ->
     )
     page.wait_for_function(OVERVIEW_DRAWN, timeout=TIMEOUT_MS, polling=10)
     settled = time.perf_counter() - started
-    runs = page.evaluate("() => window.__runs")
-    page.keyboard.press("Escape")
-    return {
+    runs: list[dict[str, float]] = page.evaluate("() => window.__runs")
+    measures = {
         "settled_seconds": settled,
         "script_run_seconds": sum(r["end"] - r["start"] for r in runs) / 1000,
-        "click_to_run_end_seconds": (runs[-1]["end"] - clicked) / 1000,
         "runs": len(runs),
     }
+    return measures, runs
 
 
 def remove_team(page: Page, option: str) -> dict[str, float]:
@@ -267,19 +273,7 @@ def remove_team(page: Page, option: str) -> dict[str, float]:
     page.evaluate("() => { window.__runs.length = 0; }")
     started = time.perf_counter()
     page.get_by_role("button", name=f"Remove {option}").first.click()
-    page.wait_for_function(
-        "() => window.__runs.length > 0 && window.__runs.every(r => r.end !== null)",
-        timeout=TIMEOUT_MS,
-        polling=10,
-    )
-    page.wait_for_function(OVERVIEW_DRAWN, timeout=TIMEOUT_MS, polling=10)
-    settled = time.perf_counter() - started
-    runs = page.evaluate("() => window.__runs")
-    return {
-        "settled_seconds": settled,
-        "script_run_seconds": sum(r["end"] - r["start"] for r in runs) / 1000,
-        "runs": len(runs),
-    }
+    return _settle(page, started)[0]
 
 
 def browser_measures(store: Path, repeat: int) -> dict[str, Any]:
