@@ -22,6 +22,7 @@ import re
 import warnings
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -131,8 +132,6 @@ def _parse_iso(texts: list[str]) -> np.ndarray:
     iso_rows = [i for i, text in enumerate(texts) if _ISO_8601.match(text)]
     if not iso_rows:
         return result
-    import pandas as pd  # here, not at the top: the common time form never needs it (0.15 s)
-
     with warnings.catch_warnings():
         # pandas warns when it cannot infer one format for mixed rows; each row is parsed anyway.
         warnings.simplefilter("ignore", UserWarning)
