@@ -1,22 +1,31 @@
 """``gt-throughput``: a thin command line over ``analytics``.
 
 Each command parses its arguments, calls one ``analytics`` function and prints the result.
-Errors we raise on purpose (``GroundTruthError``) print as one line on stderr with exit
-code 2; nothing else is caught, so a bug still shows its traceback.
+Errors we raise on purpose (``GroundTruthError``) print as one line on stderr with exit code 2.
+No traceback reaches a user: an operating-system error nobody converted prints as one line naming
+the file (exit 2), and anything else is a bug, reported in one line with the path of a file that
+holds its traceback (exit 70). ``GT_THROUGHPUT_DEBUG=1`` lets both propagate instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from analytics.errors import GroundTruthError, UsageError
+from analytics.text import escape_controls
 
 DEFAULT_DATA_DIR = "gt-data"
 DATA_ENV_VAR = "GT_THROUGHPUT_DATA"
+DEBUG_ENV_VAR = "GT_THROUGHPUT_DEBUG"
+#: The exit code of a bug (``EX_SOFTWARE`` in BSD's sysexits.h).
+EXIT_INTERNAL_ERROR = 70
 
 
 def data_dir(value: str | None) -> Path:
@@ -99,8 +108,6 @@ def _add_sync_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
-    import datetime as dt
-
     from analytics.progress import progress_for_terminal
     from analytics.store import Store
     from analytics.sync import SyncOptions, parse_when, sync
@@ -242,13 +249,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _report_bug(exc: BaseException) -> str:
+    """Write ``exc``'s traceback to a file and return the file's path (or why it could not)."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", prefix=f"gt-throughput-crash-{stamp}-", suffix=".txt", delete=False
+        ) as handle:
+            traceback.print_exception(exc, file=handle)
+    except OSError as write_error:
+        return f"(the traceback could not be saved: {write_error.strerror})"
+    return handle.name
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``gt-throughput``; returns the exit code."""
     args = build_parser().parse_args(argv)
+    debug = bool(os.environ.get(DEBUG_ENV_VAR))
     try:
         code: int = args.handler(args)
     except GroundTruthError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {escape_controls(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(
@@ -256,6 +277,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    except OSError as exc:
+        if debug:
+            raise
+        where = f" {exc.filename}" if exc.filename is not None else ""
+        print(escape_controls(f"error:{where}: {exc.strerror or exc}"), file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if debug:
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {escape_controls(str(exc))} — this is a bug in "
+            "gt-throughput; "
+            f"what was fully written is kept. Please report it with {_report_bug(exc)}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL_ERROR
     return code
 
 
