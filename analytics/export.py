@@ -1,17 +1,33 @@
 """CSV exports that a spreadsheet opens safely and a manager can explain.
 
-- UTF-8 with a header row; times as ISO 8601 with their UTC offset in the chosen time zone
-  (``2026-11-06T21:13:41+01:00``); plain numbers (no thousands separators, no exponent);
-  true/false for flags; empty cells for unknown values.
-- Cells a spreadsheet would run as a formula (text starting with ``=``, ``+``, ``-``, ``@``, tab or
-  carriage return) get a leading apostrophe, as OWASP recommends for CSV injection. Only text
-  cells: numbers stay numbers.
+Every CSV the project writes (``export workers``/``tasks``, their definitions, the dashboard's
+downloads) goes through :func:`frame_csv_bytes`, so these rules hold for all of them; a new CSV
+(a timesheet) must use it too, never ``DataFrame.to_csv``:
+
+- UTF-8 with a header row, one line per record ending in ``\n``; times as ISO 8601 with their UTC
+  offset in the chosen time zone (``2026-11-06T21:13:41+01:00``); plain numbers (no thousands
+  separators, no exponent); true/false for flags; empty cells for unknown values.
+- Text cells (and the header) are always quoted (``"..."``, a quote doubled), so no content can
+  end a cell or a row early; numbers, flags, times and unknown values are written bare.
+- Control characters in text (CR, LF, tab, NUL, the other C0/C1 controls, bidirectional
+  overrides) are written as visible escapes by :func:`analytics.text.escape_controls`, the one
+  rule for showing data strings: a worker ID ``"\\r=1+1"`` (a real carriage return) is written
+  as the six characters ``\\r=1+1``, never raw.
+- A text cell a spreadsheet would run as a formula gets a leading apostrophe, as OWASP recommends
+  for CSV injection: text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return (the
+  OWASP list), also after leading whitespace (``" =1+1"``: some importers trim it) and in their
+  full-width and other compatibility forms (U+FF1D, the full-width equals sign, is read as ``=``
+  by NFKC normalisation first, as some East Asian Excel set-ups may read it). The check runs
+  after the escaping, on the text as written. Only text cells: numbers stay numbers (``-3.2`` in
+  a numeric column is written as is), while ``-3.2`` in a text column such as a worker ID is
+  text and gets its apostrophe.
 - ``pseudonymize=True`` replaces ``worker_key``, ``worker_id``, ``username`` and ``email`` with
-  stable pseudonyms ``p-`` + the first 16 hex digits of HMAC-SHA256(key, value). The key is
-  ``$GT_THROUGHPUT_PSEUDONYM_KEY`` when set, else a fixed salt built into the tool: with the fixed
-  salt the same person gets the same pseudonym in every export, on every machine (so files can be
-  joined), but anyone holding a list of candidate IDs could recompute them. Set the variable to a
-  secret for exports that leave the team. This is pseudonymisation, not anonymisation.
+  stable pseudonyms ``p-`` + the first 16 hex digits of HMAC-SHA256(key, value) of the raw
+  value. The key is ``$GT_THROUGHPUT_PSEUDONYM_KEY`` when set, else a fixed salt built into the
+  tool: with the fixed salt the same person gets the same pseudonym in every export, on every
+  machine (so files can be joined), but anyone holding a list of candidate IDs could recompute
+  them. Set the variable to a secret for exports that leave the team. This is
+  pseudonymisation, not anonymisation.
 """
 
 from __future__ import annotations
@@ -20,6 +36,7 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +51,7 @@ from analytics.definitions import definitions_frame
 from analytics.errors import UsageError
 from analytics.metrics import Thresholds, task_table, worker_summary
 from analytics.store import Store
+from analytics.text import escape_controls
 from analytics.timeparse import parse_span
 
 PSEUDONYM_KEY_ENV_VAR = "GT_THROUGHPUT_PSEUDONYM_KEY"
@@ -42,7 +60,8 @@ DEFAULT_PSEUDONYM_SALT = b"groundtruth-throughput/pseudonym/v1"
 #: Identity columns replaced by ``pseudonymize=True``.
 IDENTITY_COLUMNS = ("worker_key", "worker_id", "username", "email", "top_returner", "subject")
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: What a spreadsheet runs as a formula when a cell starts with it (OWASP's list).
+_FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 def pseudonym_key() -> bytes:
@@ -77,8 +96,24 @@ def pseudonymize_frame(
 
 
 def neutralize_formula(text: str) -> str:
-    """``text`` with a leading apostrophe when a spreadsheet would run it as a formula."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    """``text`` with a leading apostrophe when a spreadsheet would run it as a formula.
+
+    That is when it starts with one of ``= + - @``, tab or carriage return, or its first
+    character after leading whitespace does, read in its compatibility form (U+FF1D as ``=``).
+    """
+    start = text.lstrip()[:1]
+    if text[:1] in _FORMULA_STARTS or unicodedata.normalize("NFKC", start)[:1] in _FORMULA_STARTS:
+        return "'" + text
+    return text
+
+
+def text_cell(text: str) -> str:
+    """``text`` as a CSV text cell: control characters escaped, then formulas neutralised."""
+    return neutralize_formula(escape_controls(text))
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
 
 
 def _format_times(series: pd.Series, timezone: str) -> pd.Series:
@@ -103,34 +138,51 @@ def _format_number(series: pd.Series) -> pd.Series:
     return text.where(values.notna(), "")
 
 
+def _format_text(series: pd.Series, *, quote: bool) -> pd.Series:
+    """Each value as :func:`text_cell` (quoted when ``quote``); missing values as empty cells."""
+    present = series.notna()
+    text = series.astype("str")
+    # Once per distinct value: identities repeat on every row of a task table.
+    cells = {value: text_cell(value) for value in text[present].unique()}
+    if quote:
+        cells = {value: _quoted(cell) for value, cell in cells.items()}
+    return text.map(cells).where(present, "").astype("str")
+
+
+def _cells(series: pd.Series, timezone: str, *, quote: bool) -> pd.Series:
+    """``series`` as cells, written by its dtype (module docstring)."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return _format_times(series, timezone)
+    if pd.api.types.is_bool_dtype(dtype):
+        return series.map({True: "true", False: "false"}).astype("str").fillna("")
+    if pd.api.types.is_integer_dtype(dtype):
+        return series.astype("str").fillna("").replace("<NA>", "")
+    if pd.api.types.is_float_dtype(series):
+        return _format_number(series)
+    return _format_text(series, quote=quote)
+
+
 def csv_ready(frame: pd.DataFrame, timezone: str = "UTC") -> pd.DataFrame:
-    """``frame`` as text cells following the export rules (module docstring)."""
-    out = {}
-    for name in frame.columns:
-        series = frame[name]
-        dtype = series.dtype
-        if isinstance(dtype, pd.DatetimeTZDtype):
-            out[name] = _format_times(series, timezone)
-        elif pd.api.types.is_bool_dtype(dtype):
-            out[name] = series.map({True: "true", False: "false"}).astype("str").fillna("")
-        elif pd.api.types.is_integer_dtype(dtype):
-            out[name] = series.astype("str").fillna("").replace("<NA>", "")
-        elif pd.api.types.is_float_dtype(dtype):
-            out[name] = _format_number(series)
-        else:
-            text = series.astype("str").fillna("")
-            out[name] = text.map(neutralize_formula).astype("str")
+    """``frame`` as the cell values the export rules write (module docstring), unquoted."""
+    out = {name: _cells(frame[name], timezone, quote=False) for name in frame.columns}
     return pd.DataFrame(out, index=frame.index)
 
 
 def frame_csv_bytes(
     frame: pd.DataFrame, *, timezone: str = "UTC", pseudonymize: bool = False
 ) -> bytes:
-    """Any frame as CSV bytes under the export rules."""
+    """Any frame as CSV bytes under the export rules: the one CSV writer of the project."""
     if pseudonymize:
         frame = pseudonymize_frame(frame)
-    text = csv_ready(frame, timezone).to_csv(index=False, lineterminator="\n")
-    return text.encode("utf-8")
+    header = ",".join(_quoted(text_cell(str(name))) for name in frame.columns)
+    columns = [
+        _cells(frame.iloc[:, position], timezone, quote=True).tolist()
+        for position in range(frame.shape[1])
+    ]
+    # A blank line is no row to a CSV reader: a one-column record with an empty cell says "".
+    rows = [",".join(cells) or '""' for cells in zip(*columns, strict=True)]
+    return "".join(line + "\n" for line in (header, *rows)).encode("utf-8")
 
 
 def workers_csv_bytes(
