@@ -135,7 +135,19 @@ def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
         choices=["workers", "tasks"],
         help="workers: one row per worker (counts, times, flags); tasks: one row per task",
     )
-    parser.add_argument("--out", required=True, metavar="FILE", help="the CSV file to write")
+    parser.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="the CSV file to write (replaced whole, or left as it was on failure); a device or"
+        " pipe such as /dev/stdout is written through",
+    )
+    parser.add_argument(
+        "--definitions",
+        metavar="FILE",
+        help="where to write the column definitions (default: FILE.definitions.csv beside --out;"
+        " none when --out is a device or pipe)",
+    )
     parser.add_argument(
         "--since",
         help="window start, ISO 8601 (2026-11-01 or 2026-11-01T08:00+01:00); no offset means"
@@ -184,8 +196,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
         timezone=timezone,
         pseudonymize=args.pseudonymize,
         worker_key=args.worker,
+        definitions=Path(args.definitions) if args.definitions is not None else None,
     )
-    print(result.summary_line())
+    # When the CSV went to a device or pipe (--out /dev/stdout), keep that stream CSV only.
+    print(result.summary_line(), file=sys.stderr if result.streamed else sys.stdout)
     return 0
 
 
