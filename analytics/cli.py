@@ -213,15 +213,24 @@ def _add_dashboard_arguments(parser: argparse.ArgumentParser) -> None:
         help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 shares it on the"
         " network)",
     )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a further name the dashboard may be reached by (a proxy's, a DNS alias); "
+        "repeatable. Requests naming any other host are refused (DNS rebinding)",
+    )
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
-    from dashboard.launch import streamlit_command
+    from dashboard.launch import check_can_serve, streamlit_command
 
     if not 0 < args.port < 65536:
         raise UsageError(f"--port must be between 1 and 65535 (got {args.port})")
+    check_can_serve(args.host, args.port)
     environment = {**os.environ, DATA_ENV_VAR: str(data_dir(args.data).resolve())}
-    command = streamlit_command(host=args.host, port=args.port)
+    command = streamlit_command(host=args.host, port=args.port, also_allowed=args.allow_host)
     print(
         f"reading the store, then serving the dashboard on http://{args.host}:{args.port} "
         "(Ctrl-C stops it)",

@@ -27,11 +27,13 @@ st.set_page_config(
 source = current_source()
 st.session_state["source"] = source
 if source.is_sample:
+    # Words of ours only: the store's path (which may hold any character) is on the Data page,
+    # in the commands that fill it.
     st.info(
-        f"**You are looking at the bundled sample team**, not your data: the store in "
-        f"`{source.configured_root}` is empty or missing. Bring your own with "
-        f"`gt-throughput sync --data {source.configured_root} --region <region>` (read-only AWS "
-        f"access) or `gt-throughput ingest --data {source.configured_root} <exported logs>`.",
+        "**You are looking at the bundled sample team**, not your data: the store given to "
+        "`gt-throughput dashboard --data` is empty or missing. Bring your own with "
+        "`gt-throughput sync` (read-only AWS access) or `gt-throughput ingest` (exported logs): "
+        "the Data page shows both commands for this store.",
         icon=":material/science:",
     )
 st.session_state["view"] = render_sidebar(source)

@@ -1,13 +1,17 @@
 """Charts: pure functions from ``analytics`` frames to plotly figures.
 
 Every axis says its unit, and an outcome has one colour everywhere (colour-blind safe, from the
-Okabe-Ito palette): submitted blue, returned orange, declined purple.
+Okabe-Ito palette): submitted blue, returned orange, declined purple. Plotly draws ``<b>``,
+``<a href>`` and ``<br>`` in names and labels: every name from data (team, job, worker) goes
+through ``literal`` and no data goes into a hover template, whose ``%{...}`` it would expand.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+
+from dashboard.literal import literal
 
 OUTCOME_COLORS = {
     "submitted": "#0072B2",
@@ -32,6 +36,13 @@ def _layout(figure: go.Figure, *, x_title: str, y_title: str, height: int = 340)
     figure.update_xaxes(title_text=x_title, showgrid=False, linecolor="#ccc", automargin=True)
     figure.update_yaxes(title_text=y_title, gridcolor="#eee", zeroline=False, automargin=True)
     return figure
+
+
+def _literal_values(values: pd.Series) -> pd.Series:
+    """``values`` as plotly category labels: each distinct name escaped once, not once a row."""
+    text = values.astype("str")
+    distinct = text.unique()
+    return text.map(dict(zip(distinct, map(literal, distinct), strict=True)))
 
 
 def _period_word(freq: str) -> str:
@@ -66,10 +77,10 @@ def submitted_by_group(series: pd.DataFrame, freq: str, tz: str, group_label: st
             x=rows["period_start"],
             y=rows["tasks"],
             mode="lines+markers",
-            name=str(group),
+            name=literal(group),
             line={"color": SERIES_COLORS[index % len(SERIES_COLORS)], "width": 2},
             marker={"size": 5},
-            hovertemplate="%{y:,} submitted<extra>" + str(group) + "</extra>",
+            hovertemplate="%{y:,} submitted<extra>%{fullData.name}</extra>",
         )
     return _layout(
         figure,
@@ -103,7 +114,7 @@ def activity_heatmap(heatmap: pd.DataFrame, tz: str) -> go.Figure:
 def task_time_boxes(quantiles: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
     """Box per worker from precomputed quantiles: box p25–p75, line median, whiskers p10–p90."""
     rows = quantiles.sort_values("median_seconds")
-    names = [labels.get(str(group), str(group)) for group in rows["group"]]
+    names = [literal(labels.get(str(group), group)) for group in rows["group"]]
     figure = go.Figure(
         go.Box(
             x=names,
@@ -136,10 +147,11 @@ def worker_timeline(tasks: pd.DataFrame, tz: str) -> go.Figure:
         duration_ms = (end - start).dt.total_seconds() * 1000
         seconds = (duration_ms / 1000).round(1)
         label = OUTCOME_LABELS[outcome]
+        jobs = _literal_values(rows["labeling_job_name"])
         figure.add_bar(
             base=start,
             x=duration_ms.clip(lower=1000),
-            y=rows["labeling_job_name"].astype("str"),
+            y=jobs,
             orientation="h",
             name=label,
             marker_color=color,
@@ -149,7 +161,7 @@ def worker_timeline(tasks: pd.DataFrame, tz: str) -> go.Figure:
         # Short tasks over several days are hairlines: a marker at each outcome keeps them seen.
         figure.add_scatter(
             x=end,
-            y=rows["labeling_job_name"].astype("str"),
+            y=jobs,
             mode="markers",
             marker={"color": color, "size": 8, "line": {"color": "white", "width": 1}},
             name=label,
@@ -183,7 +195,7 @@ def distribution_against_job(
     figure = go.Figure()
     for rows, name, color in (
         (job_histogram, "All workers on the job", "#999999"),
-        (worker_histogram, worker_label, OUTCOME_COLORS["submitted"]),
+        (worker_histogram, literal(worker_label), OUTCOME_COLORS["submitted"]),
     ):
         counts = bins.merge(rows, how="left", on=["bin_start_seconds", "bin_end_seconds"])
         tasks = counts["tasks"].fillna(0)
@@ -193,7 +205,7 @@ def distribution_against_job(
             y=tasks / total * 100 if total else tasks,
             name=name,
             marker_color=color,
-            hovertemplate="%{x} s: %{y:.1f}% of tasks<extra>" + name + "</extra>",
+            hovertemplate="%{x} s: %{y:.1f}% of tasks<extra>%{fullData.name}</extra>",
         )
     figure.update_layout(barmode="group", bargap=0.15)
     _layout(figure, x_title="Task time (seconds, wall clock)", y_title="Share of tasks (%)")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from analytics.definitions import DEFINITIONS, help_for
 from analytics.export import definitions_csv_bytes, pseudonymize_frame
+from analytics.text import escape_controls, has_controls
 from dashboard.view import View
 
 #: Identity columns shown as pseudonyms in privacy mode.
@@ -16,12 +17,28 @@ IDENTITY_COLUMNS = ("worker_key", "worker_id", "username", "email", "subject", "
 
 
 def shown(frame: pd.DataFrame, view: View) -> pd.DataFrame:
-    """``frame`` as it may be shown: identities pseudonymised in privacy mode, times local."""
+    """``frame`` as it may be shown: identities pseudonymised in privacy mode, times local, and
+    control characters in text written as visible escapes (``escape_controls``)."""
     result = pseudonymize_frame(frame, IDENTITY_COLUMNS) if view.private else frame.copy()
     for name in result.columns:
-        if isinstance(result[name].dtype, pd.DatetimeTZDtype):
-            result[name] = result[name].dt.tz_convert(view.timezone)
+        column = result[name]
+        if isinstance(column.dtype, pd.DatetimeTZDtype):
+            result[name] = column.dt.tz_convert(view.timezone)
+        elif isinstance(column.dtype, pd.CategoricalDtype):
+            # Escaped names may collide with others: shown as plain text, not categories.
+            if any(isinstance(c, str) and has_controls(c) for c in column.cat.categories):
+                result[name] = _escaped(column.astype("object"))
+        elif pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
+            result[name] = _escaped(column)
     return result
+
+
+def _escaped(column: pd.Series) -> pd.Series:
+    """``column`` with each text value's controls escaped; other values (None, numbers) kept."""
+    distinct = [v for v in column.dropna().unique() if isinstance(v, str) and has_controls(v)]
+    if not distinct:
+        return column
+    return column.replace({value: escape_controls(value) for value in distinct})
 
 
 def _column_config(frame: pd.DataFrame) -> dict[str, Any]:

@@ -15,6 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from starlette.middleware import Middleware
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from dashboard.launch import refusal
 
 
 @asynccontextmanager
@@ -29,4 +34,41 @@ async def _read_the_store_first(_app: Any) -> AsyncIterator[None]:
     yield
 
 
-app = st.App(str(Path(__file__).resolve().parent / "app.py"), lifespan=_read_the_store_first)
+class RefuseForeignHostsAndOrigins:
+    """Refuse, before Streamlit sees it, any request for another host or from another site.
+
+    Streamlit checks ``server.allowedHosts`` on its websocket only, by host name, and lets any
+    page on ``localhost`` (another port) open it; its HTTP routes answer any ``Host``. Here every
+    HTTP request and websocket handshake must name an allowed host and, when it carries an
+    ``Origin``, come from this server itself (``launch.refusal``): a refused websocket gets
+    HTTP 403 to its handshake, a refused request a 403 saying why.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        # Read when Streamlit builds the server, after the command line's settings are in.
+        self.allowed = frozenset(
+            name.lower() for name in st.config.get_option("server.allowedHosts")
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers: dict[str, str] = {}
+        for key, value in scope["headers"]:
+            headers.setdefault(key.decode("latin-1").lower(), value.decode("latin-1"))
+        reason = refusal(headers.get("host"), headers.get("origin"), self.allowed)
+        if reason is None:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})  # before accept: HTTP 403
+        else:
+            await PlainTextResponse(reason, status_code=403)(scope, receive, send)
+
+
+app = st.App(
+    str(Path(__file__).resolve().parent / "app.py"),
+    lifespan=_read_the_store_first,
+    middleware=[Middleware(RefuseForeignHostsAndOrigins)],
+)

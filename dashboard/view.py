@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.export import pseudonym
+from analytics.text import escape_controls
 from dashboard.data import FilterKey, Source, as_of, choices
 
 PRESETS = {
@@ -175,8 +176,20 @@ def render_sidebar(source: Source) -> View:
             picked = st.date_input("From – to", key="filters_dates", max_value=last_day)
             if isinstance(picked, tuple) and len(picked) == 2:
                 dates = (picked[0], picked[1])
-        st.multiselect("Work team", options=teams, key="filters_teams", placeholder="All teams")
-        st.multiselect("Labeling job", options=jobs, key="filters_jobs", placeholder="All jobs")
+        st.multiselect(
+            "Work team",
+            options=teams,
+            format_func=escape_controls,
+            key="filters_teams",
+            placeholder="All teams",
+        )
+        st.multiselect(
+            "Labeling job",
+            options=jobs,
+            format_func=escape_controls,
+            key="filters_jobs",
+            placeholder="All jobs",
+        )
         st.selectbox("Time zone", options=_timezones(), key="filters_tz")
         st.toggle(
             "Privacy mode",

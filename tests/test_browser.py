@@ -1,18 +1,23 @@
 """The dashboard in a real browser: the served app, driven by Playwright in Debian's chromium.
 
-One server per module (``gt-throughput dashboard`` on an empty store, so it serves the bundled
-sample team), one fresh browser context (a new Streamlit session) per test. Every test also checks
+One server per module (``gt-throughput dashboard`` on a store of the bundled sample with hostile
+names planted: markdown, HTML, links and images pointing at a beacon server that records any
+hit), one fresh browser context (a new Streamlit session) per test. Every test also checks
 that the page asked no host but the dashboard's own (no remote fonts, icons or telemetry).
 Screenshots of every page go to ``test-artifacts/`` (git-ignored) for a human to look at.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
+import http.server
 import io
 import os
 import re
 import shutil
+import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +38,7 @@ from analytics import metrics
 from analytics.dataset import Filters, load_team_data
 from analytics.export import pseudonym, workers_csv_bytes
 from analytics.store import Store
+from analytics.text import escape_controls
 from dashboard.launch import (
     HEADLESS_CHROMIUM_ARGS,
     PAGE_SETTLED_JS,
@@ -40,6 +46,7 @@ from dashboard.launch import (
     serve_dashboard,
 )
 from tests.conftest import REPO_ROOT
+from tests.hostile_sample import HostileNames, build_hostile_sample, hostile_names
 
 pytestmark = pytest.mark.browser
 
@@ -83,22 +90,59 @@ class Server:
     url: str
     netloc: str
     output: Path
+    store: Path
+    names: HostileNames
+    beacon_hits: list[str]
+
+
+class _Beacon(http.server.BaseHTTPRequestHandler):
+    hits: list[str]
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # recorded in ``hits``, not printed
 
 
 @pytest.fixture(scope="module")
-def server(sample_store_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The dashboard on an empty store (so on the bundled sample), on a free local port."""
+def beacon() -> Iterator[tuple[str, list[str]]]:
+    """A server on another loopback address that records every request: (base URL, hits)."""
+    hits: list[str] = []
+    handler = type("Beacon", (_Beacon,), {"hits": hits})
+    with http.server.ThreadingHTTPServer(("127.0.0.2", 0), handler) as beacon_server:
+        thread = threading.Thread(target=beacon_server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.2:{beacon_server.server_address[1]}", hits
+        finally:
+            beacon_server.shutdown()
+            thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(
+    beacon: tuple[str, list[str]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """The dashboard on the sample with hostile names planted, on a free local port."""
     folder = tmp_path_factory.mktemp("browser")
+    names = hostile_names(beacon[0])
+    store = build_hostile_sample(folder, names)
     output = folder / "server.log"
-    environment = {**os.environ, "GT_THROUGHPUT_SAMPLE_STORE": str(sample_store_root)}
     try:
         with serve_dashboard(
-            folder / "empty-store",
-            output,
-            environment=environment,
-            start_seconds=SERVER_START_SECONDS,
+            store, output, environment=dict(os.environ), start_seconds=SERVER_START_SECONDS
         ) as url:
-            yield Server(url=url, netloc=url.removeprefix("http://"), output=output)
+            yield Server(
+                url=url,
+                netloc=url.removeprefix("http://"),
+                output=output,
+                store=store,
+                names=names,
+                beacon_hits=beacon[1],
+            )
     except DashboardDidNotStart as exc:
         pytest.fail(str(exc))
 
@@ -230,12 +274,104 @@ def assert_only_own_host(visit: Visit) -> None:
 def test_every_page_renders_with_no_error(visit: Visit, path: str) -> None:
     open_page(visit, path)
     page = visit.page
-    assert "bundled sample team" in page.locator('[data-testid="stAlert"]').first.inner_text()
+    assert "bundled sample team" not in page.locator("body").inner_text()  # a store of its own
     screenshot(page, path.strip("/") or "overview")
     assert_only_own_host(visit)
 
 
-def test_filters_download_and_privacy_on_workers(visit: Visit, sample_store_root: Path) -> None:
+#: Where each page shows planted names as text of its own (not in a table's canvas).
+SHOWN_NAMES = {
+    "/": ("returner", "slow", "job"),
+    "/workers": ("returner", "slow"),
+    "/jobs": ("job",),
+}
+#: Elements that data must never become.
+MARKUP = "a, img, strong, b, em, i, h1, h2, h3, h4, h5, h6, code, ul li li"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.strip("/") or "overview")
+def test_names_from_data_are_literal_text(visit: Visit, server: Server, path: str) -> None:
+    open_page(visit, path)
+    page = visit.page
+    hits_before = list(server.beacon_hits)
+    shown_names = [escape_controls(name) for name in vars(server.names).values()]
+    planted = [name.split(" ", 1)[0] + " " for name in shown_names]
+    for element in page.locator(f'[data-testid="stMain"] :is({MARKUP})').all():
+        text = element.inner_text()
+        link = element.get_attribute("href") or element.get_attribute("src") or ""
+        assert "evil.invalid" not in link, link
+        assert "127.0.0.2" not in link, link
+        for prefix, name in zip(planted, shown_names, strict=True):
+            # Only our bold labels ("Slow: <name>") may hold a name, and then all of it.
+            if prefix in text:
+                assert element.evaluate("e => e.tagName") in ("STRONG", "B"), text
+                assert name in text, (name, text)
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    for field_name in SHOWN_NAMES.get(path, ()):
+        shown = escape_controls(getattr(server.names, field_name))
+        assert shown in body, (field_name, shown)
+    for chart_text in page.locator(".js-plotly-plot :is(a, tspan[style*='bold'])").all():
+        raise AssertionError(f"markup in a chart: {chart_text.inner_text()}")
+    screenshot(page, f"hostile-{path.strip('/') or 'overview'}")
+    assert server.beacon_hits == hits_before == [], server.beacon_hits
+    assert_only_own_host(visit)
+
+
+def _status_line(server: Server, request: list[str], origin: str | None) -> str:
+    """The status line the dashboard answers ``request`` (its lines, plus ``origin``) with."""
+    lines = [*request, *([f"Origin: {origin}"] if origin is not None else [])]
+    address, port = server.netloc.rsplit(":", 1)
+    with socket.create_connection((address, int(port)), timeout=30) as connection:
+        connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        return connection.recv(4096).split(b"\r\n", 1)[0].decode()
+
+
+def _handshake(host: str) -> list[str]:
+    """A websocket handshake on Streamlit's stream, as a browser opens it."""
+    return [
+        "GET /_stcore/stream HTTP/1.1",
+        f"Host: {host}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}",
+        "Sec-WebSocket-Version: 13",
+        "Sec-WebSocket-Protocol: streamlit",
+    ]
+
+
+#: id: (Host, Origin, answered): ``{own}`` is the served host:port, ``{port}`` its port.
+REQUESTS = {
+    "own-page": ("{own}", "http://{own}", True),
+    "own-no-origin": ("{own}", None, True),
+    "localhost-alias": ("localhost:{port}", "http://localhost:{port}", True),
+    "foreign-origin": ("{own}", "http://evil.example", False),
+    "other-local-server": ("{own}", "http://localhost:3000", False),
+    "null-origin": ("{own}", "null", False),
+    "dns-rebinding": ("evil.example:{port}", "http://evil.example:{port}", False),
+    "foreign-host-no-origin": ("evil.example:{port}", None, False),
+}
+
+
+@pytest.mark.parametrize(("host", "origin", "answered"), REQUESTS.values(), ids=REQUESTS)
+def test_only_the_dashboards_own_pages_reach_it(
+    server: Server, host: str, origin: str | None, answered: bool
+) -> None:
+    port = server.netloc.rsplit(":", 1)[1]
+    host = host.format(own=server.netloc, port=port)
+    origin = origin.format(own=server.netloc, port=port) if origin else None
+    websocket = _status_line(server, _handshake(host), origin)
+    plain = _status_line(
+        server, ["GET /_stcore/health HTTP/1.1", f"Host: {host}", "Connection: close"], origin
+    )
+    if answered:
+        assert websocket.split()[1] == "101", websocket
+        assert plain.split()[1] == "200", plain
+    else:
+        assert websocket.split()[1] == "403", websocket
+        assert plain.split()[1] == "403", plain
+
+
+def test_filters_download_and_privacy_on_workers(visit: Visit, server: Server) -> None:
     page = visit.page
     open_page(visit, "/workers")
 
@@ -257,7 +393,7 @@ def test_filters_download_and_privacy_on_workers(visit: Visit, sample_store_root
     assert query(page)["team"] == ["text-team"]
     assert "text-team" in page.locator(".st-key-filters_teams").inner_text()
 
-    store = Store(sample_store_root)
+    store = Store(server.store)
     expected = metrics.worker_summary(load_team_data(store, Filters(workteams=("text-team",))))
     count = page.get_by_text(re.compile(r"of [\d,]+ workers shown"))
     assert count.inner_text().startswith(f"{len(expected)} of {len(expected)} workers shown")
@@ -309,7 +445,8 @@ def test_the_overview_draws_the_chart_of_the_tab_it_opens(visit: Visit) -> None:
     open_page(visit, "/")
     page = visit.page
     legend = page.locator(".js-plotly-plot .legendtext")
-    assert sorted(legend.all_text_contents()) == ["image-team", "text-team"]
+    # The planted team name is drawn as its text, not as bold markup or a link.
+    assert sorted(legend.all_text_contents()) == sorted([visit.server.names.team, "text-team"])
     page.get_by_role("tab", name="All outcomes").click()
     page.locator(".js-plotly-plot .legendtext", has_text="Returned").wait_for()
     wait_until_settled(page)

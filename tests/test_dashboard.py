@@ -4,8 +4,13 @@ shows checked against ``analytics`` for the same filters, and what its downloads
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
+import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -16,7 +21,10 @@ from analytics import metrics
 from analytics.dataset import Filters, load_team_data
 from analytics.export import workers_csv_bytes
 from analytics.store import Store
+from analytics.text import escape_controls
+from dashboard.literal import literal
 from tests.conftest import REPO_ROOT
+from tests.hostile_sample import HostileNames, build_hostile_sample, hostile_names
 
 APP = REPO_ROOT / "dashboard" / "app.py"
 PAGES = {
@@ -102,8 +110,8 @@ def test_overview_kpis_equal_the_analytics_values(app: AppTest, sample_store_roo
 
 def test_overview_lists_exactly_the_planted_alerts(app: AppTest) -> None:
     at = open_page(app, "overview")
-    alerts = [m.value for m in at.markdown if m.value.startswith(":material/")]
-    kinds = sorted(text.split("**")[1] for text in alerts)
+    alerts = [h.proto.body for h in at.get("html") if "</strong> — " in h.proto.body]
+    kinds = sorted(html.unescape(re.findall("<strong>(.*?)</strong>", text)[0]) for text in alerts)
     assert kinds == [
         "Backlog: support-tickets-intent-stream",
         "Idle: elena.popescu",
@@ -202,7 +210,9 @@ def test_jobs_page_shows_every_job_and_the_backlog_warning(app: AppTest) -> None
         "street-scenes-bbox-2026-10",
         "support-tickets-intent-stream",
     ]
-    assert any("expire" in w.value for w in at.warning)
+    assert any(
+        "<strong>At risk</strong>: objects may expire" in h.proto.body for h in at.get("html")
+    )
 
 
 def test_data_page_counts_match_the_store(app: AppTest, sample_store_root: Path) -> None:
@@ -250,3 +260,127 @@ def test_a_link_to_a_worker_opens_that_worker(app: AppTest, sample_store_root: P
     at = open_page(app, "worker_detail")
     assert at.selectbox(key="worker_detail_key").value == wanted
     assert at.query_params["worker"] == wanted
+
+
+# --------------------------------------------------------------------------- hostile names
+LITERAL_CASES = {
+    "markdown": (
+        "**bold** _it_ [t](http://evil.invalid/x)",
+        "**bold** _it_ [t](http://evil.invalid/x)",
+    ),
+    "image": ("![b](http://127.0.0.2:9/b.png)", "![b](http://127.0.0.2:9/b.png)"),
+    "html": (
+        '<img src="x"> <b>b</b> <a href="y">',
+        '&lt;img src="x"&gt; &lt;b&gt;b&lt;/b&gt; &lt;a href="y"&gt;',
+    ),
+    "entity": ("&amp; &lt;", "&amp;amp; &amp;lt;"),
+    "controls": ("a\r\nb\x00\u202e", "a\\r\\nb\\x00\\u202e"),
+    "plotly-template": ("%{y} <br>", "%{y} &lt;br&gt;"),
+    "not-a-string": (12.5, "12.5"),
+}
+
+
+@pytest.mark.parametrize(("value", "expected"), LITERAL_CASES.values(), ids=LITERAL_CASES)
+def test_literal_escapes_markup_and_controls(value: object, expected: str) -> None:
+    assert literal(value) == expected
+    # What a browser shows is the value itself, with controls as visible escapes.
+    assert html.unescape(literal(value)) == escape_controls(str(value))
+
+
+#: The elements whose text Streamlit renders as markdown: no string from data may be in them.
+MARKDOWN_ELEMENTS = ("markdown", "caption", "title", "header", "subheader", "alert", "metric")
+#: The only tags our HTML lines use; anything else in an ``st.html`` body came from data.
+OUR_TAGS = {"p", "strong", "ul", "li"}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, HostileNames]:
+    names = hostile_names("http://127.0.0.2:9")
+    return build_hostile_sample(tmp_path_factory.mktemp("hostile"), names), names
+
+
+@pytest.fixture
+def hostile_app(hostile: tuple[Path, HostileNames], monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The app on a store of the sample with hostile names planted, over all time."""
+    monkeypatch.setenv("GT_THROUGHPUT_DATA", str(hostile[0]))
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params["tz"] = "UTC"
+    at.query_params["range"] = "all"
+    return at
+
+
+def _strings(value: Any, skip: tuple[str, ...]) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in skip:
+                yield from _strings(item, skip)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, skip)
+
+
+def _planted_fragments(names: HostileNames) -> list[str]:
+    """A recognisable piece of each planted name (its first word with what follows)."""
+    return [name.split(" ", 1)[0] + " " + name.split(" ", 2)[1] for name in vars(names).values()]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_names_from_data_are_literal_text_on_every_page(
+    hostile_app: AppTest, hostile: tuple[Path, HostileNames], page: str
+) -> None:
+    names = hostile[1]
+    at = open_page(hostile_app, page)
+    fragments = _planted_fragments(names)
+    for kind in MARKDOWN_ELEMENTS:
+        for element in at.get(kind):
+            texts = [str(getattr(element, a, "")) for a in ("value", "label", "body")]
+            for fragment in fragments:
+                assert not any(fragment in text for text in texts), (kind, fragment, texts)
+    shown_html = [h.proto.body for h in at.get("html")]
+    for body in shown_html:
+        assert set(re.findall(r"<\s*/?\s*([A-Za-z][\w-]*)", body)) <= OUR_TAGS, body
+        assert not re.search("[\r\n]", body), body
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        for text in _strings(spec["data"], skip=("hovertemplate",)):
+            assert not re.search("[<\r\n]", text), text
+        for trace in spec["data"]:
+            for fragment in fragments:  # no name in a hover template, which expands %{...}
+                assert fragment not in trace.get("hovertemplate", ""), trace["hovertemplate"]
+    for table in at.dataframe:
+        for column in table.value.select_dtypes(exclude="number").columns:
+            cells = table.value[column].dropna().astype("str")
+            assert not cells.str.contains("\r|\n", regex=True).any(), column
+    for box in [*at.selectbox, *at.multiselect]:
+        for option in box.options:
+            assert not re.search("[\r\n]", option), option
+
+
+EXPECTED_HTML = {
+    # page: the planted names each page must show, as literal text in its HTML lines.
+    "overview": ("returner", "slow", "job"),
+    "workers": ("returner", "slow", "job"),
+    "jobs": ("job",),
+}
+
+
+@pytest.mark.parametrize("page", EXPECTED_HTML)
+def test_planted_names_are_shown_escaped(
+    hostile_app: AppTest, hostile: tuple[Path, HostileNames], page: str
+) -> None:
+    names = hostile[1]
+    at = open_page(hostile_app, page)
+    shown = " ".join(h.proto.body for h in at.get("html"))
+    for field in EXPECTED_HTML[page]:
+        assert literal(getattr(names, field)) in shown, field
+    if "returner" in EXPECTED_HTML[page]:  # the exact text, to be sure of what literal() does
+        assert r"kavya **bold** [t](http://evil.invalid/x) &lt;b&gt;b&lt;/b&gt;\r\nline2" in shown
+
+
+def test_worker_options_show_controls_escaped(
+    hostile_app: AppTest, hostile: tuple[Path, HostileNames]
+) -> None:
+    at = open_page(hostile_app, "worker_detail")
+    assert escape_controls(hostile[1].returner) in at.selectbox(key="worker_detail_key").options

@@ -7,7 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from analytics.parsing import REJECT_REASONS
+from analytics.text import escape_controls
 from dashboard import components, data
+from dashboard.literal import html_line, literal
 from dashboard.view import current_source, current_view
 
 source, view = current_source(), current_view()
@@ -15,8 +17,7 @@ st.title("Data")
 summary = data.store_summary(source)
 state = data.sync_state(source)
 
-where = "the bundled sample team" if source.is_sample else f"`{source.root}`"
-st.markdown(f"Showing {where}.")
+html_line(f"Showing {'the bundled sample team' if source.is_sample else literal(source.root)}.")
 cards = st.columns([1, 2, 1, 1])
 cards[0].metric("Events", f"{summary.events:,}", border=True)
 first = f"{summary.first_event_time:%b %d}" if summary.first_event_time else "–"
@@ -107,7 +108,7 @@ with columns[1]:
         components.table(empty_days, view, key="data_empty_days")
 
 st.subheader("Bring in more data")
-root = source.configured_root
+root = escape_controls(str(source.configured_root))
 st.code(
     f"gt-throughput sync --data {root} --region us-east-1  # from AWS, read-only, incremental\n"
     f"gt-throughput ingest --data {root} exported-logs/    # JSON lines, CLI output, S3 exports\n"

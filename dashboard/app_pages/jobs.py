@@ -9,8 +9,10 @@ from typing import Any
 import streamlit as st
 
 from analytics.definitions import help_for
+from analytics.text import escape_controls
 from dashboard import charts, components, data
 from dashboard.data import FilterKey
+from dashboard.literal import html_line, literal
 from dashboard.view import current_source, current_view
 
 source, view = current_source(), current_view()
@@ -65,10 +67,12 @@ if backlog.empty:
     st.caption("No streaming job (input from an SNS topic) in this window.")
 for row in backlog.to_dict("records"):
     with st.container(border=True):
-        st.markdown(f"#### {row['labeling_job_name']}")
-        st.caption(
-            f"Queue `{row['queue_name']}` · status {row['status']} · "
-            f"observed {row['observed_at'].tz_convert(view.timezone):%b %d %H:%M} ({view.timezone})"
+        html_line(literal(row["labeling_job_name"]), style="heading")
+        observed = row["observed_at"].tz_convert(view.timezone)
+        html_line(
+            f"Queue {literal(row['queue_name'])} · status {literal(row['status'])} · "
+            f"observed {observed:%b %d %H:%M} ({literal(view.timezone)})",
+            style="caption",
         )
         cards = st.columns(4)
 
@@ -95,7 +99,8 @@ for row in backlog.to_dict("records"):
             "submit_rate_per_day",
         )
         if isinstance(row["warnings"], str) and row["warnings"]:
-            st.warning(row["warnings"], icon=":material/warning:")
+            with st.container(border=True):
+                html_line(f"<strong>At risk</strong>: {literal(row['warnings'])}")
         rows = history[history["labeling_job_name"].astype("str") == str(row["labeling_job_name"])]
         if not rows.empty:
             st.plotly_chart(
@@ -104,7 +109,12 @@ for row in backlog.to_dict("records"):
             )
 
 st.subheader("Throughput of one job")
-job = st.selectbox("Labeling job", jobs["labeling_job_name"].astype("str").tolist(), key="jobs_job")
+job = st.selectbox(
+    "Labeling job",
+    jobs["labeling_job_name"].astype("str").tolist(),
+    format_func=escape_controls,
+    key="jobs_job",
+)
 job_key = FilterKey(view.key.since, view.key.until, view.key.workteams, (job,))
 series = data.throughput_table(source, job_key, "job", "D", view.timezone)
 if series.empty:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from analytics.definitions import help_for
 from dashboard import charts, data
+from dashboard.literal import html_line, literal
 from dashboard.view import current_source, current_view
 
 source, view = current_source(), current_view()
@@ -116,12 +117,6 @@ alerts = data.alert_table(source, view.key)
 if alerts.empty:
     st.success("No slow or idle workers, high return rates or backlog at risk in this window.")
 else:
-    ICONS = {
-        "slow": ":material/hourglass_bottom:",
-        "idle": ":material/bedtime:",
-        "returns": ":material/undo:",
-        "backlog": ":material/inbox:",
-    }
     PAGES = {"workers": "app_pages/workers.py", "jobs": "app_pages/jobs.py"}
     for row in alerts.to_dict("records"):
         subject = (
@@ -131,9 +126,10 @@ else:
         )
         with st.container(border=True):
             text_column, link_column = st.columns([5, 1])
-            text_column.markdown(
-                f"{ICONS.get(row['kind'], '')} **{row['kind'].title()}: {subject}** — "
-                f"{row['message']}"
+            html_line(
+                f"<strong>{literal(str(row['kind']).title())}: {literal(subject)}</strong> — "
+                f"{literal(row['message'])}",
+                where=text_column,
             )
             link_column.page_link(
                 PAGES[row["page"]], label="Explain", icon=":material/arrow_forward:"

@@ -10,8 +10,10 @@ import streamlit as st
 
 from analytics.definitions import help_for
 from analytics.export import tasks_csv_bytes
+from analytics.text import escape_controls
 from dashboard import charts, components, data
 from dashboard.data import FilterKey
+from dashboard.literal import html_line, literal
 from dashboard.view import current_source, current_view
 
 source, view = current_source(), current_view()
@@ -35,7 +37,7 @@ if wanted in names and st.session_state.get("worker_detail_key") not in names:
 worker_key = st.selectbox(
     "Worker",
     keys,
-    format_func=lambda k: names[k],
+    format_func=lambda k: escape_controls(names[k]),
     key="worker_detail_key",
     help="Sorted by tasks submitted in the window.",
 )
@@ -48,7 +50,10 @@ for flag, reason in (
     ("return_flag", "return_reason"),
 ):
     if bool(worker[flag]):
-        st.warning(f"**{flag.removesuffix('_flag').title()}**: {worker[reason]}")
+        with st.container(border=True):
+            html_line(
+                f"<strong>{flag.removesuffix('_flag').title()}</strong>: {literal(worker[reason])}"
+            )
 
 
 def _number(value: Any, pattern: str) -> str:
@@ -97,7 +102,9 @@ job_names = (
     sorted(tasks["labeling_job_name"].dropna().astype("str").unique()) if not tasks.empty else []
 )
 if job_names:
-    job = st.selectbox("Labeling job", job_names, key="worker_detail_job")
+    job = st.selectbox(
+        "Labeling job", job_names, format_func=escape_controls, key="worker_detail_job"
+    )
     job_key = FilterKey(view.key.since, view.key.until, view.key.workteams, (job,))
     job_histogram = data.histogram_table(source, job_key, "job", job)
     worker_histogram = data.histogram_table(source, job_key, "worker", job)

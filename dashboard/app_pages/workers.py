@@ -6,8 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.export import workers_csv_bytes
+from analytics.text import escape_controls
 from dashboard import charts, components, data
 from dashboard.data import FilterKey
+from dashboard.literal import literal
 from dashboard.view import current_source, current_view
 
 source, view = current_source(), current_view()
@@ -76,15 +78,17 @@ components.table(ordered, view, key="workers_table", height=420)
 reasons = rows[rows["slow_flag"] | rows["idle_flag"] | rows["return_flag"]]
 if not reasons.empty:
     with st.expander(f"Why these {len(reasons)} workers are flagged", expanded=True):
+        items = []
         for row in reasons.to_dict("records"):
-            name = view.person(str(row["worker_key"]), row["username"], row["worker_id"])
+            name = literal(view.person(str(row["worker_key"]), row["username"], row["worker_id"]))
             for flag, reason in (
                 (row["slow_flag"], row["slow_reason"]),
                 (row["idle_flag"], row["idle_reason"]),
                 (row["return_flag"], row["return_reason"]),
             ):
                 if flag:
-                    st.markdown(f"- **{name}**: {reason}")
+                    items.append(f"<li><strong>{name}</strong>: {literal(reason)}</li>")
+        st.html(f"<ul>{''.join(items)}</ul>")
 
 download, definitions = st.columns([1, 1])
 download.download_button(
@@ -111,7 +115,7 @@ st.caption(
 job_rows = data.job_table(source, view.key).sort_values("tasks_submitted", ascending=False)
 jobs_in_view = [str(job) for job in job_rows["labeling_job_name"]]
 if jobs_in_view:
-    job = st.selectbox("Labeling job", jobs_in_view, key="workers_job")
+    job = st.selectbox("Labeling job", jobs_in_view, format_func=escape_controls, key="workers_job")
     job_key = FilterKey(view.key.since, view.key.until, view.key.workteams, (job,))
     quantiles = data.quantile_table(source, job_key, "worker")
     if quantiles.empty:
