@@ -254,9 +254,7 @@ def _files_in_folder(root: Path, report: IngestReport) -> list[Path]:
     for folder, subfolders, names in os.walk(root, onerror=unreadable_folder):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
         for name in names:
-            if name.startswith(".") or not (
-                name.lower().endswith(LOG_SUFFIXES) or "." not in name
-            ):
+            if name.startswith(".") or not (name.lower().endswith(LOG_SUFFIXES) or "." not in name):
                 continue
             path = Path(folder) / name
             try:
@@ -356,8 +354,8 @@ def ingest_file(
         if stored:
             report.files_read += 1
             raise InputFileError(
-                f"{path_text(path)}: is cut short or damaged ({_reason(exc)}): the {stored:,} records "
-                "before the damage were stored, the rest could not be read"
+                f"{path_text(path)}: is cut short or damaged ({_reason(exc)}): the "
+                f"{stored:,} records before the damage were stored, the rest could not be read"
             ) from exc
         raise InputFileError(f"{path_text(path)}: cannot be read ({_reason(exc)})") from exc
     report.files_read += 1

@@ -154,9 +154,7 @@ TRICKY_LINES = {
     "1,025-deep unknown field": COMPACT[:-1] + ',"x":' + "[" * 1025 + "]" * 1025 + "}",
     "1,024-deep unknown field": COMPACT[:-1] + ',"x":' + "[" * 1023 + "]" * 1023 + "}",
     "many brackets, shallow": COMPACT[:-1] + ',"x":[' + "[]," * 2000 + "[]]}",
-    "deep envelope message": ENVELOPE.replace(
-        json.dumps(COMPACT)[1:-1], "[" * 2000 + "]" * 2000
-    ),
+    "deep envelope message": ENVELOPE.replace(json.dumps(COMPACT)[1:-1], "[" * 2000 + "]" * 2000),
     "lone surrogate": compact(job_reference_code="@").replace("@", "\\ud800"),
     "event_timestamp 1e308": compact(event_timestamp=1e308),
     "event_timestamp 2^63 text": compact(event_timestamp=str(1 << 63)),

@@ -5,7 +5,6 @@ affects only itself, and what is stored can be shown and exported."""
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import socket
 import subprocess
@@ -63,9 +62,7 @@ def assert_store_is_usable(store: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("field", ENVELOPE_FIELDS + MESSAGE_FIELDS)
-def test_an_absurd_value_in_any_field_affects_only_its_own_line(
-    field: str, tmp_path: Path
-) -> None:
+def test_an_absurd_value_in_any_field_affects_only_its_own_line(field: str, tmp_path: Path) -> None:
     # File 1: good lines, and every absurd value for this field on a line of its own among them.
     lines = [good_line(i) for i in range(GOOD_LINES)]
     spacing = GOOD_LINES // len(ABSURD_VALUES)
@@ -98,7 +95,8 @@ def test_an_absurd_value_in_any_field_affects_only_its_own_line(
     locations = [int(location) for location in rejected.column("location").to_pylist()]
     assert set(rejected.column("reason").to_pylist()) <= set(REJECT_REASONS)
     assert {Path(source).name for source in rejected.column("source").to_pylist()} <= {"1.jsonl"}
-    assert len(set(locations)) == len(locations) and set(locations) <= bad_numbers
+    assert len(set(locations)) == len(locations)
+    assert set(locations) <= bad_numbers
     stored_bad = [row for row in events.to_pylist() if row["job_reference_code"] not in good]
     assert len(stored_bad) + len(locations) == len(bad_lines)
     issue_name = TIME_FIELD_ISSUE_NAMES.get(field)
