@@ -52,6 +52,14 @@ def _add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
         " output, S3 export files (.gz or not); folders are read recursively",
     )
     parser.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
+    parser.epilog = (
+        "Exit status: 0 when every file was read (lines that cannot become events are kept with "
+        "their reasons and do not change it; files in folders that are not regular files are "
+        "skipped with a warning); 1 when a named file or folder is missing, is not a regular file "
+        "(a FIFO, socket or device), or a file could not be read or broke off part way (each "
+        "said in an `error:` line; everything else is still read and stored); 2 for a wrong "
+        "argument or an unusable store."
+    )
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -62,8 +70,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     store = Store(data_dir(args.data))
     progress = None if args.no_progress else progress_for_terminal(sys.stderr)
     report = ingest_paths(store, [Path(f) for f in args.files], progress=progress)
+    for warning in report.warnings:
+        print(f"warning: {escape_controls(warning)}", file=sys.stderr)
     for problem in report.unreadable:
-        print(f"error: {problem}", file=sys.stderr)
+        print(f"error: {escape_controls(problem)}", file=sys.stderr)
     print(report.summary_line())
     return 1 if report.unreadable else 0
 

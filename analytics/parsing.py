@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -38,16 +39,29 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
 from analytics import schema
-from analytics.timeparse import parse_epoch_seconds, parse_times
+from analytics.timeparse import (
+    PLAUSIBLE_FROM_MS,
+    PLAUSIBLE_UNTIL_MS,
+    parse_epoch_seconds,
+    parse_times,
+)
 
 _LOG = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from analytics.line_scanner import ScannedLines
 
+#: The deepest nesting of arrays and objects read (orjson's limit): a deeper line is rejected as
+#: ``too_deeply_nested`` on every path, whatever a more lenient reader would make of it.
+MAX_NESTING_DEPTH = 1024
+
 #: Reasons a record is rejected; the dashboard and the docs explain each.
 REJECT_REASONS = {
     "invalid_json": "the line is not JSON",
+    "too_deeply_nested": (
+        f"the line nests arrays or objects more than {MAX_NESTING_DEPTH} deep: it may be JSON, "
+        "but no worker-activity message is, and it is not read"
+    ),
     "truncated_json": "the line ends before its JSON object is complete",
     "not_an_object": "the line is JSON but not an object",
     "no_worker_identity": "the event has neither cognito_sub_id nor worker_id",
@@ -69,6 +83,9 @@ for _key in _ENVELOPE_KEYS:
     )
 #: Below this many rows a block refused by the fast path is parsed line by line.
 _BISECT_FLOOR = 256
+#: pyarrow's JSON reader reads blocks of this size: 8 MB, enough blocks to keep every core busy
+#: on a large chunk. A longer line cannot be read in one and goes line by line.
+_JSON_BLOCK_BYTES = 1 << 23
 
 
 @dataclass(frozen=True)
@@ -106,6 +123,9 @@ class _MessageBatch:
     locations: pa.Array
     log_timestamp: pa.Array
     log_stream_names: pa.Array
+    #: Per message, whether its log time (envelope ``timestamp`` or export-line prefix) was
+    #: present but not a plausible time: then ``log_timestamp`` is null and the issue is said.
+    log_time_issues: pa.Array
 
     @staticmethod
     def concat(batches: Sequence[_MessageBatch]) -> _MessageBatch:
@@ -126,6 +146,7 @@ class _MessageBatch:
             locations=joined([b.locations for b in batches], pa.string()),
             log_timestamp=joined([b.log_timestamp for b in batches], schema.UTC_MS),
             log_stream_names=joined([b.log_stream_names for b in batches], pa.string()),
+            log_time_issues=joined([b.log_time_issues for b in batches], pa.bool_()),
         )
 
     def in_line_order(self) -> _MessageBatch:
@@ -143,6 +164,7 @@ class _MessageBatch:
             self.locations.take(order),
             self.log_timestamp.take(order),
             self.log_stream_names.take(order),
+            self.log_time_issues.take(order),
         )
 
 
@@ -209,7 +231,26 @@ def _md5_keys(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 # --------------------------------------------------------------------------- one record at a time
 def _decode_error_reason(error: orjson.JSONDecodeError) -> str:
-    return "truncated_json" if "unexpected end of data" in str(error) else "invalid_json"
+    message = str(error)
+    if "depth limit exceeded" in message:
+        return "too_deeply_nested"
+    return "truncated_json" if "unexpected end of data" in message else "invalid_json"
+
+
+def _log_time_ms(value: Any) -> tuple[int | None, bool]:
+    """An envelope's ``timestamp`` (epoch ms) and whether it is a time issue.
+
+    Absent or null is no time and no issue; anything else that is not a number of milliseconds
+    in the plausible range (``timeparse.PLAUSIBLE_FROM_MS`` ...) is an issue, so that no value,
+    however wild (2^63, 1e308, -0, a string, an object), reaches the store or its arithmetic.
+    """
+    if value is None:
+        return None, False
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None, True
+    if not PLAUSIBLE_FROM_MS <= value < PLAUSIBLE_UNTIL_MS:  # NaN fails this too
+        return None, True
+    return math.floor(value), False
 
 
 def _as_text(value: Any) -> str | None:
@@ -259,6 +300,7 @@ class _SlowParser:
         self.locations: list[str] = []
         self.log_timestamp_ms: list[int | None] = []
         self.log_stream_names: list[str | None] = []
+        self.log_time_issues: list[bool] = []
         self.rejects = _Rejects.empty()
 
     def batch(self) -> _MessageBatch:
@@ -269,21 +311,34 @@ class _SlowParser:
             locations=pa.array(self.locations, pa.string()),
             log_timestamp=pa.array(self.log_timestamp_ms, pa.int64()).cast(schema.UTC_MS),
             log_stream_names=pa.array(self.log_stream_names, pa.string()),
+            log_time_issues=pa.array(self.log_time_issues, pa.bool_()),
         )
 
     def message_text(
-        self, text: str, location: str, log_ms: int | None, stream: str | None, raw: str
+        self,
+        text: str,
+        location: str,
+        log_time: tuple[int | None, bool],
+        stream: str | None,
+        raw: str,
     ) -> None:
-        """A worker-activity message text (from a line, an envelope or an export line)."""
+        """A worker-activity message text (from a line, an envelope or an export line), with its
+        log time (epoch ms, and whether it was present but unusable)."""
         try:
             obj = orjson.loads(text)
         except orjson.JSONDecodeError as exc:
             self.rejects.add(location, _decode_error_reason(exc), str(exc), raw)
             return
-        self.message_object(obj, text, location, log_ms, stream, raw)
+        self.message_object(obj, text, location, log_time, stream, raw)
 
     def message_object(
-        self, obj: Any, text: str, location: str, log_ms: int | None, stream: str | None, raw: str
+        self,
+        obj: Any,
+        text: str,
+        location: str,
+        log_time: tuple[int | None, bool],
+        stream: str | None,
+        raw: str,
     ) -> None:
         problem = _check_message(obj)
         if problem is not None:
@@ -292,23 +347,19 @@ class _SlowParser:
         self.rows.append({name: _as_text(obj.get(name)) for name in _FIELDS})
         self.texts.append(text)
         self.locations.append(location)
-        self.log_timestamp_ms.append(log_ms)
+        self.log_timestamp_ms.append(log_time[0])
+        self.log_time_issues.append(log_time[1])
         self.log_stream_names.append(stream)
 
     def envelope(self, obj: Mapping[str, Any], location: str, raw: str) -> None:
         message = obj.get("message")
-        log_ms = obj.get("timestamp")
-        log_ms = (
-            int(log_ms)
-            if isinstance(log_ms, int | float) and not isinstance(log_ms, bool)
-            else None
-        )
+        log_time = _log_time_ms(obj.get("timestamp"))
         stream = obj.get("logStreamName") if isinstance(obj.get("logStreamName"), str) else None
         if not isinstance(message, str):
             shown = "missing" if "message" not in obj else f"a JSON {_json_type(message)}"
             self.rejects.add(location, "invalid_envelope", f"message is {shown}", raw)
             return
-        self.message_text(message.strip(_JSON_WHITESPACE), location, log_ms, stream, raw)
+        self.message_text(message.strip(_JSON_WHITESPACE), location, log_time, stream, raw)
 
     def line(self, raw: str, location: str) -> None:
         """Any non-blank line: a message, an envelope, an export line, or garbage."""
@@ -320,7 +371,7 @@ class _SlowParser:
             rest = rest.strip(_JSON_WHITESPACE)
             log_ms = _iso_to_epoch_ms(timestamp) if rest else None
             if rest[:1] in ("{", "[") or log_ms is not None:
-                self.message_text(rest, location, log_ms, None, raw)
+                self.message_text(rest, location, (log_ms, log_ms is None), None, raw)
                 return
         try:
             obj = orjson.loads(text)
@@ -330,7 +381,7 @@ class _SlowParser:
         if isinstance(obj, dict) and _is_envelope(obj):
             self.envelope(obj, location, raw)
         else:
-            self.message_object(obj, text, location, None, None, raw)
+            self.message_object(obj, text, location, (None, False), None, raw)
 
 
 _MESSAGE_KEYS = ("worker_id", "cognito_sub_id", "event_type")
@@ -378,8 +429,7 @@ def _read_json_block(
     try:
         table = pa_json.read_json(
             pa.BufferReader(payload),
-            # 8 MB blocks: enough blocks to keep every core busy on a large chunk.
-            read_options=pa_json.ReadOptions(block_size=1 << 23),
+            read_options=pa_json.ReadOptions(block_size=_JSON_BLOCK_BYTES),
             parse_options=pa_json.ParseOptions(
                 explicit_schema=read_schema, unexpected_field_behavior="ignore"
             ),
@@ -400,6 +450,10 @@ def _parse_blocks(
     parsed: list[tuple[np.ndarray, pa.Table]] = []
     slow: list[np.ndarray] = []
     pending = [np.arange(len(texts))]
+    exact = _needs_exact_reading(texts)
+    if exact is not None:
+        slow.append(np.flatnonzero(exact))
+        pending = [np.flatnonzero(~exact)]
     while pending:
         rows = pending.pop()
         if len(rows) == 0:
@@ -416,6 +470,28 @@ def _parse_blocks(
             pending.extend([rows[middle:], rows[:middle]])
     slow_rows = np.concatenate(slow) if slow else np.empty(0, dtype=np.int64)
     return parsed, slow_rows
+
+
+def _needs_exact_reading(texts: pa.StringArray) -> np.ndarray | None:
+    """Rows pyarrow's reader must not be given (None when there are none): lines longer than its
+    block, and lines that may nest deeper than ``MAX_NESTING_DEPTH``, which pyarrow would read
+    (ignoring a deep unknown field) where the exact reader rejects them as ``too_deeply_nested``.
+
+    Only lines longer than the depth limit are searched for brackets, so ordinary messages
+    (a few hundred bytes) cost one length computation.
+    """
+    lengths = np.asarray(pc.binary_length(texts).fill_null(0))
+    long_rows = np.flatnonzero(lengths > MAX_NESTING_DEPTH)
+    if len(long_rows) == 0:
+        return None
+    long_texts = texts.take(pa.array(long_rows))
+    brackets = np.asarray(pc.count_substring(long_texts, "[").fill_null(0)) + np.asarray(
+        pc.count_substring(long_texts, "{").fill_null(0)
+    )
+    exact = np.zeros(len(texts), dtype=bool)
+    exact[long_rows[brackets > MAX_NESTING_DEPTH]] = True
+    exact[lengths >= _JSON_BLOCK_BYTES] = True
+    return exact if exact.any() else None
 
 
 def _non_empty(column: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -515,6 +591,7 @@ def _assemble(batch: _MessageBatch, source: str) -> pa.Table:
     for name in (*schema.MESSAGE_TIME_FIELDS, "event_timestamp"):
         parse = parse_epoch_seconds if name == "event_timestamp" else parse_times
         times[name], issues[name] = parse(fields.column(name))
+    issues["log_timestamp"] = np.asarray(batch.log_time_issues.fill_null(False), dtype=bool)
     return _events_table(
         strings={name: fields.column(name) for name in schema.MESSAGE_STRING_FIELDS},
         times=times,
@@ -597,16 +674,19 @@ def _parse_lines_numbered(
     export_ok = np.asarray(pc.fill_null(pc.starts_with(export_texts, "{"), False))
     export_rows, export_parts = export_rows[export_ok], export_parts.filter(pa.array(export_ok))
     export_texts = pc.filter(export_texts, pa.array(export_ok))
-    export_times = (
-        parse_times(pc.list_element(export_parts, 0))[0]
+    export_times, export_time_issues = (
+        parse_times(pc.list_element(export_parts, 0))
         if len(export_rows)
-        else pa.array([], schema.UTC_MS)
+        else (pa.array([], schema.UTC_MS), np.zeros(0, dtype=bool))
     )
     candidate_rows = np.concatenate([object_rows, export_rows])
     candidate_texts = pa.concat_arrays([_take(lines, object_rows), export_texts])
     only_objects = len(object_rows) == count - int(blank.sum())
     candidate_log = pa.concat_arrays(
         [pa.nulls(len(object_rows), schema.UTC_MS), export_times.cast(schema.UTC_MS)]
+    )
+    candidate_log_issues = pa.array(
+        np.concatenate([np.zeros(len(object_rows), bool), export_time_issues])
     )
     is_line_object = np.concatenate(
         [np.ones(len(object_rows), bool), np.zeros(len(export_rows), bool)]
@@ -644,6 +724,7 @@ def _parse_lines_numbered(
                 locations=pa.array(numbers[candidate_rows[plain_rows]]).cast(pa.string()),
                 log_timestamp=_take(candidate_log, plain_rows),
                 log_stream_names=pa.nulls(len(plain_rows), pa.string()),
+                log_time_issues=_take(candidate_log_issues, plain_rows),
             )
         )
 
@@ -885,15 +966,17 @@ def _scanned_events(scanned: ScannedLines, source: str) -> pa.Table:
         times[name] = pa.array(epoch_ms, type=pa.int64(), mask=~decoded).cast(schema.UTC_MS)
         issues[name] = issue
     log_timestamp = pa.nulls(count, schema.UTC_MS)
+    issues["log_timestamp"] = np.zeros(count, dtype=bool)
     exported = np.flatnonzero(scanned.prefix[:, 0] >= 0)
     if len(exported):
         stamps = pa.array([scanned.text_at(*scanned.prefix[j]) for j in exported], pa.string())
         epoch_ms = np.zeros(count, dtype=np.int64)
         known = np.zeros(count, dtype=bool)
-        parsed, _ = parse_times(stamps)
+        parsed, flagged = parse_times(stamps)
         ok = np.asarray(parsed.is_valid())
         epoch_ms[exported[ok]] = np.asarray(parsed.cast(pa.int64()).fill_null(0))[ok]
         known[exported[ok]] = True
+        issues["log_timestamp"][exported[flagged]] = True
         log_timestamp = pa.array(epoch_ms, type=pa.int64(), mask=~known).cast(schema.UTC_MS)
     return _events_table(
         strings=scanned.strings,

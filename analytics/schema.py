@@ -79,7 +79,9 @@ EVENTS = pa.schema(
         pa.field("log_stream_name", pa.string()),
         # Where the event was first seen: a file path, or ``cloudwatch:<log group>``.
         pa.field("source", pa.string(), nullable=False),
-        # Comma-separated names of time fields that were present but could not be parsed.
+        # Comma-separated names of time fields that were present but could not be parsed or
+        # were implausible (``log_timestamp``: the envelope's ``timestamp`` or the export line's
+        # time); such a time is stored as null.
         pa.field("time_issues", pa.string()),
         pa.field("raw_message", pa.string(), nullable=False),
     ],

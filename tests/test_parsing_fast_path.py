@@ -12,11 +12,14 @@ import random
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from analytics import line_scanner
-from analytics.parsing import ParseResult, parse_chunk
+from analytics.parsing import REJECT_REASONS, ParseResult, parse_chunk
+from analytics.timeparse import PLAUSIBLE_FROM_MS, PLAUSIBLE_UNTIL_MS
 from tests.conftest import make_message, message_line
+from tests.hostile_values import ABSURD_VALUES, ENVELOPE_FIELDS, MESSAGE_FIELDS, absurd_line
 
 COMPACT = json.dumps(make_message(), separators=(",", ":"))
 
@@ -140,6 +143,21 @@ TRICKY_LINES = {
     ),
     "not an ARN": compact(workteam_arn="not-an-arn", labeling_job_arn=""),
     "OIDC worker": compact(cognito_user_pool_id=None, cognito_sub_id=None),
+    "envelope timestamp 2^63": ENVELOPE.replace("1565798481000", "9223372036854775808"),
+    "envelope timestamp 1e20": ENVELOPE.replace("1565798481000", "1e20"),
+    "envelope timestamp in 1969": ENVELOPE.replace("1565798481000", "-5"),
+    "envelope timestamp as text": ENVELOPE.replace("1565798481000", '"1565798481000"'),
+    "export line in year 9999": "9999-08-14T16:01:21.000Z " + COMPACT,
+    "export line at epoch 0": "1970-01-01T00:00:00Z " + COMPACT,
+    "10,000-deep array": "[" * 10_000 + "]" * 10_000,
+    "10,000-deep unknown field": COMPACT[:-1] + ',"x":' + "[" * 10_000 + "]" * 10_000 + "}",
+    "1,025-deep unknown field": COMPACT[:-1] + ',"x":' + "[" * 1025 + "]" * 1025 + "}",
+    "1,024-deep unknown field": COMPACT[:-1] + ',"x":' + "[" * 1023 + "]" * 1023 + "}",
+    "many brackets, shallow": COMPACT[:-1] + ',"x":[' + "[]," * 2000 + "[]]}",
+    "deep envelope message": ENVELOPE.replace(json.dumps(COMPACT)[1:-1], "[" * 2000 + "]" * 2000),
+    "lone surrogate": compact(job_reference_code="@").replace("@", "\\ud800"),
+    "event_timestamp 1e308": compact(event_timestamp=1e308),
+    "event_timestamp 2^63 text": compact(event_timestamp=str(1 << 63)),
 }
 
 
@@ -181,6 +199,62 @@ REFUSED += ["tab inside a value", "DEL inside a value", "two objects", "export l
 def test_the_scanner_leaves_what_it_cannot_read_exactly_to_the_exact_path(name: str) -> None:
     expected = line_scanner.ACCEPTED if name == "DEL inside a value" else line_scanner.REFUSED
     assert status_of(TRICKY_LINES[name]) == expected
+
+
+def test_absurd_log_times_are_flagged_and_not_stored() -> None:
+    names = ["envelope timestamp 2^63", "envelope timestamp 1e20", "envelope timestamp in 1969"]
+    names += ["envelope timestamp as text", "export line in year 9999", "export line at epoch 0"]
+    for name in names:
+        result = assert_same_both_ways(TRICKY_LINES[name].encode())
+        assert result.events.column("log_timestamp").to_pylist() == [None], name
+        assert result.events.column("time_issues").to_pylist() == ["log_timestamp"], name
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("10,000-deep array", "too_deeply_nested"),
+        ("10,000-deep unknown field", "too_deeply_nested"),
+        ("1,025-deep unknown field", "too_deeply_nested"),
+        ("deep envelope message", "too_deeply_nested"),
+        ("1,024-deep unknown field", None),
+        ("many brackets, shallow", None),
+    ],
+    ids=lambda value: str(value),
+)
+def test_a_line_nested_too_deep_has_its_own_reason_on_every_path(
+    name: str, reason: str | None
+) -> None:
+    line = TRICKY_LINES[name]
+    # Alone, and among 300 good lines (where a block reader takes it unless told not to).
+    for lines in ([line], [compact(job_reference_code=f"r{i}") for i in range(300)] + [line]):
+        result = assert_same_both_ways("\n".join(lines).encode())
+        assert result.rejected.column("reason").to_pylist() == ([reason] if reason else [])
+
+
+HOSTILE_CASES = [
+    pytest.param(field, value, id=f"{field}={name}")
+    for field in ENVELOPE_FIELDS + MESSAGE_FIELDS
+    for name, value in ABSURD_VALUES.items()
+]
+
+
+@pytest.mark.parametrize(("field", "value"), HOSTILE_CASES)
+def test_an_absurd_value_in_any_field_affects_only_its_line_the_same_both_ways(
+    field: str, value: bytes
+) -> None:
+    good = [compact(job_reference_code=f"good-{i}").encode() for i in range(3)]
+    data = b"\n".join([good[0], absurd_line(field, value), good[1], good[2]]) + b"\n"
+    result = assert_same_both_ways(data)
+    assert result.records == 4
+    kept = set(result.events.column("raw_message").to_pylist())
+    assert {line.decode() for line in good} <= kept
+    assert set(result.rejected.column("reason").to_pylist()) <= set(REJECT_REASONS)
+    assert set(result.rejected.column("location").to_pylist()) <= {"2"}
+    for name in result.events.column_names:
+        if result.events.schema.field(name).type == pa.timestamp("ms", tz="UTC"):
+            epoch_ms = [v for v in result.events.column(name).cast(pa.int64()).to_pylist() if v]
+            assert all(PLAUSIBLE_FROM_MS <= v < PLAUSIBLE_UNTIL_MS for v in epoch_ms), name
 
 
 def test_blank_lines_are_blank_to_the_scanner() -> None:
