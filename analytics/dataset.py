@@ -440,7 +440,7 @@ def last_log_sync(state: Mapping[str, Any]) -> dt.datetime | None:
 
 def store_is_empty(store: Store) -> bool:
     """True when the store holds no event and no sync table row."""
-    if store.events_dataset() is not None:
+    if store.has_events():
         return False
     return all(store.read_table(name).num_rows == 0 for name in schema.TABLES)
 
