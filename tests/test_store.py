@@ -315,3 +315,55 @@ def test_an_upsert_can_replace_rows_it_supersedes(store: Store) -> None:
         (r["timestamp"].hour, r["period_seconds"]) for r in store.read_table("metrics").to_pylist()
     )
     assert rows == [(0, 300), (1, 60)]
+
+
+def _read_with_every_reader(events_dir: Path) -> dict[str, int]:
+    """Rows of ``events_dir`` as pyarrow.dataset, pq.read_table, pandas and DuckDB count them."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    relation = duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{events_dir}/*/*.parquet', hive_partitioning = true)"
+    )
+    assert relation is not None
+    counts = {
+        "pyarrow.dataset": ds.dataset(events_dir, partitioning="hive").to_table().num_rows,
+        "pq.read_table": pq.read_table(events_dir).num_rows,
+        "pandas": len(pd.read_parquet(events_dir)),
+        "duckdb": relation.fetchall()[0][0],
+    }
+    return counts
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [pytest.param([NO_TIME], id="only-timeless"), pytest.param([NO_TIME, DAY_1], id="mixed")],
+)
+def test_every_parquet_reader_opens_the_events(store: Store, lines: list[str]) -> None:
+    store.add_events(events_for(*lines))
+    expected = len(lines)
+    assert _read_with_every_reader(store.events_dir) == dict.fromkeys(
+        ["pyarrow.dataset", "pq.read_table", "pandas", "duckdb"], expected
+    )
+
+
+def test_every_parquet_reader_opens_a_store_without_events(store: Store) -> None:
+    store.add_rejected(parse_bytes(b"not json\n", "bad.jsonl").rejected)
+    counts = _read_with_every_reader(store.events_dir)
+    assert counts == dict.fromkeys(["pyarrow.dataset", "pq.read_table", "pandas", "duckdb"], 0)
+    assert ds.dataset(store.events_dir, partitioning="hive").schema.field(
+        "event_time"
+    ).type == pa.timestamp("ms", tz="UTC")
+    assert not store.has_events()
+
+
+def test_timeless_events_of_an_earlier_version_move_to_their_new_folder(store: Store) -> None:
+    store.add_events(events_for(NO_TIME, DAY_1))
+    (store.events_dir / "date=unknown").rename(store.events_dir / "date=__HIVE_DEFAULT_PARTITION__")
+    # Moved as soon as the store is opened with no writer at work (or by the next writer)...
+    reopened = Store(store.root)
+    assert reopened.load_events().num_rows == 2
+    # ...where they are kept once when they come again, and every Parquet reader opens them.
+    assert reopened.add_events(events_for(NO_TIME, DAY_2)).new == 1
+    assert sorted(p.name for p in store.events_dir.iterdir())[-1] == "date=unknown"
+    assert set(_read_with_every_reader(store.events_dir).values()) == {3}
