@@ -4,20 +4,46 @@ Layout::
 
     DIR/meta.json                          schema version, event key algorithm
     DIR/events/date=YYYY-MM-DD/*.parquet   worker-activity events, hive-partitioned by UTC date
+    DIR/events/date=unknown/*.parquet      events whose message carries no usable time
     DIR/rejected/*.parquet                 lines that could not become events, with the reason
     DIR/tables/<name>.parquet              users, workteams, memberships, jobs, metrics, backlog
     DIR/state.json                         sync checkpoints and the last sync of each part
+    DIR/.lock                              the writers' lock (no data)
+    DIR/events/date=*/.compaction.json     merges whose replaced files are not deleted yet
 
 An event's partition depends on its message text only (``event_time`` is read from the
 message, never from its envelope), and its key is a 128-bit hash of that text
 (``schema.EVENT_KEY_ALGORITHM``), so checking a new event's key against its own partition is
-enough to keep every event once.
+enough to keep every event once. Timeless events were filed under ``__HIVE_DEFAULT_PARTITION__``
+before; pyarrow cannot type a partition column whose only value is null, nor pandas read one
+beside dated partitions, so they now go to ``date=unknown``, and the first writer (or an idle
+open) renames the old folder, in one atomic rename.
 
-Every write goes to a hidden temporary file first (Parquet readers skip names starting with ``.``)
-and is renamed into place, so a crash at any point leaves readable files only; a rerun of the same
-ingest or sync then adds exactly what was missing, because every event is keyed by the hash of
-its message text and a key already stored is never written again. Writers hold an exclusive lock
-on ``DIR/.lock``.
+Writes. Every file goes to a hidden temporary file first (Parquet readers skip names starting
+with ``.``) and is renamed into place, so a crash at any point leaves readable files only; a
+rerun of the same ingest or sync then adds exactly what was missing, because every event is
+keyed by the hash of its message text and a key already stored is never written again. Writers
+hold an exclusive ``flock`` on ``DIR/.lock``, one at a time.
+
+Reads: one snapshot, no retries. Readers take no writer lock: a read never waits for an ingest.
+What could break a read is a merge (a partition of more than ``COMPACT_AFTER_FILES`` files is
+merged into one) deleting files a reader has listed but not yet opened. So a reader holds a
+*shared* ``flock`` on the ``events`` folder while it lists and reads, and a merge deletes the
+files it replaced only if it gets the *exclusive* lock at once; if a reader holds it, the files
+stay, the journal keeps naming them, our readers skip them, and the next writer (or the next
+idle open of the store) deletes them. Readers never block writers; a writer holds the
+exclusive lock only for its deletes and renames (milliseconds), the only time a reader waits.
+Rejected lines and tables are only ever replaced by a rename, which an open reader survives.
+Other choices were weighed: holding every listed file open (an open descriptor keeps its data)
+needs one descriptor per file, over the usual limit of 1,024 in a store of a few years, and a
+manifest naming the current files would leave other Parquet readers, which list folders, on
+their own. A read sees every write finished before it began, each event once, and of a write
+under way each file whole or not at all: the states a crash could leave.
+
+Damage. A file that is unreadable or not what this tool writes gives a ``StoreError`` that names
+it and its repair, in one line; nothing is deleted or moved on a guess. Repaired without asking,
+because that is safe: a lost ``meta.json`` (rebuilt from the stored keys), a damaged journal
+(the day's files are merged, each event kept once), columns added by someone else (ignored).
 
 A store written by an older version with another key algorithm (schema 1: MD5) is re-keyed from
 ``raw_message`` by the first writer, partition by partition, before anything is added; readers
@@ -326,8 +352,9 @@ def _compatible(actual: pa.DataType, expected: pa.DataType) -> bool:
     return any(kind(actual) and kind(expected) for kind in kinds)
 
 
-def _file_problem(path: Path, table_schema: pa.Schema) -> str | None:
-    """What is wrong with data file ``path`` for ``table_schema``, or None if it reads well."""
+def _file_problem(path: Path, table_schema: pa.Schema, *, deep: bool = True) -> str | None:
+    """What is wrong with data file ``path`` for ``table_schema``, or None if it reads well
+    (``deep``: every value is read; else only its footer: the columns and their types)."""
     try:
         if path.stat().st_size == 0:
             return "an empty file, not Parquet"
@@ -344,6 +371,8 @@ def _file_problem(path: Path, table_schema: pa.Schema) -> str | None:
             actual = file_schema.field(field.name).type
             if not _compatible(actual, field.type):
                 return f"column {field.name} is {actual}, not {field.type}"
+    if not deep:
+        return None
     columns = [name for name in table_schema.names if name in file_schema.names]
     try:
         table = pq.read_table(path, columns=columns)
@@ -410,6 +439,12 @@ def _read_keys(files: Sequence[Path], column: str, table_schema: pa.Schema, kind
     """The 16-byte keys stored in ``files``."""
     if not files:
         return pa.array([], pa.binary(16))
+    # The footers of the files a write is checked against (a millisecond each): a foreign or
+    # mistyped file is named before anything is added beside it.
+    for path in files:
+        problem = _file_problem(path, table_schema, deep=False)
+        if problem is not None:
+            raise _damaged_file(path, problem, kind)
     key_schema = pa.schema([table_schema.field(column)])
     keys = _read_checked(
         files,
@@ -780,6 +815,7 @@ class Store:
                     f"it (rm -r '{lock_path}') and run the command again"
                 ) from exc
             try:
+                self._partitions()  # a folder that is no partition: named before any write
                 self._finish_interrupted_compactions()
                 self._move_timeless_partition()
                 self._sweep_leftover_temporaries()

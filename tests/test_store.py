@@ -367,3 +367,20 @@ def test_timeless_events_of_an_earlier_version_move_to_their_new_folder(store: S
     assert reopened.add_events(events_for(NO_TIME, DAY_2)).new == 1
     assert sorted(p.name for p in store.events_dir.iterdir())[-1] == "date=unknown"
     assert set(_read_with_every_reader(store.events_dir).values()) == {3}
+
+
+def test_events_stored_twice_are_merged_once_by_the_next_write_to_their_day(
+    store: Store,
+) -> None:
+    import pyarrow.parquet as pq
+
+    # A crash between a merge's rename and its deletes, and then its journal lost by hand.
+    store.add_events(events_for(DAY_1))
+    store.add_events(events_for(DAY_1_OTHER))
+    partition = store.events_dir / "date=2019-08-14"
+    copy = ds.dataset([str(p) for p in partition.glob("*.parquet")], schema=schema.EVENTS)
+    pq.write_table(copy.to_table(), partition / "part-merged.parquet")
+    assert store.load_events().num_rows == 4
+    assert store.add_events(events_for(DAY_1, message_line(worker_id="w9"))).new == 1
+    assert store.load_events().num_rows == 3
+    assert len(list(partition.glob("*.parquet"))) == 1
