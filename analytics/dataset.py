@@ -440,7 +440,7 @@ def last_log_sync(state: Mapping[str, Any]) -> dt.datetime | None:
 
 def store_is_empty(store: Store) -> bool:
     """True when the store holds no event and no sync table row."""
-    if store.events_dataset() is not None:
+    if store.has_events():
         return False
     return all(store.read_table(name).num_rows == 0 for name in schema.TABLES)
 
@@ -460,6 +460,11 @@ def load_team_data(store: Store, filters: Filters | None = None) -> TeamData:
     TeamData
         See ``TeamData``; ``as_of`` is ``until`` when given, else the later of the latest event
         time in the store (whatever the team and job filters) and the last successful log sync.
+
+    Raises
+    ------
+    StoreError
+        A file of the store is damaged; the message names it and its repair, in one line.
     """
     filters = filters or Filters()
     events = store.load_events(

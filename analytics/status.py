@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from analytics.dataset import last_log_sync
 from analytics.parsing import REJECT_REASONS
 from analytics.store import Store
+from analytics.text import escape_controls
 
 
 def _when(value: dt.datetime | None) -> str:
@@ -13,13 +15,19 @@ def _when(value: dt.datetime | None) -> str:
 
 
 def describe_store(store: Store) -> str:
-    """Events, date range, workers, teams, jobs, event types, rejected lines and other tables."""
+    """Events, date range, workers, teams, jobs, event types, rejected lines, other tables, the
+    last log sync, and a warning for each file in the store that it did not write.
+
+    Reads every file a command may read, so a damaged one fails here too, with the error that
+    names it and its repair (``StoreError``).
+    """
     if not store.exists():
         return (
             f"no store in {store.root} yet: run `gt-throughput ingest --data {store.root} FILE...`"
             f" or `gt-throughput sync --data {store.root}`"
         )
     summary = store.summary()
+    synced = last_log_sync(store.read_state())
     lines = [
         f"store:        {store.root}",
         f"events:       {summary.events:,}",
@@ -37,7 +45,14 @@ def describe_store(store: Store) -> str:
     ]
     for reason, count in sorted(summary.rejected_reasons.items()):
         lines.append(f"  {count:>6,}  {reason}: {REJECT_REASONS.get(reason, reason)}")
-    synced = {name: rows for name, rows in summary.tables.items() if rows}
-    if synced:
-        lines.append("tables:       " + ", ".join(f"{n} {r:,}" for n, r in synced.items()))
+    tables = {name: rows for name, rows in summary.tables.items() if rows}
+    if tables:
+        lines.append("tables:       " + ", ".join(f"{n} {r:,}" for n, r in tables.items()))
+    if synced is not None:
+        lines.append(f"last sync:    {_when(synced)}")
+    for stray in store.stray_files():
+        lines.append(
+            f"warning: {escape_controls(str(stray))} was not written by gt-throughput: move it "
+            "out of the store (other Parquet readers may fail on it)"
+        )
     return "\n".join(lines)

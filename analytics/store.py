@@ -4,20 +4,46 @@ Layout::
 
     DIR/meta.json                          schema version, event key algorithm
     DIR/events/date=YYYY-MM-DD/*.parquet   worker-activity events, hive-partitioned by UTC date
+    DIR/events/date=unknown/*.parquet      events whose message carries no usable time
     DIR/rejected/*.parquet                 lines that could not become events, with the reason
     DIR/tables/<name>.parquet              users, workteams, memberships, jobs, metrics, backlog
     DIR/state.json                         sync checkpoints and the last sync of each part
+    DIR/.lock                              the writers' lock (no data)
+    DIR/events/date=*/.compaction.json     merges whose replaced files are not deleted yet
 
 An event's partition depends on its message text only (``event_time`` is read from the
 message, never from its envelope), and its key is a 128-bit hash of that text
 (``schema.EVENT_KEY_ALGORITHM``), so checking a new event's key against its own partition is
-enough to keep every event once.
+enough to keep every event once. Timeless events were filed under ``__HIVE_DEFAULT_PARTITION__``
+before; pyarrow cannot type a partition column whose only value is null, nor pandas read one
+beside dated partitions, so they now go to ``date=unknown``, and the first writer (or an idle
+open) renames the old folder, in one atomic rename.
 
-Every write goes to a hidden temporary file first (Parquet readers skip names starting with ``.``)
-and is renamed into place, so a crash at any point leaves readable files only; a rerun of the same
-ingest or sync then adds exactly what was missing, because every event is keyed by the hash of
-its message text and a key already stored is never written again. Writers hold an exclusive lock
-on ``DIR/.lock``.
+Writes. Every file goes to a hidden temporary file first (Parquet readers skip names starting
+with ``.``) and is renamed into place, so a crash at any point leaves readable files only; a
+rerun of the same ingest or sync then adds exactly what was missing, because every event is
+keyed by the hash of its message text and a key already stored is never written again. Writers
+hold an exclusive ``flock`` on ``DIR/.lock``, one at a time.
+
+Reads: one snapshot, no retries. Readers take no writer lock: a read never waits for an ingest.
+What could break a read is a merge (a partition of more than ``COMPACT_AFTER_FILES`` files is
+merged into one) deleting files a reader has listed but not yet opened. So a reader holds a
+*shared* ``flock`` on the ``events`` folder while it lists and reads, and a merge deletes the
+files it replaced only if it gets the *exclusive* lock at once; if a reader holds it, the files
+stay, the journal keeps naming them, our readers skip them, and the next writer (or the next
+idle open of the store) deletes them. Readers never block writers; a writer holds the
+exclusive lock only for its deletes and renames (milliseconds), the only time a reader waits.
+Rejected lines and tables are only ever replaced by a rename, which an open reader survives.
+Other choices were weighed: holding every listed file open (an open descriptor keeps its data)
+needs one descriptor per file, over the usual limit of 1,024 in a store of a few years, and a
+manifest naming the current files would leave other Parquet readers, which list folders, on
+their own. A read sees every write finished before it began, each event once, and of a write
+under way each file whole or not at all: the states a crash could leave.
+
+Damage. A file that is unreadable or not what this tool writes gives a ``StoreError`` that names
+it and its repair, in one line; nothing is deleted or moved on a guess. Repaired without asking,
+because that is safe: a lost ``meta.json`` (rebuilt from the stored keys), a damaged journal
+(the day's files are merged, each event kept once), columns added by someone else (ignored).
 
 A store written by an older version with another key algorithm (schema 1: MD5) is re-keyed from
 ``raw_message`` by the first writer, partition by partition, before anything is added; readers
@@ -29,6 +55,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
+import hashlib
 import itertools
 import json
 import os
@@ -47,7 +75,11 @@ import pyarrow.parquet as pq
 from analytics import schema
 from analytics.errors import StoreError
 
-NO_DATE_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+#: The partition of events without a time. Not ``__HIVE_DEFAULT_PARTITION__`` (a null
+#: partition value), which earlier versions used: pyarrow cannot infer the type of a partition
+#: column whose only value is null, nor pandas unify it with dated partitions.
+NO_DATE_PARTITION = "unknown"
+LEGACY_NO_DATE_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 _UNIQUE_COLUMNS = {"event_key", "raw_message", "reject_key", "raw_text", "detail"}
 _REPEATING_COLUMNS = {
     field.name
@@ -144,49 +176,282 @@ def _partition_name(day: str | None) -> str:
     return f"date={day if day else NO_DATE_PARTITION}"
 
 
+def _partition_problem(directory: Path) -> str | None:
+    """Why ``directory`` (an ``events/`` entry named ``date=...``) is no partition of ours."""
+    value = directory.name.removeprefix("date=")
+    if value in (NO_DATE_PARTITION, LEGACY_NO_DATE_PARTITION):
+        return None
+    try:
+        if dt.date.fromisoformat(value).isoformat() == value:
+            return None
+    except ValueError:
+        pass
+    return f"not a partition this tool writes (date=YYYY-MM-DD or date={NO_DATE_PARTITION})"
+
+
 _JOURNAL = ".compaction.json"
+
+
+@dataclass(frozen=True)
+class _Merge:
+    """One compaction of a partition: ``merged`` holds every row of the ``replaced`` files."""
+
+    merged: str
+    replaced: tuple[str, ...]
+
+
+def _is_data_file_name(name: object) -> bool:
+    return (
+        isinstance(name, str)
+        and name.endswith(".parquet")
+        and not name.startswith((".", "_"))
+        and "/" not in name
+        and "\\" not in name
+        and "\0" not in name
+    )
+
+
+def _parse_journal(text: str) -> list[_Merge]:
+    """The merges a journal lists, oldest first; ``ValueError`` saying why if it is damaged.
+
+    Two forms: ``{"merges": [{"merged": ..., "replaced": [...]}, ...]}``, and the single
+    ``{"merged": ..., "replaced": [...]}`` of earlier versions. Every name must be a plain data
+    file name of the same folder: a journal can make a writer delete files, never outside it.
+    """
+    document = json.loads(text)
+    if not isinstance(document, dict):
+        raise ValueError("not a JSON object")
+    entries = document.get("merges", [document])
+    if not isinstance(entries, list):
+        raise ValueError('"merges" is not a list')
+    merges = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise ValueError("a merge is not a JSON object")
+        merged, replaced = entry.get("merged"), entry.get("replaced")
+        if not isinstance(merged, str) or not _is_data_file_name(merged):
+            raise ValueError(f'"merged" is not a data file name: {merged!r}')
+        if not isinstance(replaced, list) or not all(_is_data_file_name(n) for n in replaced):
+            raise ValueError('"replaced" is not a list of data file names')
+        merges.append(_Merge(merged, tuple(replaced)))
+    return merges
+
+
+def _journal_text(merges: Sequence[_Merge]) -> str:
+    entries = [{"merged": m.merged, "replaced": list(m.replaced)} for m in merges]
+    return json.dumps({"merges": entries})
+
+
+def _pending_merges(directory: Path) -> list[_Merge]:
+    """The merges whose replaced files may still exist in ``directory`` (its journal).
+
+    Raises
+    ------
+    StoreError
+        The journal is damaged (see ``Store._repair_partition``: any writer mends it).
+    """
+    journal = directory / _JOURNAL
+    try:
+        text = journal.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _damaged_journal(journal, str(exc)) from exc
+    try:
+        return _parse_journal(text)
+    except (ValueError, KeyError) as exc:
+        raise _damaged_journal(journal, str(exc) or type(exc).__name__) from exc
+
+
+def _damaged_journal(journal: Path, why: str) -> StoreError:
+    return StoreError(
+        f"{journal} is damaged ({why}); the next command that can write to the store repairs it "
+        "(it merges that day's files, keeping each event once): run the command again when no "
+        "ingest or sync is at work and the store is writable"
+    )
+
+
+def _data_files(directory: Path) -> list[Path]:
+    """Every data file of a folder, replaced ones included (names as ``_is_data_file_name``)."""
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*.parquet") if _is_data_file_name(p.name))
 
 
 def _visible_parquet_files(directory: Path) -> list[Path]:
     """The data files of a folder, as of the last completed write.
 
-    While a compaction journal is present and its merged file is among the files listed, the
-    files it replaces are left out even if they still exist (a crash between the rename and the
-    deletes), so our readers never see an event twice. The merged file must be in *this* listing:
-    a merge that completed after the listing would otherwise hide both the old files (listed)
-    and the merged one (not listed), and the day would read as empty. A listed file deleted by a
-    merge meanwhile makes the read fail with FileNotFoundError, which readers retry.
+    The files a merge replaced are left out while its journal entry lists them and its merged
+    file is among the files listed (a merge whose deletes wait for readers, or a crash between
+    its rename and its deletes), so our readers never see an event twice. The folder is listed
+    *before* the journal is read: a merge that completes in between is then either wholly in the
+    listing (merged file listed, its entry read) or wholly out of it (merged file not listed, so
+    its entry hides nothing). Readers list under the store's read lock (``Store._snapshot``),
+    so no listed file is deleted before they have read it.
     """
-    if not directory.is_dir():
-        return []
-    files = sorted(p for p in directory.glob("*.parquet") if not p.name.startswith((".", "_")))
-    journal = directory / _JOURNAL
-    if journal.exists():
-        try:
-            entry = json.loads(journal.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return files
-        if entry["merged"] in {f.name for f in files}:
-            replaced = set(entry["replaced"])
-            files = [f for f in files if f.name not in replaced]
-    return files
+    files = _data_files(directory)
+    if not files:
+        return files
+    names = {f.name for f in files}
+    hidden: set[str] = set()
+    for merge in _pending_merges(directory):
+        if merge.merged in names:
+            hidden.update(merge.replaced)
+    return [f for f in files if f.name not in hidden]
 
 
-def _damaged(root: Path, exc: Exception) -> StoreError:
+def _state_problem(state: object) -> str | None:
+    """What in ``state.json``'s content sync could not use (see ``analytics.sync``), or None."""
+    if not isinstance(state, dict):
+        return "not a JSON object"
+    for section in ("logs", "metrics", "last_sync"):
+        entries = state.get(section, {})
+        if not isinstance(entries, dict) or not all(isinstance(v, dict) for v in entries.values()):
+            return f'"{section}" is not an object of objects'
+        for entry in entries.values():
+            epoch_ms = entry.get("synced_until_epoch_ms")
+            if epoch_ms is not None and (
+                isinstance(epoch_ms, bool) or not isinstance(epoch_ms, int)
+            ):
+                return f"synced_until_epoch_ms is {epoch_ms!r}, not an integer"
+            for name in ("synced_until", "at"):
+                value = entry.get(name)
+                if value is None:
+                    continue
+                try:
+                    dt.datetime.fromisoformat(value)
+                except (TypeError, ValueError):
+                    return f"{name} is {value!r}, not an ISO time"
+    return None
+
+
+#: How each kind of store file can be made again once a damaged one is moved out.
+_REFILL = {
+    "events": "ingest or sync its data again",
+    "rejected": "ingest its source files again to keep their rejected lines",
+    "tables": "run gt-throughput sync again to rebuild it",
+}
+
+
+def _compatible(actual: pa.DataType, expected: pa.DataType) -> bool:
+    """Whether a column stored as ``actual`` reads as ``expected`` (by cast, values intact)."""
+    if actual == expected:
+        return True
+    if pa.types.is_dictionary(actual):
+        return _compatible(actual.value_type, expected)
+    kinds = (
+        lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
+        pa.types.is_timestamp,
+        lambda t: (
+            pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t)
+        ),
+        pa.types.is_integer,
+        pa.types.is_floating,
+        pa.types.is_boolean,
+    )
+    return any(kind(actual) and kind(expected) for kind in kinds)
+
+
+def _file_problem(path: Path, table_schema: pa.Schema, *, deep: bool = True) -> str | None:
+    """What is wrong with data file ``path`` for ``table_schema``, or None if it reads well
+    (``deep``: every value is read; else only its footer: the columns and their types)."""
+    try:
+        if path.stat().st_size == 0:
+            return "an empty file, not Parquet"
+        file_schema = pq.read_schema(path)
+    except FileNotFoundError:
+        return "removed while it was being read"
+    except (pa.ArrowException, OSError) as exc:
+        return f"not a readable Parquet file: {str(exc).splitlines()[0]}"
+    missing = [f.name for f in table_schema if not f.nullable and f.name not in file_schema.names]
+    if missing:
+        return f"not a file of this store: it has no column {', '.join(missing)}"
+    for field in table_schema:
+        if field.name in file_schema.names:
+            actual = file_schema.field(field.name).type
+            if not _compatible(actual, field.type):
+                return f"column {field.name} is {actual}, not {field.type}"
+    if not deep:
+        return None
+    columns = [name for name in table_schema.names if name in file_schema.names]
+    try:
+        table = pq.read_table(path, columns=columns)
+        for field in table_schema:
+            if field.name in columns:
+                table.column(field.name).cast(field.type)
+    except (pa.ArrowException, OSError) as exc:
+        return f"unreadable: {str(exc).splitlines()[0]}"
+    return None
+
+
+def _damaged_file(path: Path, problem: str, kind: str) -> StoreError:
     return StoreError(
-        f"cannot read the store in {root}: {exc}. A damaged file can be moved out of the store "
-        "and its data ingested or synced again."
+        f"{path} is damaged ({problem}): move it out of the store (e.g. mv '{path}' /tmp/) and "
+        f"{_REFILL[kind]}; nothing else is lost"
     )
 
 
-def _read_keys(files: Sequence[Path], column: str) -> pa.Array:
+def _diagnose(
+    files: Sequence[Path], table_schema: pa.Schema, kind: str, exc: Exception | None
+) -> StoreError | None:
+    """The error naming the first damaged file of ``files``; for ``exc`` (a read failure) a
+    general one when no single file is to blame, for None (a suspicious read) None."""
+    for path in files:
+        problem = _file_problem(path, table_schema)
+        if problem is not None:
+            return _damaged_file(path, problem, kind)
+    if exc is None:
+        return None
+    where = files[0].parent if files else "the store"
+    return StoreError(
+        f"cannot read {where}: {str(exc).splitlines()[0]}; a damaged file can be moved out of "
+        f"the store and its data ingested or synced again"
+    )
+
+
+def _read_checked(
+    files: Sequence[Path],
+    table_schema: pa.Schema,
+    kind: str,
+    read: Callable[[], pa.Table],
+) -> pa.Table:
+    """``read()`` of ``files``; a failure, or a null in a required column (the mark of a file
+    without that column: a foreign one), becomes a ``StoreError`` naming the damaged file."""
+    try:
+        table = read()
+    except (pa.ArrowException, OSError) as exc:
+        error = _diagnose(files, table_schema, kind, exc)
+        assert error is not None
+        raise error from exc
+    required = [f.name for f in table_schema if not f.nullable and f.name in table.column_names]
+    if any(table.column(name).null_count for name in required):
+        error = _diagnose(files, table_schema, kind, None)
+        if error is not None:
+            raise error
+    return table
+
+
+def _first_row_group(path: Path, columns: list[str]) -> pa.Table:
+    return pq.ParquetFile(path).read_row_group(0, columns)
+
+
+def _read_keys(files: Sequence[Path], column: str, table_schema: pa.Schema, kind: str) -> pa.Array:
     """The 16-byte keys stored in ``files``."""
     if not files:
         return pa.array([], pa.binary(16))
-    try:
-        keys = ds.dataset([str(f) for f in files], format="parquet").to_table(columns=[column])
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise _damaged(files[0].parent, exc) from exc
+    # The footers of the files a write is checked against (a millisecond each): a foreign or
+    # mistyped file is named before anything is added beside it.
+    for path in files:
+        problem = _file_problem(path, table_schema, deep=False)
+        if problem is not None:
+            raise _damaged_file(path, problem, kind)
+    key_schema = pa.schema([table_schema.field(column)])
+    keys = _read_checked(
+        files,
+        table_schema,
+        kind,
+        lambda: ds.dataset([str(f) for f in files], format="parquet", schema=key_schema).to_table(),
+    )
     return keys.column(column).combine_chunks().cast(pa.binary(16))
 
 
@@ -276,6 +541,7 @@ class Store:
         self.rejected_dir = self.root / "rejected"
         self.tables_dir = self.root / "tables"
         self.state_path = self.root / "state.json"
+        self.meta_path = self.root / "meta.json"
         self._swept = False
         self._current = False
         self._rejected_before_upgrade: set[tuple[str, str]] | None = None
@@ -284,92 +550,278 @@ class Store:
 
     # ----------------------------------------------------------------- housekeeping
     def _meta(self) -> dict[str, Any] | None:
-        """``meta.json``, or None for a store not created yet."""
-        meta_path = self.root / "meta.json"
-        if not meta_path.exists():
-            return None
+        """``meta.json``, or None when there is none (a store not created, or one that lost it).
+
+        Raises
+        ------
+        StoreError
+            ``meta.json`` is unreadable or is not what this tool writes.
+        """
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise StoreError(f"{meta_path} is unreadable ({exc}); is {self.root} a store?") from exc
+            text = self.meta_path.read_text(encoding="utf-8")
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise self._damaged_meta(str(exc)) from exc
+        try:
+            meta = json.loads(text)
+        except ValueError as exc:
+            raise self._damaged_meta(f"not JSON: {exc}") from exc
         if not isinstance(meta, dict):
-            raise StoreError(f"{meta_path} has no valid schema_version; is {self.root} a store?")
+            raise self._damaged_meta("not a JSON object")
+        version = meta.get("schema_version")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise self._damaged_meta(f"schema_version is {version!r}, not a positive integer")
+        upgraded = meta.get("upgraded")
+        if upgraded is not None:
+            try:
+                dt.datetime.fromisoformat(upgraded)
+            except (TypeError, ValueError) as exc:
+                raise self._damaged_meta(f"upgraded is {upgraded!r}, not an ISO time") from exc
         return meta
+
+    def _damaged_meta(self, why: str) -> StoreError:
+        return StoreError(
+            f"{self.meta_path} is damaged ({why}): if {self.root} is a gt-throughput store, move "
+            f"that file aside (mv '{self.meta_path}' '{self.meta_path}.damaged'); the next "
+            "command that writes rebuilds it from the stored events"
+        )
 
     def schema_version(self) -> int:
         """The schema version of the store on disk (the current one for a store not created)."""
         meta = self._meta()
-        if meta is None:
-            return schema.STORE_SCHEMA_VERSION
-        try:
-            return int(meta.get("schema_version", 0))
-        except (TypeError, ValueError) as exc:
-            raise StoreError(
-                f"{self.root / 'meta.json'} has no valid schema_version; is {self.root} a store?"
-            ) from exc
+        return schema.STORE_SCHEMA_VERSION if meta is None else int(meta["schema_version"])
 
     def _check_version(self) -> None:
         version = self.schema_version()
         if version > schema.STORE_SCHEMA_VERSION:
             raise StoreError(
                 f"the store in {self.root} was written by a newer groundtruth-throughput "
-                f"(schema {version}, this one reads up to {schema.STORE_SCHEMA_VERSION}): upgrade"
+                f"({self.meta_path}: schema {version}; this one reads up to "
+                f"{schema.STORE_SCHEMA_VERSION}): upgrade groundtruth-throughput"
             )
 
     def exists(self) -> bool:
-        """True when the store directory holds a store (even an empty one)."""
-        return (self.root / "meta.json").exists()
+        """True when the store directory holds a store (even an empty one, or one whose
+        ``meta.json`` was lost: a folder holding events is never taken for no store)."""
+        return self.meta_path.exists() or self._holds_data()
+
+    def _holds_data(self) -> bool:
+        patterns = ("events/date=*/*.parquet", "rejected/*.parquet", "tables/*.parquet")
+        return any(next(self.root.glob(pattern), None) is not None for pattern in patterns)
+
+    def _partitions(self) -> list[Path]:
+        """The partition folders of ``events/``.
+
+        Raises
+        ------
+        StoreError
+            A folder ``date=...`` whose name is not a UTC date: its events would be neither
+            found by a window nor checked against when the same events come again.
+        """
+        if not self.events_dir.is_dir():
+            return []
+        partitions = sorted(p for p in self.events_dir.glob("date=*") if p.is_dir())
+        for directory in partitions:
+            problem = _partition_problem(directory)
+            if problem is not None:
+                raise StoreError(
+                    f"{directory} is {problem}: move it out of the store (its files are kept "
+                    "there) and ingest or sync the data it came from again"
+                )
+        return partitions
+
+    def _timeless_partition(self) -> Path:
+        """Where events without a time go: the folder of earlier versions while it exists."""
+        legacy = self.events_dir / f"date={LEGACY_NO_DATE_PARTITION}"
+        return legacy if legacy.is_dir() else self.events_dir / f"date={NO_DATE_PARTITION}"
+
+    def stray_files(self) -> list[Path]:
+        """Files and folders in the store that it did not write (hidden ones aside).
+
+        Our readers skip them, but other Parquet readers of ``events/`` may fail on them.
+        """
+        stray: list[Path] = []
+        table_files = {f"{name}.parquet" for name in schema.TABLES}
+        folders = [
+            (self.events_dir, lambda p: p.is_dir() and p.name.startswith("date=")),
+            (self.rejected_dir, lambda p: p.is_file() and _is_data_file_name(p.name)),
+            (self.tables_dir, lambda p: p.is_file() and p.name in table_files),
+        ]
+        folders += [
+            (partition, lambda p: p.is_file() and _is_data_file_name(p.name))
+            for partition in sorted(self.events_dir.glob("date=*"))
+            if partition.is_dir()
+        ]
+        for folder, ours in folders:
+            if folder.is_dir():
+                stray += sorted(
+                    p for p in folder.iterdir() if not p.name.startswith(".") and not ours(p)
+                )
+        return stray
+
+    # ----------------------------------------------------------------- locks
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """Hold the read lock: a shared ``flock`` on the ``events`` folder, while listing and
+        reading. A merge deletes the files it replaced only while nobody holds it
+        (``_without_readers``), so nothing a reader listed disappears before it is read."""
+        try:
+            descriptor = os.open(self.events_dir, os.O_RDONLY)
+        except OSError:
+            yield  # no events folder: nothing a merge could remove
+            return
+        try:
+            # Blocks only while a writer deletes the files of a merge (milliseconds): writers
+            # never wait for anything while they hold it exclusively.
+            with contextlib.suppress(OSError):  # no locks on this file system: read unlocked
+                fcntl.flock(descriptor, fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(descriptor)
+
+    @contextlib.contextmanager
+    def _without_readers(self) -> Iterator[bool]:
+        """Whether no reader holds the read lock; if so, none starts until the block ends.
+
+        Never waits: a writer that finds readers leaves its deletions to the next writer.
+        """
+        try:
+            descriptor = os.open(self.events_dir, os.O_RDONLY)
+        except OSError:
+            yield True
+            return
+        try:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                free = True
+            except BlockingIOError:
+                free = False
+            except OSError:
+                free = True  # no locks on this file system: readers do not lock either
+            yield free
+        finally:
+            os.close(descriptor)
 
     def _repair_if_idle(self) -> None:
-        """Finish a compaction a crash interrupted, if no writer is at work right now.
+        """Do a writer's housekeeping now if it is due and no writer is at work.
 
-        Our readers already skip the files a finished merge replaces; this also clears them for
-        other Parquet readers as soon as the store is opened again.
+        Finishes a merge a crash or a reader left (readers skip the replaced files already;
+        this clears them for other Parquet readers), mends a damaged journal, moves the
+        timeless events to their new folder, and gives an empty store its typed empty file.
         """
-        if not self.events_dir.is_dir() or not any(self.events_dir.glob(f"date=*/{_JOURNAL}")):
+        if not self._housekeeping_due():
             return
         try:
             with open(self.root / ".lock", "a+b") as lock_file:
                 try:
                     fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
-                    return  # a writer is at work; it finishes the job itself
+                    return  # a writer is at work; it does the same itself
                 try:
-                    self._finish_interrupted_compactions()
+                    self._housekeeping()
                 finally:
                     fcntl.flock(lock_file, fcntl.LOCK_UN)
         except OSError:
             return  # a read-only store: readers still skip the replaced files
 
+    def _housekeeping_due(self) -> bool:
+        if not self.meta_path.exists():
+            return False
+        if not self.events_dir.is_dir():
+            return True  # no typed empty file yet
+        if next(self.events_dir.glob(f"date=*/{_JOURNAL}"), None) is not None:
+            return True
+        legacy = self.events_dir / f"date={LEGACY_NO_DATE_PARTITION}"
+        if legacy.is_dir() and not (self.events_dir / f"date={NO_DATE_PARTITION}").exists():
+            return True
+        return next(self.events_dir.glob("date=*"), None) is None
+
+    def _housekeeping(self) -> None:
+        """What every writer does first, under the writer lock (see ``_repair_if_idle``)."""
+        self._finish_interrupted_compactions()
+        self._move_timeless_partition()
+        self._write_empty_file_if_no_partition()
+
     def _ensure_created(self) -> None:
-        if self.exists():
+        if self.meta_path.exists():
             return
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the store in {self.root}: {exc}") from exc
-        meta = {
+        meta: dict[str, Any] = {
             "schema_version": schema.STORE_SCHEMA_VERSION,
             "event_key_algorithm": schema.EVENT_KEY_ALGORITHM,
             "created": dt.datetime.now(dt.UTC).isoformat(),
         }
-        _write_text_atomically(json.dumps(meta, indent=2) + "\n", self.root / "meta.json")
+        if self._holds_data():
+            # meta.json was lost: the stored keys tell which version wrote the events.
+            version = self._key_version()
+            meta.update(
+                schema_version=version,
+                event_key_algorithm=schema.EVENT_KEY_ALGORITHM
+                if version == schema.STORE_SCHEMA_VERSION
+                else schema.EVENT_KEY_ALGORITHM_V1,
+                rebuilt=meta.pop("created"),
+            )
+        _write_text_atomically(json.dumps(meta, indent=2) + "\n", self.meta_path)
+
+    def _key_version(self) -> int:
+        """The schema version whose key algorithm computed the stored event keys."""
+        for directory in self._partitions():
+            files = _visible_parquet_files(directory)
+            if not files:
+                continue
+            first = files[0]
+            sample = _read_checked(
+                [first],
+                schema.EVENTS,
+                "events",
+                functools.partial(_first_row_group, first, ["event_key", "raw_message"]),
+            ).slice(0, 64)
+            if sample.num_rows == 0:
+                continue
+            stored = sample.column("event_key").cast(pa.binary(16)).to_pylist()
+            texts = sample.column("raw_message").to_pylist()
+            if stored == schema.event_keys(sample.column("raw_message")).to_pylist():
+                return schema.STORE_SCHEMA_VERSION
+            if stored == [hashlib.md5(t.encode()).digest() for t in texts]:  # schema 1 keys
+                return 1
+            raise StoreError(
+                f"{first} holds event keys of no known algorithm, so {self.meta_path} cannot "
+                "be rebuilt: move that file out of the store and ingest or sync its data again"
+            )
+        return schema.STORE_SCHEMA_VERSION
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
         """Hold the store's writer lock (one writer at a time; readers never wait)."""
         self._ensure_created()
+        lock_path = self.root / ".lock"
         try:
-            lock_file = open(self.root / ".lock", "a+b")  # noqa: SIM115 - closed below
+            lock_file = open(lock_path, "a+b")  # noqa: SIM115 - closed below
         except OSError as exc:
-            raise StoreError(f"cannot write to the store in {self.root}: {exc}") from exc
+            raise StoreError(
+                f"{lock_path} cannot be opened as the store's lock file ({exc.strerror}): it "
+                f"holds no data; remove it (rm -r '{lock_path}') and run the command again"
+            ) from exc
         with lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
+            except OSError as exc:
+                raise StoreError(
+                    f"{lock_path} cannot be locked ({exc.strerror}): it holds no data; remove "
+                    f"it (rm -r '{lock_path}') and run the command again"
+                ) from exc
+            try:
+                self._partitions()  # a folder that is no partition: named before any write
                 self._finish_interrupted_compactions()
+                self._move_timeless_partition()
                 self._sweep_leftover_temporaries()
                 self._upgrade()
                 yield
+                self._write_empty_file_if_no_partition()
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
 
@@ -387,8 +839,7 @@ class Store:
         if version >= schema.STORE_SCHEMA_VERSION:
             self._current = True
             return
-        partitions = sorted(self.events_dir.glob("date=*")) if self.events_dir.is_dir() else []
-        for directory in partitions:
+        for directory in self._partitions():
             self._compact_partition(directory, rekey=True)
         meta = self._meta() or {}
         meta.update(
@@ -397,7 +848,7 @@ class Store:
             upgraded_from=version,
             upgraded=dt.datetime.now(dt.UTC).isoformat(),
         )
-        _write_text_atomically(json.dumps(meta, indent=2) + "\n", self.root / "meta.json")
+        _write_text_atomically(json.dumps(meta, indent=2) + "\n", self.meta_path)
         self._current = True
 
     def _sweep_leftover_temporaries(self) -> None:
@@ -408,6 +859,32 @@ class Store:
         for pattern in ("events/date=*/.tmp-*", "rejected/.tmp-*", "tables/.tmp-*", ".tmp-*"):
             for leftover in self.root.glob(pattern):
                 leftover.unlink(missing_ok=True)
+
+    def _move_timeless_partition(self) -> None:
+        """Rename the timeless folder of earlier versions to ``date=unknown`` (one atomic
+        rename, while no reader is listing), so that pyarrow and pandas can read the store."""
+        legacy = self.events_dir / f"date={LEGACY_NO_DATE_PARTITION}"
+        target = self.events_dir / f"date={NO_DATE_PARTITION}"
+        if not legacy.is_dir() or target.exists():
+            return
+        with self._without_readers() as free:
+            if free:
+                with contextlib.suppress(OSError):  # left for the next writer
+                    os.rename(legacy, target)
+
+    def _write_empty_file_if_no_partition(self) -> None:
+        """Give a store without events one typed, empty events file.
+
+        Parquet readers infer a hive partition's type from folder names and the columns from
+        the files: with no file at all, pyarrow, pandas and DuckDB fail on ``events/`` or
+        return no columns.
+        """
+        if next(self.events_dir.glob("date=*"), None) is not None:
+            return
+        directory = self.events_dir / f"date={NO_DATE_PARTITION}"
+        _write_parquet_atomically(
+            schema.EVENTS.empty_table(), directory / f"part-{uuid.uuid4().hex}.parquet"
+        )
 
     # ----------------------------------------------------------------- events
     def add_events(self, events: pa.Table) -> AddResult:
@@ -430,8 +907,8 @@ class Store:
         return AddResult(new=new, duplicates=received - new)
 
     def _add_to_partition(self, day: str | None, events: pa.Table) -> int:
-        directory = self.events_dir / _partition_name(day)
-        stored = _read_keys(_visible_parquet_files(directory), "event_key")
+        directory = self.events_dir / _partition_name(day) if day else self._timeless_partition()
+        stored = _read_keys(_visible_parquet_files(directory), "event_key", schema.EVENTS, "events")
         if len(stored):
             fresh = ~_stored(events.column("event_key"), stored)
             if not fresh.all():
@@ -439,25 +916,36 @@ class Store:
         if events.num_rows == 0:
             return 0
         _write_parquet_atomically(events, directory / f"part-{uuid.uuid4().hex}.parquet")
-        self._compact_partition(directory)
+        # An event stored twice (a journal lost by hand after a crash): merging keeps it once.
+        twice = _first_occurrences(_keys_as_numpy(stored)) is not None
+        self._compact_partition(directory, force=twice)
         return events.num_rows
 
-    def _compact_partition(self, directory: Path, *, rekey: bool = False) -> None:
+    def _compact_partition(
+        self, directory: Path, *, rekey: bool = False, force: bool = False, mend: bool = False
+    ) -> None:
         """Merge a partition's files into one once there are too many (or to ``rekey`` it:
-        recompute every ``event_key`` from ``raw_message`` with the current algorithm).
+        recompute every ``event_key`` from ``raw_message`` with the current algorithm; or when
+        ``force``\\ d; or to ``mend`` a damaged journal: every file, replaced ones included).
 
-        A journal names the files being replaced; if a crash leaves it behind,
-        ``_finish_interrupted_compactions`` completes or undoes the merge before the next write.
+        The journal gets an entry naming the merged file and the files it replaces before the
+        merged file is written; the replaced files are deleted when no reader holds the read
+        lock, now or by a later writer (``_finish_merges``). Until then our readers skip them.
         """
-        files = _visible_parquet_files(directory)
-        if not files or (len(files) <= COMPACT_AFTER_FILES and not rekey):
+        files = _data_files(directory) if mend else _visible_parquet_files(directory)
+        if not files or not (len(files) > COMPACT_AFTER_FILES or rekey or force or mend):
             return
-        merged_name = f"part-{uuid.uuid4().hex}.parquet"
+        merge = _Merge(f"part-{uuid.uuid4().hex}.parquet", tuple(f.name for f in files))
         journal = directory / _JOURNAL
-        entry = {"merged": merged_name, "replaced": [f.name for f in files]}
-        _write_text_atomically(json.dumps(entry), journal)
-        merged = ds.dataset([str(f) for f in files], format="parquet", schema=schema.EVENTS)
-        table = merged.to_table().sort_by([("event_time", "ascending")])
+        if not mend:
+            _write_text_atomically(_journal_text([*_pending_merges(directory), merge]), journal)
+        paths = [str(f) for f in files]
+        table = _read_checked(
+            files,
+            schema.EVENTS,
+            "events",
+            lambda: ds.dataset(paths, format="parquet", schema=schema.EVENTS).to_table(),
+        ).sort_by([("event_time", "ascending")])
         if rekey:
             keys = schema.event_keys(table.column("raw_message"))
             table = table.set_column(0, schema.EVENTS.field("event_key"), keys)
@@ -466,30 +954,62 @@ class Store:
         first_index = _first_occurrences(_keys_as_numpy(table.column("event_key")))
         if first_index is not None:
             table = table.take(pa.array(first_index))
-        _write_parquet_atomically(table, directory / merged_name)
-        for file in files:
-            file.unlink(missing_ok=True)
-        journal.unlink()
+        _write_parquet_atomically(table, directory / merge.merged)
+        if mend:
+            # Only now: with the merged file in, the new journal hides every other file.
+            _write_text_atomically(_journal_text([merge]), journal)
+        self._finish_merges(directory)
+
+    def _finish_merges(self, directory: Path) -> None:
+        """Delete what the journal's merges replaced, if no reader holds the read lock.
+
+        A merge whose merged file never landed (a crash before its rename) hid nothing and is
+        dropped. The others are done oldest first: a later merge may have replaced an earlier
+        one's merged file, which must outlive the earlier merge's replaced files.
+        """
+        merges = _pending_merges(directory)
+        if not merges:
+            return
+        journal = directory / _JOURNAL
+        present = {f.name for f in _data_files(directory)}
+        landed = [merge for merge in merges if merge.merged in present]
+        if len(landed) < len(merges):
+            if landed:
+                _write_text_atomically(_journal_text(landed), journal)
+            else:
+                journal.unlink(missing_ok=True)
+                return
+        with self._without_readers() as free:
+            if not free:
+                return  # our readers skip the replaced files; the next writer deletes them
+            for merge in landed:
+                for name in merge.replaced:
+                    (directory / name).unlink(missing_ok=True)
+            journal.unlink(missing_ok=True)
 
     def _finish_interrupted_compactions(self) -> None:
-        for journal in self.events_dir.glob(f"date=*/{_JOURNAL}"):
-            entry = json.loads(journal.read_text(encoding="utf-8"))
-            if (journal.parent / entry["merged"]).exists():
-                for name in entry["replaced"]:
-                    (journal.parent / name).unlink(missing_ok=True)
-            journal.unlink()
+        """Finish every merge left pending (by a crash or by readers); mend damaged journals."""
+        if not self.events_dir.is_dir():
+            return
+        for journal in sorted(self.events_dir.glob(f"date=*/{_JOURNAL}")):
+            try:
+                _pending_merges(journal.parent)
+            except StoreError:
+                # Which files it hid is unknown: merge them all, each event kept once.
+                self._compact_partition(journal.parent, mend=True)
+            else:
+                self._finish_merges(journal.parent)
 
-    def events_dataset(self, *, text_as_dictionary: bool = False) -> ds.Dataset | None:
-        """The events as a ``pyarrow.dataset`` (partition column ``date``), or None if empty.
+    def _event_files(self) -> list[Path]:
+        return [f for directory in self._partitions() for f in _visible_parquet_files(directory)]
+
+    def _events_dataset(self, files: Sequence[Path], *, text_as_dictionary: bool) -> ds.Dataset:
+        """``files`` as a ``pyarrow.dataset`` (partition column ``date``).
 
         With ``text_as_dictionary``, text columns are read as ``dictionary<int32, string>``
         straight from the files' dictionary pages: about 8x faster than materialising each string,
         for columns that repeat a few values (names, ARNs, event types) a million times.
         """
-        partitions = sorted(self.events_dir.glob("date=*")) if self.events_dir.is_dir() else []
-        files = [str(p) for partition in partitions for p in _visible_parquet_files(partition)]
-        if not files:
-            return None
         events_schema, file_format = schema.EVENTS, ds.ParquetFileFormat()
         if text_as_dictionary:
             events_schema, text_columns = _text_as_dictionary(schema.EVENTS)
@@ -497,12 +1017,25 @@ class Store:
                 read_options=ds.ParquetReadOptions(dictionary_columns=text_columns)
             )
         return ds.dataset(
-            files,
+            [str(f) for f in files],
             format=file_format,
             schema=events_schema.append(pa.field("date", pa.string())),
             partitioning=_PARTITIONING,
             partition_base_dir=str(self.events_dir),
         )
+
+    def has_events(self) -> bool:
+        """True when the store holds at least one event (read from the files' footers)."""
+        with self._snapshot():
+            for file in self._event_files():
+                try:
+                    if pq.read_metadata(file).num_rows:
+                        return True
+                except (pa.ArrowException, OSError) as exc:
+                    error = _diagnose([file], schema.EVENTS, "events", exc)
+                    assert error is not None
+                    raise error from exc
+        return False
 
     def load_events(
         self,
@@ -514,6 +1047,9 @@ class Store:
     ) -> pa.Table:
         """Events whose ``event_time`` is in ``[since, until)``, reading only what is needed.
 
+        One consistent snapshot: every write finished before the call, each event once, however
+        writers add and merge files meanwhile (``_snapshot``).
+
         Parameters
         ----------
         since, until
@@ -522,7 +1058,7 @@ class Store:
         columns
             Columns to read (default: all but ``raw_message``).
         text_as_dictionary
-            Read text columns as ``dictionary<int32, string>`` (see ``events_dataset``); the
+            Read text columns as ``dictionary<int32, string>`` (see ``_events_dataset``); the
             values are the same, only their encoding differs.
         """
         for name, bound in (("since", since), ("until", until)):
@@ -543,33 +1079,20 @@ class Store:
                 ds.field("event_time") < pa.scalar(until, type=schema.UTC_MS)
             )
             condition = upper if condition is None else condition & upper
-
-        def read() -> pa.Table:
-            dataset = self.events_dataset(text_as_dictionary=text_as_dictionary)
-            if dataset is None:
+        with self._snapshot():
+            files = self._event_files()
+            if not files:
                 empty = (
                     _text_as_dictionary(schema.EVENTS)[0] if text_as_dictionary else schema.EVENTS
                 )
                 return empty.empty_table().select(wanted)
-            return dataset.to_table(columns=wanted, filter=condition)
-
-        return self._reading(read)
-
-    def _reading(self, read: Callable[[], pa.Table]) -> pa.Table:
-        """Run ``read``; once more if a concurrent compaction removed a file it had listed.
-
-        Readers take no lock, so a writer may merge a partition under them: the second attempt
-        lists the files again. A damaged file becomes a ``StoreError`` that names it.
-        """
-        for attempt in (1, 2):
-            try:
-                return read()
-            except FileNotFoundError:
-                if attempt == 2:
-                    raise
-            except (pa.ArrowInvalid, OSError) as exc:
-                raise _damaged(self.root, exc) from exc
-        raise AssertionError("unreachable")
+            dataset = self._events_dataset(files, text_as_dictionary=text_as_dictionary)
+            return _read_checked(
+                files,
+                schema.EVENTS,
+                "events",
+                lambda: dataset.to_table(columns=wanted, filter=condition),
+            )
 
     # ----------------------------------------------------------------- rejected lines
     def add_rejected(self, rejected: pa.Table) -> int:
@@ -583,7 +1106,9 @@ class Store:
             if first_index is not None:
                 keep[:] = False
                 keep[first_index] = True
-            stored = _read_keys(_visible_parquet_files(self.rejected_dir), "reject_key")
+            stored = _read_keys(
+                _visible_parquet_files(self.rejected_dir), "reject_key", schema.REJECTED, "rejected"
+            )
             if len(stored):
                 keep &= ~_stored(rejected.column("reject_key"), stored)
             kept_before = self._lines_rejected_before_upgrade()
@@ -629,14 +1154,16 @@ class Store:
     def load_rejected(self) -> pa.Table:
         """Every rejected line kept so far."""
 
-        def read() -> pa.Table:
-            files = _visible_parquet_files(self.rejected_dir)
-            if not files:
-                return schema.REJECTED.empty_table()
-            paths = [str(f) for f in files]
-            return ds.dataset(paths, format="parquet", schema=schema.REJECTED).to_table()
-
-        return self._reading(read)
+        files = _visible_parquet_files(self.rejected_dir)
+        if not files:
+            return schema.REJECTED.empty_table()
+        paths = [str(f) for f in files]
+        return _read_checked(
+            files,
+            schema.REJECTED,
+            "rejected",
+            lambda: ds.dataset(paths, format="parquet", schema=schema.REJECTED).to_table(),
+        )
 
     # ----------------------------------------------------------------- snapshot tables
     def replace_table(self, name: str, table: pa.Table) -> None:
@@ -679,18 +1206,37 @@ class Store:
         path = self.tables_dir / f"{name}.parquet"
         if not path.exists():
             return table_schema.empty_table()
-        return self._reading(lambda: pq.read_table(path, schema=table_schema))
+        if not path.is_file():
+            raise _damaged_file(path, "not a file", "tables")
+        return _read_checked(
+            [path], table_schema, "tables", lambda: pq.read_table(path, schema=table_schema)
+        )
 
     # ----------------------------------------------------------------- sync state
     def read_state(self) -> dict[str, Any]:
         """The sync state (checkpoints, last sync of each part); empty if never synced."""
-        if not self.state_path.exists():
-            return {}
         try:
-            state: dict[str, Any] = json.loads(self.state_path.read_text(encoding="utf-8"))
+            text = self.state_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except (OSError, UnicodeDecodeError) as exc:
+            raise self._damaged_state(str(exc)) from exc
+        try:
+            state = json.loads(text)
         except ValueError as exc:
-            raise StoreError(f"{self.state_path} is not valid JSON ({exc})") from exc
-        return state
+            raise self._damaged_state(f"not JSON: {exc}") from exc
+        problem = _state_problem(state)
+        if problem is not None:
+            raise self._damaged_state(problem)
+        result: dict[str, Any] = state
+        return result
+
+    def _damaged_state(self, why: str) -> StoreError:
+        return StoreError(
+            f"{self.state_path} is damaged ({why}): move it aside (mv '{self.state_path}' "
+            f"'{self.state_path}.damaged'); the next sync starts afresh (from 14 days back, or "
+            "--since) and every stored event is kept"
+        )
 
     def write_state(self, state: dict[str, Any]) -> None:
         """Replace the sync state atomically."""

@@ -60,7 +60,7 @@ def test_one_message_in_every_shape_is_stored_once(store: Store) -> None:
 def test_partitions_are_hive_style_utc_dates(store: Store) -> None:
     store.add_events(events_for(DAY_1, DAY_2, NO_TIME))
     partitions = sorted(p.name for p in store.events_dir.iterdir())
-    assert partitions == ["date=2019-08-14", "date=2019-08-15", "date=__HIVE_DEFAULT_PARTITION__"]
+    assert partitions == ["date=2019-08-14", "date=2019-08-15", "date=unknown"]
 
 
 def test_any_parquet_reader_sees_typed_columns(store: Store) -> None:
@@ -184,7 +184,7 @@ def test_a_damaged_file_is_a_store_error_naming_it(store: Store) -> None:
     store.add_events(events_for(DAY_1))
     damaged = next((store.events_dir / "date=2019-08-14").glob("*.parquet"))
     damaged.write_bytes(b"not parquet at all")
-    with pytest.raises(StoreError, match="damaged file can be moved out"):
+    with pytest.raises(StoreError, match="move it out of the store"):
         store.load_events()
     with pytest.raises(StoreError, match=str(damaged.name)):
         store.add_events(events_for(DAY_1_OTHER))
@@ -253,8 +253,9 @@ def test_snapshot_tables_replace_and_upsert(store: Store) -> None:
 
 
 def test_state_round_trips(store: Store) -> None:
-    store.write_state({"logs": {"synced_until_epoch_ms": 5}})
-    assert Store(store.root).read_state() == {"logs": {"synced_until_epoch_ms": 5}}
+    state = {"logs": {"account/region/group": {"synced_until_epoch_ms": 5}}}
+    store.write_state(state)
+    assert Store(store.root).read_state() == state
 
 
 def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
@@ -274,9 +275,9 @@ def test_event_keys_are_xxh3_128_of_the_message_text(store: Store) -> None:
 
 
 def test_state_updates_keep_each_others_changes(store: Store) -> None:
-    store.update_state(lambda state: state.setdefault("logs", {}).update(a=1))
-    store.update_state(lambda state: state.setdefault("logs", {}).update(b=2))
-    assert store.read_state() == {"logs": {"a": 1, "b": 2}}
+    store.update_state(lambda state: state.setdefault("logs", {}).update(a={"ok": True}))
+    store.update_state(lambda state: state.setdefault("logs", {}).update(b={"ok": False}))
+    assert store.read_state() == {"logs": {"a": {"ok": True}, "b": {"ok": False}}}
 
 
 def test_an_upsert_can_replace_rows_it_supersedes(store: Store) -> None:
@@ -314,3 +315,72 @@ def test_an_upsert_can_replace_rows_it_supersedes(store: Store) -> None:
         (r["timestamp"].hour, r["period_seconds"]) for r in store.read_table("metrics").to_pylist()
     )
     assert rows == [(0, 300), (1, 60)]
+
+
+def _read_with_every_reader(events_dir: Path) -> dict[str, int]:
+    """Rows of ``events_dir`` as pyarrow.dataset, pq.read_table, pandas and DuckDB count them."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    relation = duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{events_dir}/*/*.parquet', hive_partitioning = true)"
+    )
+    assert relation is not None
+    counts = {
+        "pyarrow.dataset": ds.dataset(events_dir, partitioning="hive").to_table().num_rows,
+        "pq.read_table": pq.read_table(events_dir).num_rows,
+        "pandas": len(pd.read_parquet(events_dir)),
+        "duckdb": relation.fetchall()[0][0],
+    }
+    return counts
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [pytest.param([NO_TIME], id="only-timeless"), pytest.param([NO_TIME, DAY_1], id="mixed")],
+)
+def test_every_parquet_reader_opens_the_events(store: Store, lines: list[str]) -> None:
+    store.add_events(events_for(*lines))
+    expected = len(lines)
+    assert _read_with_every_reader(store.events_dir) == dict.fromkeys(
+        ["pyarrow.dataset", "pq.read_table", "pandas", "duckdb"], expected
+    )
+
+
+def test_every_parquet_reader_opens_a_store_without_events(store: Store) -> None:
+    store.add_rejected(parse_bytes(b"not json\n", "bad.jsonl").rejected)
+    counts = _read_with_every_reader(store.events_dir)
+    assert counts == dict.fromkeys(["pyarrow.dataset", "pq.read_table", "pandas", "duckdb"], 0)
+    assert ds.dataset(store.events_dir, partitioning="hive").schema.field(
+        "event_time"
+    ).type == pa.timestamp("ms", tz="UTC")
+    assert not store.has_events()
+
+
+def test_timeless_events_of_an_earlier_version_move_to_their_new_folder(store: Store) -> None:
+    store.add_events(events_for(NO_TIME, DAY_1))
+    (store.events_dir / "date=unknown").rename(store.events_dir / "date=__HIVE_DEFAULT_PARTITION__")
+    # Moved as soon as the store is opened with no writer at work (or by the next writer)...
+    reopened = Store(store.root)
+    assert reopened.load_events().num_rows == 2
+    # ...where they are kept once when they come again, and every Parquet reader opens them.
+    assert reopened.add_events(events_for(NO_TIME, DAY_2)).new == 1
+    assert sorted(p.name for p in store.events_dir.iterdir())[-1] == "date=unknown"
+    assert set(_read_with_every_reader(store.events_dir).values()) == {3}
+
+
+def test_events_stored_twice_are_merged_once_by_the_next_write_to_their_day(
+    store: Store,
+) -> None:
+    import pyarrow.parquet as pq
+
+    # A crash between a merge's rename and its deletes, and then its journal lost by hand.
+    store.add_events(events_for(DAY_1))
+    store.add_events(events_for(DAY_1_OTHER))
+    partition = store.events_dir / "date=2019-08-14"
+    copy = ds.dataset([str(p) for p in partition.glob("*.parquet")], schema=schema.EVENTS)
+    pq.write_table(copy.to_table(), partition / "part-merged.parquet")
+    assert store.load_events().num_rows == 4
+    assert store.add_events(events_for(DAY_1, message_line(worker_id="w9"))).new == 1
+    assert store.load_events().num_rows == 3
+    assert len(list(partition.glob("*.parquet"))) == 1
