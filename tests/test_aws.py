@@ -31,7 +31,7 @@ def test_every_client_has_the_one_config(logs_client: object) -> None:
     config = logs_client.meta.config  # type: ignore[attr-defined]
     assert config.retries["mode"] == "standard"
     assert config.retries["total_max_attempts"] == aws.MAX_ATTEMPTS
-    assert (config.connect_timeout, config.read_timeout) == (10, 60)
+    assert (config.connect_timeout, config.read_timeout) == (10, 30)
 
 
 def test_no_region_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
