@@ -73,11 +73,13 @@ CLIENT_CONFIG = Config(
 )
 
 #: The members of each answer our code reads with ``answer["X"]``, as paths: ``A.B`` is member B
-#: of member A, ``A[].B`` is member B of every entry of list A. botocore's models mark few output
-#: members required, so an answer without them would fail deep in our code with a KeyError (or,
-#: for a list, silently replace a table with nothing): it is refused here, naming what is missing.
+#: of member A, ``A[].B`` is member B of every entry of list A (if A is there). botocore's models
+#: mark few output members required, so an answer without them would fail deep in our code with a
+#: KeyError, or for a list that is always sent (``events``, ``Workteams``) silently read as "none"
+#: and replace stored rows with nothing: such an answer is refused here, naming what it lacks.
 ANSWER_MEMBERS_READ: Mapping[str, tuple[str, ...]] = {
     "sts:GetCallerIdentity": ("Account",),
+    "logs:FilterLogEvents": ("events",),
     "sqs:GetQueueUrl": ("QueueUrl",),
     "sagemaker:ListWorkteams": ("Workteams", "Workteams[].WorkteamName"),
     "sagemaker:DescribeWorkteam": ("Workteam.WorkteamName", "Workteam.WorkteamArn"),
@@ -169,11 +171,17 @@ class UnparseableAnswerError(botocore.exceptions.BotoCoreError):
 
 
 def missing_member(answer: Any, path: str) -> str | None:
-    """The part of ``path`` (see :data:`ANSWER_MEMBERS_READ`) that ``answer`` lacks, or None."""
+    """The part of ``path`` (see :data:`ANSWER_MEMBERS_READ`) that ``answer`` lacks, or None.
+
+    A list that is absent has no entries to check (our code reads lists with ``.get``): name the
+    list itself as a path of its own to require it.
+    """
     head, _, rest = path.partition(".")
     name = head.removesuffix("[]")
-    if not isinstance(answer, Mapping) or name not in answer:
+    if not isinstance(answer, Mapping):
         return head
+    if name not in answer:
+        return None if head.endswith("[]") else head
     value = answer[name]
     if head.endswith("[]"):
         if not isinstance(value, list):

@@ -7,6 +7,7 @@
     html        200 text/html, a login page (a captive portal or a corporate proxy)
     error500    500 with an HTML body for everything (a broken gateway)
     garbage     200 application/x-amz-json-1.1 with a body that is no JSON at all
+    hollow      200 application/x-amz-json-1.1 ``{}``: JSON, but none of what was asked
     truncated   200 announcing 4,000 bytes, sending 30, then closing the connection
 
 Tests point ``gt-throughput sync --endpoint-url`` at :func:`misbehaving_endpoint`'s URL.
@@ -21,12 +22,50 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-KINDS = ("refused", "silent", "html", "error500", "garbage", "truncated")
+KINDS = ("refused", "silent", "html", "error500", "garbage", "hollow", "truncated")
 
 CAPTIVE_PORTAL_PAGE = (
     b"<!DOCTYPE html>\n<html><head><title>Hotel WiFi</title></head>"
     b"<body><h1>Welcome</h1><p>Accept the terms to continue.</p></body></html>\n"
 )
+
+
+def misbehave(handler: BaseHTTPRequestHandler, kind: str) -> None:
+    """Answer the request ``handler`` has read as ``kind`` (any of :data:`KINDS` but ``refused``).
+
+    The emulator's front server calls this too, for the IAM actions a test makes misbehave.
+    """
+    if kind == "silent":
+        handler.close_connection = True
+        handler.rfile.read(1)  # returns when the client gives up and closes the connection
+    elif kind == "html":
+        _answer(handler, 200, "text/html; charset=utf-8", CAPTIVE_PORTAL_PAGE)
+    elif kind == "error500":
+        _answer(handler, 500, "text/html", b"<html><body>Internal Server Error</body></html>")
+    elif kind == "garbage":
+        _answer(handler, 200, "application/x-amz-json-1.1", b"\x00\xffnot json at all {{{")
+    elif kind == "hollow":
+        _answer(handler, 200, "application/x-amz-json-1.1", b"{}")
+    elif kind == "truncated":
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/x-amz-json-1.1")
+        handler.send_header("Content-Length", "4000")
+        handler.end_headers()
+        handler.wfile.write(b'{"events": [{"message": "abc')
+        handler.wfile.flush()
+        handler.close_connection = True
+        with contextlib.suppress(OSError):
+            handler.connection.shutdown(socket.SHUT_RDWR)
+    else:
+        raise ValueError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
+
+
+def _answer(handler: BaseHTTPRequestHandler, status: int, content_type: str, body: bytes) -> None:
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -40,32 +79,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
-        kind = self.server.kind
-        if kind == "html":
-            self._answer(200, "text/html; charset=utf-8", CAPTIVE_PORTAL_PAGE)
-        elif kind == "error500":
-            self._answer(500, "text/html", b"<html><body>Internal Server Error</body></html>")
-        elif kind == "garbage":
-            self._answer(200, "application/x-amz-json-1.1", b"\x00\xffnot json at all {{{")
-        elif kind == "truncated":
-            self.send_response(200)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("Content-Length", "4000")
-            self.end_headers()
-            self.wfile.write(b'{"events": [{"message": "abc')
-            self.wfile.flush()
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+        misbehave(self, self.server.kind)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _any
-
-    def _answer(self, status: int, content_type: str, payload: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
 
 
 class _Server(ThreadingHTTPServer):
