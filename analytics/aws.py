@@ -433,7 +433,7 @@ class EndpointWatch:
         if exc is not None:
             return str(exc)
         error = (response[1] or {}).get("Error", {}) if response is not None else {}
-        code = error.get("Code")
+        code = escape_controls(str(error.get("Code") or ""))
         return f"HTTP {status}" + (f" ({code})" if code and code != str(status) else "")
 
 
@@ -515,8 +515,9 @@ def convert_client_error(exc: Exception, client: Any, what: str) -> AwsError:
     region = client.meta.region_name
     if isinstance(exc, botocore.exceptions.ClientError):
         error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
-        detail = str(error.get("Message", "") or "").strip()
+        # Both come from the endpoint: shown as literal text, whatever bytes it sent.
+        code = escape_controls(str(error.get("Code", "")))
+        detail = escape_controls(str(error.get("Message", "") or "").strip())
         operation = exc.operation_name
         action = iam_action(client, operation)
         suffix = f" ({code}: {detail})" if detail else f" ({code})"

@@ -45,6 +45,7 @@ from analytics.progress import Progress
 from analytics.sources import cloudwatch_logs, cognito, sagemaker, sqs, workteam_metrics
 from analytics.sources._convert import as_utc, epoch_ms, table_from_rows
 from analytics.store import Store
+from analytics.text import escape_controls
 from analytics.timeparse import parse_span
 
 #: How far back a first sync reaches when ``--since`` is not given.
@@ -146,8 +147,9 @@ class SyncReport:
         ]
         for part in self.parts:
             state = "ok" if part.ok else "NOT SYNCED"
-            lines.append(f"  {part.name}: {part.detail or state}")
-        lines.extend(f"warning: {w}" for w in self.warnings)
+            lines.append(f"  {part.name}: {escape_controls(part.detail or state)}")
+        # Warnings quote what endpoints sent (error messages, bodies): one line each, literal.
+        lines.extend(f"warning: {escape_controls(w)}" for w in self.warnings)
         return "\n".join(lines)
 
 

@@ -332,3 +332,25 @@ def test_a_run_stops_calling_once_nothing_has_answered_for_its_patience(
     assert len(not_tried) >= 3, outcomes
     assert all(seconds < 0.2 for seconds in not_tried)
     assert total < (aws.RUN_PATIENCE + 1) * timeout + SLACK, outcomes
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("AccessDeniedException", "denied\x1b[31m red\x1b[0m"),
+        ("Weird\nCode", "two\nlines"),
+        ("InternalFailure", "bidi \u202e reversed"),
+    ],
+    ids=["ansi-in-message", "newlines", "bidi-override"],
+)
+def test_what_an_endpoint_says_is_shown_as_literal_text(
+    logs_client: object, code: str, message: str
+) -> None:
+    response: Any = {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": 400},
+    }
+    with pytest.raises(AwsError) as caught, aws.converting_errors(logs_client, "the group"):
+        raise botocore.exceptions.ClientError(response, "FilterLogEvents")
+    shown = str(caught.value)
+    assert not any(character in shown for character in "\x1b\n\u202e"), shown
