@@ -114,6 +114,14 @@ def _add_sync_arguments(parser: argparse.ArgumentParser) -> None:
         default="/aws/sagemaker/groundtruth/WorkerActivity",
         help="worker activity log group (default: %(default)s)",
     )
+    parser.add_argument(
+        "--aws-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=30.0,
+        help="how long to wait for an AWS endpoint's answer (default: %(default)g); an endpoint"
+        " silent for 2.5 times that is given up, see docs/sync.md",
+    )
     parser.add_argument("--no-progress", action="store_true", help="do not draw progress")
 
 
@@ -130,6 +138,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         since=parse_when(args.since, now, argument="--since") if args.since else None,
         until=parse_when(args.until, now, argument="--until") if args.until else None,
         log_group=args.log_group,
+        answer_timeout_seconds=args.aws_timeout,
     )
     progress = None if args.no_progress else progress_for_terminal(sys.stderr, unit="windows")
     report = sync(Store(data_dir(args.data)), options, progress=progress, now=now)

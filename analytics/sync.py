@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,13 +32,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analytics import schema
-from analytics.aws import converting_errors, make_client, make_session
+from analytics.aws import (
+    DEFAULT_ANSWER_TIMEOUT_SECONDS,
+    EndpointWatch,
+    converting_errors,
+    make_client,
+    make_session,
+)
 from analytics.errors import AwsError, NotFoundError, UsageError
 from analytics.parsing import parse_log_events
 from analytics.progress import Progress
 from analytics.sources import cloudwatch_logs, cognito, sagemaker, sqs, workteam_metrics
 from analytics.sources._convert import as_utc, epoch_ms, table_from_rows
 from analytics.store import Store
+from analytics.text import escape_controls
 from analytics.timeparse import parse_span
 
 #: How far back a first sync reaches when ``--since`` is not given.
@@ -52,6 +60,10 @@ LOG_WINDOW = dt.timedelta(days=1)
 FLUSH_EVENTS = 50_000
 #: Look-back of the ApproximateAgeOfOldestMessage metric read at each sync.
 BACKLOG_AGE_LOOKBACK = dt.timedelta(minutes=15)
+#: A call waiting longer than this for an answer is named on the progress line, once a second.
+WAIT_SHOWN_AFTER_SECONDS = 1.0
+#: The largest ``--aws-timeout``: beyond, a dead endpoint would keep a sync silent for too long.
+MAX_ANSWER_TIMEOUT_SECONDS = 600.0
 #: Streaming jobs whose queue is read: a stopped or completed job's queue is gone.
 ACTIVE_JOB_STATUSES = frozenset({"Initializing", "InProgress", "Stopping"})
 
@@ -69,7 +81,9 @@ class SyncOptions:
     """What to sync, from the ``sync`` command line.
 
     ``since`` and ``until`` are timezone-aware; None means "since the last sync (or 14 days on
-    a first sync)" and "now".
+    a first sync)" and "now". ``answer_timeout_seconds`` is ``--aws-timeout``: how long one
+    attempt waits for an endpoint's answer (see :class:`analytics.aws.EndpointWatch` for how it
+    bounds the whole sync).
     """
 
     region: str | None = None
@@ -78,6 +92,7 @@ class SyncOptions:
     since: dt.datetime | None = None
     until: dt.datetime | None = None
     log_group: str = cloudwatch_logs.DEFAULT_LOG_GROUP
+    answer_timeout_seconds: float = DEFAULT_ANSWER_TIMEOUT_SECONDS
 
 
 @dataclass
@@ -132,8 +147,9 @@ class SyncReport:
         ]
         for part in self.parts:
             state = "ok" if part.ok else "NOT SYNCED"
-            lines.append(f"  {part.name}: {part.detail or state}")
-        lines.extend(f"warning: {w}" for w in self.warnings)
+            lines.append(f"  {part.name}: {escape_controls(part.detail or state)}")
+        # Warnings quote what endpoints sent (error messages, bodies): one line each, literal.
+        lines.extend(f"warning: {escape_controls(w)}" for w in self.warnings)
         return "\n".join(lines)
 
 
@@ -199,15 +215,57 @@ def _record_part(store: Store, part: PartResult, now: dt.datetime) -> None:
 class _Clients:
     """Clients built on first use, all by :func:`analytics.aws.make_client`."""
 
-    def __init__(self, session: Any, endpoint_url: str | None) -> None:
+    def __init__(self, session: Any, endpoint_url: str | None, watch: EndpointWatch) -> None:
         self._session = session
         self._endpoint_url = endpoint_url
+        self._watch = watch
         self._clients: dict[str, Any] = {}
 
     def __call__(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = make_client(service, self._session, self._endpoint_url)
+            self._clients[service] = make_client(
+                service, self._session, self._endpoint_url, self._watch
+            )
         return self._clients[service]
+
+
+class _WaitReporter:
+    """Forwards progress and, while a call waits for an answer, says so once a second.
+
+    A call blocked in botocore gives no callback, so a daemon thread reads the watch and redraws
+    the last progress line with what is awaited: ``waiting 12 s for logs.us-east-1.amazonaws.com
+    (FilterLogEvents)``.
+    """
+
+    def __init__(self, progress: Progress, watch: EndpointWatch) -> None:
+        self._progress = progress
+        self._watch = watch
+        self._lock = threading.Lock()
+        self._last: tuple[int, int | None, str] = (0, None, "")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, name="sync-wait-reporter", daemon=True)
+        self._thread.start()
+
+    def __call__(self, done: int, total: int | None, label: str) -> None:
+        with self._lock:
+            self._last = (done, total, label)
+            self._progress(done, total, label)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.5):
+            waiting = self._watch.waiting()
+            if waiting is None or waiting[2] < WAIT_SHOWN_AFTER_SECONDS:
+                continue
+            host, operation, seconds = waiting
+            with self._lock:
+                done, total, label = self._last
+                part = label.split(":", 1)[0].rstrip(".")
+                text = f"{part}: waiting {seconds:.0f} s for {host} ({operation})"
+                self._progress(done, total, text)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _sync_worker_activity(
@@ -521,7 +579,7 @@ def _run_part(
 
 def _caller_account(clients: _Clients) -> str:
     client = clients("sts")
-    with converting_errors(client, "the identity of the credentials (sts:GetCallerIdentity)"):
+    with converting_errors(client, "the account of the credentials"):
         return str(client.get_caller_identity()["Account"])
 
 
@@ -558,14 +616,46 @@ def sync(
     Raises
     ------
     UsageError
-        ``--since`` is not before ``--until``, or no region is configured.
+        ``--since`` is not before ``--until``, ``--aws-timeout`` is out of range, or no region
+        is configured.
     CredentialsError
         No usable credentials: nothing can be synced.
+    ServiceUnavailableError
+        The endpoint gave no usable answer to the first call (sts:GetCallerIdentity), within
+        one answer timeout: nothing can be synced.
     """
     now = now or dt.datetime.now(dt.UTC)
+    timeout = options.answer_timeout_seconds
+    if not 0 < timeout <= MAX_ANSWER_TIMEOUT_SECONDS:
+        raise UsageError(
+            f"--aws-timeout {timeout:g}: give a number of seconds above 0 and at most"
+            f" {MAX_ANSWER_TIMEOUT_SECONDS:g} (default {DEFAULT_ANSWER_TIMEOUT_SECONDS:g})"
+        )
     session = session or make_session(options.profile, options.region)
-    clients = _Clients(session, options.endpoint_url)
+    watch = EndpointWatch(timeout)
+    clients = _Clients(session, options.endpoint_url, watch)
+    reporter = _WaitReporter(progress, watch) if progress is not None else None
+    try:
+        return _sync_parts(store, options, session, clients, reporter, now)
+    finally:
+        if reporter is not None:
+            reporter.stop()
+        close = getattr(progress, "close", None)
+        if callable(close):
+            close()
+
+
+def _sync_parts(
+    store: Store,
+    options: SyncOptions,
+    session: Any,
+    clients: _Clients,
+    progress: Progress | None,
+    now: dt.datetime,
+) -> SyncReport:
     region = str(session.region_name or "")
+    if progress is not None:
+        progress(0, None, "AWS account...")
     account = _caller_account(clients)
     logs_key = f"{account}/{region}/{options.log_group}"
     # Never past now: a checkpoint in the future would make later syncs skip what happens
@@ -611,7 +701,4 @@ def sync(
             store, clients, f"{account}/{region}", options, default_metric_start, end, now
         ),
     )
-    close = getattr(progress, "close", None)
-    if callable(close):
-        close()
     return report

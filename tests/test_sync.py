@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,11 +18,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from analytics.aws import RUN_PATIENCE
 from analytics.errors import UsageError
 from analytics.ingest import ingest_paths
 from analytics.sources.cognito import UNKNOWN_USER_STATUS
 from analytics.store import Store
-from analytics.sync import PART_BACKLOG, PART_LOGS, PART_METRICS, PART_USERS, SyncReport
+from analytics.sync import (
+    PART_BACKLOG,
+    PART_JOBS,
+    PART_LOGS,
+    PART_METRICS,
+    PART_TEAMS,
+    PART_USERS,
+    SyncReport,
+)
 from tests.aws_emulator import Emulator, Faults, running_emulator
 from tests.aws_emulator.fixtures import (
     SAMPLE_NOW,
@@ -321,3 +332,94 @@ def test_an_until_in_the_future_never_moves_the_checkpoint_past_now(
     run_sync(sample_account, tmp_path / "s", until=SAMPLE_NOW + dt.timedelta(days=30))
     (checkpoint,) = Store(tmp_path / "s").read_state()["logs"].values()
     assert checkpoint["synced_until_epoch_ms"] <= SAMPLE_NOW.timestamp() * 1000
+
+
+MISBEHAVING_CASES = [
+    # (IAM action, how it misbehaves, the part that fails, what its one warning says)
+    ("logs:FilterLogEvents", "silent", PART_LOGS, "no answer within 2 s, 2 attempts"),
+    ("logs:FilterLogEvents", "html", PART_LOGS, "an HTML page"),
+    ("logs:FilterLogEvents", "hollow", PART_LOGS, "lacks events"),
+    ("sagemaker:ListWorkteams", "hollow", PART_TEAMS, "lacks Workteams"),
+    ("sagemaker:ListLabelingJobs", "html", PART_JOBS, "an HTML page"),
+    ("cognito-idp:ListUsers", "garbage", PART_USERS, "not valid JSON"),
+    ("cloudwatch:ListMetrics", "error500", PART_METRICS, "HTTP 500"),
+]
+
+
+@pytest.mark.parametrize(
+    ("action", "kind", "part", "fragment"),
+    MISBEHAVING_CASES,
+    ids=[f"{action}-{kind}" for action, kind, _, _ in MISBEHAVING_CASES],
+)
+def test_a_misbehaving_operation_fails_its_part_only_and_keeps_what_is_stored(
+    sample_account: Emulator, tmp_path: Path, action: str, kind: str, part: str, fragment: str
+) -> None:
+    run_sync(sample_account, tmp_path / "store", since=DAY_START, until=DAY_END)
+    before = store_snapshot(Store(tmp_path / "store"))
+    sample_account.set_faults(Faults(misbehaving_actions={action: kind}))
+
+    report = run_sync(
+        sample_account,
+        tmp_path / "store",
+        since=DAY_START,
+        until=DAY_END,
+        answer_timeout_seconds=2,
+    )
+
+    assert sample_account.actions(kind), f"the emulator never answered {action} as {kind}"
+    assert report.exit_code == (1 if part == PART_LOGS else 0)
+    (warning,) = report.part(part).warnings
+    assert fragment in warning
+    assert sample_account.endpoint_url in warning
+    assert "check" in warning
+    assert [p.name for p in report.parts if not p.ok] == [part]
+    assert store_snapshot(Store(tmp_path / "store")) == before
+
+
+def test_progress_says_what_is_awaited(sample_account: Emulator, tmp_path: Path) -> None:
+    sample_account.set_faults(Faults(misbehaving_actions={"logs:FilterLogEvents": "silent"}))
+    labels: list[str] = []
+
+    run_sync(
+        sample_account,
+        tmp_path / "store",
+        since=DAY_START,
+        until=DAY_END,
+        answer_timeout_seconds=2,
+        progress=lambda done, total, label: labels.append(label),
+    )
+
+    host = sample_account.endpoint_url.removeprefix("http://")
+    waiting = [label for label in labels if "waiting" in label]
+    assert waiting, labels
+    assert all(
+        re.fullmatch(
+            rf"worker activity: waiting \d+ s for {re.escape(host)} \(FilterLogEvents\)", w
+        )
+        for w in waiting
+    ), waiting
+
+
+def test_a_sync_with_nothing_answering_ends_within_its_bound(
+    sample_account: Emulator, tmp_path: Path
+) -> None:
+    silent = {action: "silent" for action, _, _ in DENIED_CASES}
+    sample_account.set_faults(Faults(misbehaving_actions=silent))
+    timeout = 2.0
+
+    started = time.monotonic()
+    report = run_sync(
+        sample_account,
+        tmp_path / "store",
+        since=DAY_START,
+        until=DAY_END,
+        answer_timeout_seconds=timeout,
+    )
+    seconds = time.monotonic() - started
+
+    assert report.exit_code == 1
+    assert seconds < (RUN_PATIENCE + 1) * timeout + 3, report.summary_text()
+    failed = [p for p in report.parts if not p.ok]
+    assert [p.name for p in failed][:2] == [PART_LOGS, PART_TEAMS]
+    assert all(len(p.warnings) == 1 and "check the network" in p.warnings[0] for p in failed)
+    assert any("not tried" in p.warnings[0] for p in failed[2:]), report.summary_text()

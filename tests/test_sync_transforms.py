@@ -11,7 +11,7 @@ import pytest
 from analytics.errors import UsageError
 from analytics.sources import cognito, sagemaker, sqs, workteam_metrics
 from analytics.sources._convert import as_utc
-from analytics.sync import parse_when, plan_log_windows
+from analytics.sync import PartResult, SyncReport, parse_when, plan_log_windows
 
 NOW = dt.datetime(2026, 11, 9, 12, 0, tzinfo=dt.UTC)
 DAY_MS = 86_400_000
@@ -268,3 +268,19 @@ def test_backlog_row_and_queue_name() -> None:
     ) == (12, 3, 60.0)
     table = pa.Table.from_pylist([row])
     assert table.num_rows == 1
+
+
+@pytest.mark.parametrize(
+    "warning",
+    ["line one\nline two", "red \x1b[31malert\x1b[0m", "bidi \u202e txt.exe", "cr\rover"],
+    ids=["newline", "ansi", "bidi", "carriage-return"],
+)
+def test_a_warning_from_an_endpoint_stays_one_literal_line(warning: str) -> None:
+    report = SyncReport("123456789012", "us-east-1", NOW, NOW)
+    report.parts.append(PartResult("work teams", ok=False, detail="not synced", warnings=[warning]))
+
+    lines = report.summary_text().splitlines()
+
+    assert len(lines) == 3
+    assert lines[-1].startswith("warning: work teams: ")
+    assert not any(character in lines[-1] for character in "\x1b\r\u202e")

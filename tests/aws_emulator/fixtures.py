@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from analytics.aws import DEFAULT_ANSWER_TIMEOUT_SECONDS
+from analytics.progress import Progress
 from analytics.store import Store
 from analytics.sync import SyncOptions, SyncReport, sync
-from tests.aws_emulator.seed import SAMPLE_REGION
+from tests.aws_emulator.seed import SAMPLE_LOG_GROUP, SAMPLE_REGION
 from tests.aws_emulator.server import Emulator
 
 #: The sample's "now": just after its recordings were taken.
@@ -48,18 +50,17 @@ def run_sync(
     since: dt.datetime | None = SAMPLE_SINCE,
     until: dt.datetime | None = None,
     now: dt.datetime = SAMPLE_NOW,
-    log_group: str | None = None,
+    log_group: str = SAMPLE_LOG_GROUP,
+    answer_timeout_seconds: float = DEFAULT_ANSWER_TIMEOUT_SECONDS,
+    progress: Progress | None = None,
 ) -> SyncReport:
     """Sync the emulator's account into ``data_dir`` as ``gt-throughput sync`` would."""
     options = SyncOptions(
-        region=SAMPLE_REGION, endpoint_url=emulator.endpoint_url, since=since, until=until
+        region=SAMPLE_REGION,
+        endpoint_url=emulator.endpoint_url,
+        since=since,
+        until=until,
+        log_group=log_group,
+        answer_timeout_seconds=answer_timeout_seconds,
     )
-    if log_group is not None:
-        options = SyncOptions(
-            region=SAMPLE_REGION,
-            endpoint_url=emulator.endpoint_url,
-            since=since,
-            until=until,
-            log_group=log_group,
-        )
-    return sync(Store(data_dir), options, now=now)
+    return sync(Store(data_dir), options, now=now, progress=progress)

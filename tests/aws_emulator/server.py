@@ -6,7 +6,9 @@
                              ├─ records (service, operation) of every request
                              ├─ faults: AccessDenied for chosen IAM actions, ThrottlingException
                              │  or a dropped connection for a share of requests, all requests
-                             │  dropped after a budget (network loss)
+                             │  dropped after a budget (network loss), chosen IAM actions
+                             │  misbehaving as in :mod:`tests.aws_emulator.hostile` (silence,
+                             │  HTML, 500, garbage), every answer delayed (a slow network)
                              ├─ SageMaker work-team / labeling-job operations -> SageMakerFake
                              └─ everything else -> moto ThreadedMotoServer (127.0.0.1:<free port>)
 
@@ -22,6 +24,7 @@ import json
 import random
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +34,7 @@ from urllib.parse import parse_qs
 
 from moto.server import ThreadedMotoServer
 
+from tests.aws_emulator.hostile import KINDS, misbehave
 from tests.aws_emulator.sagemaker_fake import OPERATIONS, SageMakerError, SageMakerFake
 
 PAGE_BYTES_LIMIT = 1_048_576
@@ -49,6 +53,10 @@ class Faults:
     denied_actions: set[str] = field(default_factory=set)
     #: After this many requests, every request's connection is dropped (None: never).
     requests_before_outage: int | None = None
+    #: IAM actions answered as a :data:`tests.aws_emulator.hostile.KINDS` kind ("silent", "html").
+    misbehaving_actions: dict[str, str] = field(default_factory=dict)
+    #: Seconds every request waits before it is handled (a slow but working network).
+    delay_seconds: float = 0.0
     seed: int = 7
 
 
@@ -58,7 +66,7 @@ class Call:
 
     service: str
     operation: str
-    outcome: str  # "forwarded", "faked", "throttled", "dropped", "denied"
+    outcome: str  # "forwarded", "faked", "throttled", "dropped", "denied", or a misbehaving kind
 
     @property
     def action(self) -> str:
@@ -120,6 +128,11 @@ class _Handler(BaseHTTPRequestHandler):
         emulator = self.server.emulator
         outcome = emulator.decide(service, operation)
         emulator.record(Call(service, operation, outcome))
+        if emulator.faults.delay_seconds:
+            time.sleep(emulator.faults.delay_seconds)
+        if outcome in KINDS:
+            misbehave(self, outcome)
+            return
         if outcome == "dropped":
             self.close_connection = True
             with contextlib.suppress(OSError):
@@ -275,6 +288,8 @@ class Emulator:
                 return "dropped"
             if f"{service}:{operation}" in faults.denied_actions:
                 return "denied"
+            if f"{service}:{operation}" in faults.misbehaving_actions:
+                return faults.misbehaving_actions[f"{service}:{operation}"]
             draw = self._random.random()
         if draw < faults.throttle_share:
             return "throttled"
