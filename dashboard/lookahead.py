@@ -1,13 +1,20 @@
-"""Fill the dashboard's caches ahead of the managers: the store at start, then likely next views.
+"""The look-ahead: compute what a manager is likely to open next, before it is asked for.
 
-``warm_up`` runs once when the server starts (``serve_app``): it reads the store and computes the
-default Overview (default date range, all teams and jobs, UTC) with the very functions the pages
-call, so the first manager to open the dashboard does not wait for a million events to be read.
+Two moments, one switch:
 
-``prefetch`` runs after each page: on one background thread, it computes the Overview of the
-views one sidebar change away (the other date-range presets, each team alone), so that a filter
-change usually finds its numbers ready. It keeps only those numbers (small tables), not each
-view's cut of the store, so looking ahead costs no lasting memory.
+- **At start** (``start_up``, run by ``serve_app`` before the server answers): read the store and
+  compute the default Overview (the default date range, all teams and jobs, UTC) with the very
+  functions the pages call, so the first manager to open the dashboard does not wait for a
+  million events to be read.
+- **After each page** (``look_ahead``, called by ``app.py``): on one background thread, at the
+  lowest CPU priority, compute the Overview of the views one sidebar change away (the other
+  date-range presets, each team alone), so that a filter change usually finds its numbers ready.
+  Only those numbers (small tables) are kept, not each view's cut of the store, so looking ahead
+  costs no lasting memory.
+
+The switch: ``GT_THROUGHPUT_LOOKAHEAD=off`` (or ``0``, ``no``, ``false``) in the dashboard's
+environment turns both off, and nothing is computed before a page asks for it (the first page
+reads the store). It is on by default.
 
 Anything that fails here is left for the page to raise and explain: the server still starts.
 """
@@ -15,6 +22,7 @@ Anything that fails here is left for the page to raise and explain: the server s
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import queue
@@ -23,25 +31,14 @@ import time
 
 import pandas as pd
 
-from dashboard import data
-from dashboard.data import FilterKey, Source
-from dashboard.view import DEFAULT_PRESET, window
+from analytics import TeamData
+from dashboard import cache
+from dashboard.cache import FilterKey, Source
+from dashboard.sidebar import DEFAULT_PRESET, window
 
-_LOG = logging.getLogger(__name__)
-
-
-class _OwnThreadsNeedNoPageRun(logging.Filter):
-    """Drops Streamlit's "missing ScriptRunContext" warning when our own threads (named
-    ``gt-...``) call the pages' cached functions: they do so on purpose, outside any page run, and
-    the warning would alarm whoever reads the server's output."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not threading.current_thread().name.startswith("gt-")
-
-
-logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
-    _OwnThreadsNeedNoPageRun()
-)
+#: The environment variable that turns the look-ahead off (see the module's docstring).
+SWITCH_ENV_VAR = "GT_THROUGHPUT_LOOKAHEAD"
+_OFF_VALUES = frozenset({"0", "off", "no", "false"})
 #: The time zone a session without ``tz`` in its URL most likely has: the fallback when the
 #: browser reports none, and the benchmark's and the browser test's.
 DEFAULT_TIMEZONE = "UTC"
@@ -49,18 +46,18 @@ DEFAULT_TIMEZONE = "UTC"
 PRESET_ORDER = ("7d", "30d", "all", "24h")
 #: At most this many teams are looked ahead one by one.
 MAX_TEAMS_AHEAD = 6
-#: The look-ahead thread's nice value (19: the lowest priority).
-LOOKAHEAD_NICENESS = 19
-#: Views already sent to the look-ahead thread; forgotten when it grows past this.
-_MAX_REMEMBERED = 512
+#: A guess must not slow down what managers asked for: on Linux a thread has its own nice value,
+#: and 19 gives the look-ahead a core only when nothing else wants it.
+_NICENESS = 19
+#: The names of this module's threads (see ``_QuietOwnThreads``).
+_THREAD_PREFIX = "gt-lookahead"
 
-#: Views waiting for the look-ahead thread. A daemon thread: at exit, what is left is dropped.
-_waiting: queue.Queue[tuple[Source, FilterKey, str]] = queue.Queue()
-_worker_lock = threading.Lock()
-_worker: threading.Thread | None = None
-_requested: set[tuple[str, str, FilterKey, str]] = set()
-_requested_lock = threading.Lock()
-_enabled = threading.Event()
+_LOG = logging.getLogger(__name__)
+
+
+def enabled() -> bool:
+    """Whether the look-ahead is on: ``GT_THROUGHPUT_LOOKAHEAD`` is not ``off``, ``0`` ..."""
+    return os.environ.get(SWITCH_ENV_VAR, "on").strip().lower() not in _OFF_VALUES
 
 
 def preset_key(preset: str, anchor: pd.Timestamp, key: FilterKey) -> FilterKey:
@@ -89,14 +86,36 @@ def neighbours(key: FilterKey, anchor: pd.Timestamp, teams: list[str]) -> list[F
     return [view for view in unique if view != key][: len(PRESET_ORDER) + MAX_TEAMS_AHEAD]
 
 
-def overview_numbers(source: Source, key: FilterKey, tz: str) -> None:
-    """Compute into the caches everything the Overview shows for ``key`` in ``tz``.
+# --------------------------------------------------------------------------- at start
+def start_up() -> None:
+    """Read the store and compute the default Overview, then look ahead from it.
 
-    One call after the other on this thread (not ``data.overview_numbers``' two threads): the
-    look-ahead's frames are lent to this thread only, and a guess should take one core at most.
+    Blocks until done (``serve_app`` runs it before the server answers); does nothing when the
+    look-ahead is off.
     """
-    for call in data.overview_calls(source, key, tz):
-        call()
+    if not enabled():
+        return
+    _quiet_own_threads()
+    worker = threading.Thread(target=_warm_up, name=f"{_THREAD_PREFIX}-start")
+    worker.start()
+    worker.join()
+
+
+def _warm_up() -> None:
+    started = time.perf_counter()
+    try:
+        source = cache.choose_source()
+        cache.choices(source)
+        key = preset_key(DEFAULT_PRESET, cache.as_of(source), FilterKey())
+        # Into the shared cut cache (no ``cuts``): the first manager's every page starts here.
+        for call in cache.overview_calls(source, key, DEFAULT_TIMEZONE):
+            call()
+        _first_figures(source, key)
+    except Exception:  # the page shows the error with its explanation
+        _LOG.warning("could not prepare the dashboard's data ahead of time", exc_info=True)
+    else:
+        _LOG.info("dashboard data ready in %.1f s", time.perf_counter() - started)
+        look_ahead(source, key, DEFAULT_TIMEZONE)
 
 
 def _first_figures(source: Source, key: FilterKey) -> None:
@@ -105,8 +124,8 @@ def _first_figures(source: Source, key: FilterKey) -> None:
 
     from dashboard import charts
 
-    series = data.throughput_table(source, key, "workteam", "D", DEFAULT_TIMEZONE)
-    heatmap = data.heatmap_table(source, key, DEFAULT_TIMEZONE)
+    series = cache.throughput_table(source, key, "workteam", "D", DEFAULT_TIMEZONE)
+    heatmap = cache.heatmap_table(source, key, DEFAULT_TIMEZONE)
     for figure in (
         charts.submitted_by_group(series, "D", DEFAULT_TIMEZONE, "team"),
         charts.outcomes_over_time(series, "D", DEFAULT_TIMEZONE),
@@ -115,86 +134,94 @@ def _first_figures(source: Source, key: FilterKey) -> None:
         plotly.io.to_json(figure)
 
 
-def warm_up() -> None:
-    """Read the store and compute the default Overview; from now on, look ahead after pages.
+# --------------------------------------------------------------------------- after each page
+class _Worker:
+    """One background thread computing the views waiting in a queue, one after the other."""
 
-    The default Overview's own neighbours are queued at once, for the look-ahead thread to
-    compute while the server waits for its first manager.
+    def __init__(self) -> None:
+        self.waiting: queue.Queue[tuple[Source, FilterKey, str]] = queue.Queue()
+        self.lock = threading.Lock()
+        # Views in the queue, so that a page rerun does not queue them twice.
+        self.queued: set[tuple[Source, FilterKey, str]] = set()
+        self.thread: threading.Thread | None = None
+
+    def add(self, views: list[tuple[Source, FilterKey, str]]) -> None:
+        with self.lock:
+            for view in views:
+                if view not in self.queued:
+                    self.queued.add(view)
+                    self.waiting.put(view)
+            if self.thread is None or not self.thread.is_alive():
+                # A daemon: at exit, what is left to guess is dropped.
+                self.thread = threading.Thread(target=self.run, name=_THREAD_PREFIX, daemon=True)
+                self.thread.start()
+
+    def run(self) -> None:
+        # Elsewhere than Linux (no per-thread priority), or not allowed: normal priority.
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _NICENESS)
+        while True:
+            view = self.waiting.get()
+            with self.lock:
+                self.queued.discard(view)
+            try:
+                _prepare(*view)
+            finally:
+                self.waiting.task_done()
+
+
+_worker = _Worker()
+
+
+def look_ahead(source: Source, key: FilterKey, tz: str) -> None:
+    """Queue the Overview of ``key``'s neighbours for the background thread; returns at once.
+
+    A view whose numbers are cached already costs the thread a few cache reads, nothing more.
+    Does nothing when the look-ahead is off.
     """
-    started = time.perf_counter()
-    _enabled.set()  # no page runs before the server answers, which this start-up step delays
-    try:
-        source = data.current_source()
-        data.choices(source)
-        key = preset_key(DEFAULT_PRESET, data.as_of(source), FilterKey())
-        overview_numbers(source, key, DEFAULT_TIMEZONE)
-        _first_figures(source, key)
-    except Exception:  # the page shows the error with its explanation
-        _LOG.warning("could not prepare the dashboard's data ahead of time", exc_info=True)
-    else:
-        _LOG.info("dashboard data ready in %.1f s", time.perf_counter() - started)
-        prefetch(source, key, DEFAULT_TIMEZONE)
-
-
-def prefetch(source: Source, key: FilterKey, tz: str) -> int:
-    """Queue the Overview of ``key``'s neighbours for the look-ahead thread; returns how many.
-
-    Does nothing unless the served dashboard started (``warm_up`` ran): tests that run the pages
-    alone keep no background thread.
-    """
-    if not _enabled.is_set():
-        return 0
-    teams, _ = data.choices(source)
-    queued = 0
-    for view in neighbours(key, data.as_of(source), teams[:MAX_TEAMS_AHEAD]):
-        token = (source.root, source.version, view, tz)
-        with _requested_lock:
-            if token in _requested:
-                continue
-            if len(_requested) >= _MAX_REMEMBERED:
-                _requested.clear()
-            _requested.add(token)
-        _waiting.put((source, view, tz))
-        queued += 1
-    if queued:
-        _start_worker()
-    return queued
+    if not enabled():
+        return
+    _quiet_own_threads()
+    teams, _ = cache.choices(source)
+    views = neighbours(key, cache.as_of(source), teams[:MAX_TEAMS_AHEAD])
+    _worker.add([(source, view, tz) for view in views])
 
 
 def wait_until_idle() -> None:
-    """Return once every view queued so far has been looked at (for tests and benchmarks)."""
-    _waiting.join()
+    """Return once every view queued so far has been computed (for tests and benchmarks)."""
+    _worker.waiting.join()
 
 
-def _start_worker() -> None:
-    global _worker
-    with _worker_lock:
-        if _worker is None or not _worker.is_alive():
-            _worker = threading.Thread(target=_work, name="gt-lookahead", daemon=True)
-            _worker.start()
+def _prepare(source: Source, key: FilterKey, tz: str) -> None:
+    """Compute into the caches everything the Overview shows for ``key`` in ``tz``.
 
+    One call after the other (a guess takes one core at most), each cut of the store made only
+    when a number is missing from the caches, and dropped afterwards.
+    """
 
-def _work() -> None:
-    # A guess must not slow down what managers asked for: on Linux a thread has its own nice
-    # value, so the look-ahead gets a core only when nothing else wants it.
-    # Elsewhere (no per-thread priority, or not allowed) it runs at normal priority.
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOOKAHEAD_NICENESS)
-    while True:
-        source, key, tz = _waiting.get()
-        try:
-            _look_ahead(source, key, tz)
-        finally:
-            _waiting.task_done()
+    @functools.cache
+    def cuts(view: FilterKey) -> TeamData:
+        return cache.cut(source.root, source.version, view)
 
-
-def _look_ahead(source: Source, key: FilterKey, tz: str) -> None:
     try:
-        current = data.cut(source.root, source.version, key)
-        previous = data.previous_key(key, current)
-        frames = {key: current, previous: data.cut(source.root, source.version, previous)}
-        with data.lending(source, frames):
-            overview_numbers(source, key, tz)
-    except Exception:  # a guess that failed: the page computes it when asked
+        for call in cache.overview_calls(source, key, tz, cuts=cuts):
+            call()
+    except Exception:  # a guess that failed: the page computes it when asked, and explains
         if threading.main_thread().is_alive():  # else the server is stopping: nothing to say
             _LOG.warning("could not look ahead at %s", key, exc_info=True)
+
+
+class _QuietOwnThreads(logging.Filter):
+    """Drops Streamlit's "missing ScriptRunContext" warning when this module's threads call the
+    pages' cached functions: they do so on purpose, outside any page run, and the warning would
+    alarm whoever reads the server's output."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not threading.current_thread().name.startswith(_THREAD_PREFIX)
+
+
+@functools.cache
+def _quiet_own_threads() -> None:
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        _QuietOwnThreads()
+    )

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from analytics.export import pseudonym
-from analytics.text import escape_controls
-from dashboard.data import FilterKey, Source, as_of, choices
+from analytics import escape_controls, pseudonym
+from dashboard.cache import FilterKey, Source, as_of, choices
 
 PRESETS = {
     "24h": ("Last 24 hours", dt.timedelta(hours=24)),
@@ -218,6 +217,7 @@ def current_view() -> View:
 
 
 def current_source() -> Source:
-    """The data source chosen on this run (set by ``app.py`` before the page runs)."""
+    """The store shown on this run (``cache.choose_source``, set by ``app.py`` before the page
+    runs)."""
     source: Source = st.session_state["source"]
     return source
