@@ -200,6 +200,43 @@ def test_changing_the_date_range_is_mirrored_in_the_url(app: AppTest) -> None:
     assert at.caption[0].value.startswith("all data up to")
 
 
+CUSTOM_DATES = {
+    # id: (from, to in the link, the sidebar's warning or None, the window the page shows)
+    "reversed": (
+        "2026-11-08",
+        "2026-11-01",
+        "“From – to” starts on Nov 08, 2026, after its end on Nov 01, 2026: showing the last 7 "
+        "days of data instead",
+        "Nov 02, 2026 00:00 – Nov 08, 2026 23:59 (UTC)",
+    ),
+    "past-the-latest-data": (
+        "2026-11-01",
+        "2026-12-30",
+        "“From – to” ends on Dec 30, 2026, after the latest data (Nov 08, 2026): showing the "
+        "last 7 days of data instead",
+        "Nov 02, 2026 00:00 – Nov 08, 2026 23:59 (UTC)",
+    ),
+    "valid": ("2026-11-03", "2026-11-05", None, "Nov 03, 2026 00:00 – Nov 05, 2026 23:59 (UTC)"),
+}
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "warning", "window"), CUSTOM_DATES.values(), ids=CUSTOM_DATES
+)
+def test_custom_dates_from_a_link_are_checked_in_the_controls_words(
+    app: AppTest, start: str, end: str, warning: str | None, window: str
+) -> None:
+    app.query_params.update({"range": "custom", "from": start, "to": end})
+    at = open_page(app, "overview")
+    warnings = [w.value for w in at.sidebar.warning]
+    assert len(warnings) == (0 if warning is None else 1), warnings
+    if warning is not None:
+        assert warnings[0].startswith(warning), warnings
+        assert "--since" not in warnings[0]
+    assert at.caption[0].value == window
+    assert at.title[0].value == "Team overview"
+
+
 def test_worker_detail_download_serves_the_workers_tasks(
     app: AppTest, media: list[MemoryMediaFileStorage]
 ) -> None:
