@@ -1,7 +1,12 @@
 """groundtruth-throughput: analytics for SageMaker Ground Truth private labeling teams.
 
-The names below are what the dashboard and the CLI use; everything else is internal. They are
-imported on first use (PEP 562), so ``gt-throughput --help`` starts without loading pandas.
+The names below are what the dashboard and the CLI use, and the library's API for scripts and
+notebooks: the error tree (``GroundTruthError``, ``UsageError``, ``StoreError``, ``InputFileError``,
+``AwsError``, ``AccessDeniedError``, ``CredentialsError``, ``NotFoundError``, ``ThrottledError``,
+``ServiceUnavailableError``), ``parse_bytes``, ``parse_lines``, ``parse_log_events``,
+``ParseResult``, ``load_team_data``, ``Thresholds``, ``IngestReport`` and ``SyncReport``.
+Everything else is internal (``tests/test_layers.py`` checks both). They are imported on first
+use (PEP 562), so ``gt-throughput --help`` starts without loading pandas.
 """
 
 from __future__ import annotations
@@ -11,7 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from analytics.backlog import backlog_status
-    from analytics.dataset import Filters, TeamData, load_team_data, previous_period
+    from analytics.cli import data_dir
+    from analytics.dataset import (
+        Filters,
+        TeamData,
+        last_log_sync,
+        load_team_data,
+        previous_period,
+        restrict,
+        store_is_empty,
+    )
+    from analytics.definitions import DEFINITIONS, help_for
     from analytics.errors import (
         AccessDeniedError,
         AwsError,
@@ -24,8 +39,15 @@ if TYPE_CHECKING:
         ThrottledError,
         UsageError,
     )
-    from analytics.export import export_csv, pseudonymize_frame, tasks_csv_bytes, workers_csv_bytes
-    from analytics.health import data_health, returns_summary
+    from analytics.export import (
+        definitions_csv_bytes,
+        export_csv,
+        pseudonym,
+        pseudonymize_frame,
+        tasks_csv_bytes,
+        workers_csv_bytes,
+    )
+    from analytics.health import DataHealth, ReturnsSummary, data_health, returns_summary
     from analytics.ingest import IngestReport, ingest_paths
     from analytics.metrics import (
         Thresholds,
@@ -35,11 +57,18 @@ if TYPE_CHECKING:
         team_summary,
         worker_summary,
     )
-    from analytics.parsing import ParseResult, parse_bytes, parse_lines, parse_log_events
-    from analytics.sample import build_sample_store
-    from analytics.store import Store
+    from analytics.parsing import (
+        REJECT_REASONS,
+        ParseResult,
+        parse_bytes,
+        parse_lines,
+        parse_log_events,
+    )
+    from analytics.sample import SAMPLE_LOGS_DIR, build_sample_store
+    from analytics.store import Store, StoreSummary
     from analytics.sync import SyncOptions, SyncReport
     from analytics.tasks import task_table
+    from analytics.text import escape_controls, has_controls
     from analytics.throughput import (
         active_workers_series,
         activity_heatmap,
@@ -48,6 +77,7 @@ if TYPE_CHECKING:
         throughput_series,
         worker_sessions,
     )
+
 
 _WHERE = {
     "AccessDeniedError": "errors",
@@ -94,22 +124,43 @@ _WHERE = {
     "workers_csv_bytes": "export",
     "tasks_csv_bytes": "export",
     "pseudonymize_frame": "export",
+    "data_dir": "cli",
+    "SAMPLE_LOGS_DIR": "sample",
+    "store_is_empty": "dataset",
+    "last_log_sync": "dataset",
+    "restrict": "dataset",
+    "StoreSummary": "store",
+    "DataHealth": "health",
+    "ReturnsSummary": "health",
+    "escape_controls": "text",
+    "has_controls": "text",
+    "DEFINITIONS": "definitions",
+    "help_for": "definitions",
+    "definitions_csv_bytes": "export",
+    "pseudonym": "export",
+    "REJECT_REASONS": "parsing",
 }
 
 # ``analytics.sync`` (the function) is left out: the name is the submodule's.
 __all__ = [
+    "DEFINITIONS",
+    "REJECT_REASONS",
+    "SAMPLE_LOGS_DIR",
     "AccessDeniedError",
     "AwsError",
     "CredentialsError",
+    "DataHealth",
     "Filters",
     "GroundTruthError",
     "IngestReport",
     "InputFileError",
     "NotFoundError",
     "ParseResult",
+    "ReturnsSummary",
     "ServiceUnavailableError",
     "Store",
     "StoreError",
+    "StoreSummary",
     "SyncOptions",
     "SyncReport",
     "TeamData",
@@ -121,18 +172,27 @@ __all__ = [
     "alerts",
     "backlog_status",
     "build_sample_store",
+    "data_dir",
     "data_health",
+    "definitions_csv_bytes",
+    "escape_controls",
     "export_csv",
+    "has_controls",
+    "help_for",
     "ingest_paths",
     "job_summary",
     "kpis",
+    "last_log_sync",
     "load_team_data",
     "parse_bytes",
     "parse_lines",
     "parse_log_events",
     "previous_period",
+    "pseudonym",
     "pseudonymize_frame",
+    "restrict",
     "returns_summary",
+    "store_is_empty",
     "task_table",
     "task_time_histogram",
     "task_time_quantiles",

@@ -243,7 +243,7 @@ def _add_dashboard_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
-    from dashboard.launch import check_can_serve, streamlit_command
+    from analytics.serve import check_can_serve, streamlit_command
 
     if not 0 < args.port < 65536:
         raise UsageError(f"--port must be between 1 and 65535 (got {args.port})")

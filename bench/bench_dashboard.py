@@ -16,19 +16,19 @@ What it does:
    - **Overview, cold**: the first load after the server answered its health check, from
      ``page.goto`` until the title, the four KPI cards and every plotly chart are drawn and the
      script run has ended. The server reads the store and computes the default Overview before
-     it answers (``dashboard/warmup.py``), so this is the first browser session, not the first
+     it answers (``dashboard/lookahead.py``), so this is the first browser session, not the first
      read of the store.
    - **Overview, warm**: the same in a new session (a new browser context), caches filled.
    - **Filter change**: in the Overview, pick another date range and another team in the sidebar
      (the real widgets) and time from the click until the page has settled with its charts
      drawn; the script run itself (``data-test-script-state`` running → notRunning, timed in the
      page) is reported apart. Each change is made twice: first to a view the server may have
-     looked ahead at (``warmup.prefetch``: other date presets, each team alone), then back and
+     looked ahead at (``lookahead.look_ahead``: other date presets, each team alone), then back and
      forth again (cached). A last change picks a labeling job, which nothing looks ahead at: the
      cost of computing a view on demand.
 
 3. Times in this process, on the same store, the ``analytics`` calls the Overview makes on a
-   cache miss (read the store, cut it to the filters and convert to pandas, ``kpis``,
+   cache miss (read the store and convert it to pandas, cut it to the filters, ``kpis``,
    ``throughput_series``, ``activity_heatmap``, ``worker_summary``, ``backlog_status``,
    ``alerts``), to show which step dominates.
 
@@ -56,17 +56,22 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
-from analytics import backlog, metrics, schema, throughput
-from analytics.dataset import (
-    EVENT_COLUMNS,
+from analytics import (
     Filters,
+    Store,
+    activity_heatmap,
+    alerts,
+    backlog_status,
+    ingest_paths,
+    kpis,
     last_log_sync,
+    load_team_data,
     previous_period,
-    team_data_from_tables,
+    restrict,
+    throughput_series,
+    worker_summary,
 )
-from analytics.ingest import ingest_paths
-from analytics.store import Store
-from dashboard.launch import HEADLESS_CHROMIUM_ARGS, PAGE_SETTLED_JS, serve_dashboard
+from tests.served_dashboard import HEADLESS_CHROMIUM_ARGS, PAGE_SETTLED_JS, serve_dashboard
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = REPO_ROOT / "bench" / "results"
@@ -349,45 +354,34 @@ def compute_measures(store_root: Path, team: str | None, days: int = 7) -> dict[
     """The Overview's ``analytics`` calls on a cache miss for the last ``days`` days."""
     timings: dict[str, float] = {}
     store = Store(store_root)
-    events = _timed(
-        timings,
-        "read events (parquet)",
-        lambda: store.load_events(columns=list(EVENT_COLUMNS), text_as_dictionary=True),
+    # As the dashboard does (``dashboard/cache.py``): the whole store read and converted once,
+    # then cut to each view.
+    everything = _timed(
+        timings, "read + to pandas: whole store (once)", lambda: load_team_data(store)
     )
-    tables = _timed(
-        timings,
-        "read other tables",
-        lambda: {name: store.read_table(name) for name in schema.TABLES},
-    )
-    rejected = store.load_rejected()
     synced = last_log_sync(store.read_state())
-
-    def cut(filters: Filters) -> Any:
-        return team_data_from_tables(
-            events, tables=tables, rejected=rejected, filters=filters, last_log_sync=synced
-        )
-
-    everything = _timed(timings, "cut + to pandas: all (sidebar choices)", lambda: cut(Filters()))
     until = (everything.as_of + dt.timedelta(milliseconds=1)).to_pydatetime()
     filters = Filters(
         since=until - dt.timedelta(days=days), until=until, workteams=(team,) if team else ()
     )
-    current = _timed(timings, "cut + to pandas: window", lambda: cut(filters))
+    current = _timed(
+        timings, "cut: window", lambda: restrict(everything, filters, last_log_sync=synced)
+    )
     previous = _timed(
         timings,
-        "cut + to pandas: previous window",
-        lambda: cut(previous_period(filters, current.as_of)),
+        "cut: previous window",
+        lambda: restrict(everything, previous_period(filters, current.as_of), last_log_sync=synced),
     )
-    _timed(timings, "metrics.kpis", lambda: metrics.kpis(current, previous))
+    _timed(timings, "kpis", lambda: kpis(current, previous))
     _timed(
         timings,
         "throughput_series (team, day)",
-        lambda: throughput.throughput_series(current, "workteam", "D", "UTC"),
+        lambda: throughput_series(current, "workteam", "D", "UTC"),
     )
-    _timed(timings, "activity_heatmap", lambda: throughput.activity_heatmap(current, "UTC"))
-    workers = _timed(timings, "worker_summary", lambda: metrics.worker_summary(current))
-    status = _timed(timings, "backlog_status", lambda: backlog.backlog_status(current))
-    _timed(timings, "alerts", lambda: metrics.alerts(current, workers, status))
+    _timed(timings, "activity_heatmap", lambda: activity_heatmap(current, "UTC"))
+    workers = _timed(timings, "worker_summary", lambda: worker_summary(current))
+    status = _timed(timings, "backlog_status", lambda: backlog_status(current))
+    _timed(timings, "alerts", lambda: alerts(current, workers, status))
     return timings
 
 

@@ -1,4 +1,5 @@
-"""The dashboard's entry point: page setup, the data source, shared filters, navigation.
+"""The dashboard's entry point: page setup, the data source, shared filters (``sidebar``),
+navigation, then the look-ahead (``lookahead``).
 
 Run it with ``gt-throughput dashboard`` (or ``make run``), which binds to 127.0.0.1 and turns
 usage statistics off.
@@ -10,9 +11,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.data import current_source
-from dashboard.view import render_sidebar
-from dashboard.warmup import prefetch
+from dashboard import lookahead
+from dashboard.cache import choose_source
+from dashboard.sidebar import render_sidebar
 
 PAGES_DIR = Path(__file__).parent / "app_pages"
 
@@ -24,7 +25,7 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 
-source = current_source()
+source = choose_source()
 st.session_state["source"] = source
 if source.is_sample:
     # Words of ours only: the store's path (which may hold any character) is on the Data page,
@@ -47,4 +48,4 @@ pages = [
 ]
 st.navigation(pages).run()
 # While the manager reads this page, compute the views one filter change away.
-prefetch(source, st.session_state["view"].key, st.session_state["view"].timezone)
+lookahead.look_ahead(source, st.session_state["view"].key, st.session_state["view"].timezone)

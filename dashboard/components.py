@@ -7,10 +7,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics.definitions import DEFINITIONS, help_for
-from analytics.export import definitions_csv_bytes, pseudonymize_frame
-from analytics.text import escape_controls, has_controls
-from dashboard.view import View
+from analytics import (
+    DEFINITIONS,
+    definitions_csv_bytes,
+    escape_controls,
+    has_controls,
+    help_for,
+    pseudonymize_frame,
+)
+from dashboard.sidebar import View
 
 #: Identity columns shown as pseudonyms in privacy mode.
 IDENTITY_COLUMNS = ("worker_key", "worker_id", "username", "email", "subject", "top_returner")

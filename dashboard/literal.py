@@ -26,7 +26,7 @@ from typing import Literal
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from analytics.text import escape_controls
+from analytics import escape_controls
 
 #: How a line looks: as body text, as a small heading (a job's card), as a grey caption (the
 #: sizes and shade of Streamlit's own ``####`` heading and ``st.caption``).

@@ -1,37 +1,61 @@
-"""The dashboard as served: Streamlit's ``st.App`` around ``app.py``, with a start-up step.
+"""The dashboard as served: Streamlit's ``st.App`` around ``app.py``, with a start-up step and a
+guard against requests for other hosts.
 
-``gt-throughput dashboard`` runs ``streamlit run`` on this file. Before the server answers its
-first request, ``warmup.warm_up`` reads the store and computes what the default Overview shows,
-so the first manager to open the dashboard does not wait for a million events to be read.
+``gt-throughput dashboard`` runs ``streamlit run`` on this file (``analytics/serve.py`` builds the
+command). Before the server answers its first request, ``lookahead.warm_up`` reads the store and
+computes what the default Overview shows, so the first manager to open the dashboard does not
+wait for a million events to be read.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import streamlit as st
 from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from dashboard.launch import refusal
-
 
 @asynccontextmanager
 async def _read_the_store_first(_app: Any) -> AsyncIterator[None]:
-    from dashboard.warmup import warm_up  # imported here: it pulls pandas, plotly and the store
+    from dashboard import lookahead  # imported here: it pulls pandas, plotly and the store
 
-    # A thread of our own, named so that Streamlit's warning about cached functions called
-    # outside a page run is not printed for it (see ``warmup``).
-    worker = threading.Thread(target=warm_up, name="gt-warm-up")
-    worker.start()
-    await asyncio.to_thread(worker.join)
+    await asyncio.to_thread(lookahead.start_up)
     yield
+
+
+def refusal(host: str | None, origin: str | None, allowed: Iterable[str]) -> str | None:
+    """Why a request with these ``Host`` and ``Origin`` headers is refused, or ``None``.
+
+    ``Host`` must name an allowed host (any port: the one the client connected to). An
+    ``Origin``, sent by browsers on cross-origin requests and every websocket, must be this very
+    server (``http(s)://`` and the same ``host:port``): a page of another site, or of another
+    server on this machine, is refused.
+    """
+    try:
+        name = urlsplit(f"//{host}").hostname if host else None
+    except ValueError:
+        name = None
+    if name is None or name not in set(allowed):
+        return (
+            f"this dashboard does not answer to the host {host!r}; if that name is this "
+            "machine's, restart the dashboard with --allow-host NAME"
+        )
+    if origin is None:
+        return None
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme in ("http", "https") and parts.netloc.lower() == str(host).lower():
+        return None
+    return f"requests from pages of {origin!r} are refused: open the dashboard itself"
 
 
 class RefuseForeignHostsAndOrigins:
@@ -40,8 +64,8 @@ class RefuseForeignHostsAndOrigins:
     Streamlit checks ``server.allowedHosts`` on its websocket only, by host name, and lets any
     page on ``localhost`` (another port) open it; its HTTP routes answer any ``Host``. Here every
     HTTP request and websocket handshake must name an allowed host and, when it carries an
-    ``Origin``, come from this server itself (``launch.refusal``): a refused websocket gets
-    HTTP 403 to its handshake, a refused request a 403 saying why.
+    ``Origin``, come from this server itself (``refusal``): a refused websocket gets HTTP 403 to
+    its handshake, a refused request a 403 saying why.
     """
 
     def __init__(self, app: ASGIApp) -> None:

@@ -16,7 +16,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from analytics.sample import SAMPLE_LOGS_DIR, build_sample_store
+from analytics import SAMPLE_LOGS_DIR, build_sample_store
 
 #: Text that must never become an element when shown: each is checked on every page.
 ATTACKS = ("**", "[t](", "![b](", "<b>", "<img", "www.evil.invalid", "\r\n")

@@ -34,19 +34,23 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from analytics import metrics
-from analytics.dataset import Filters, load_team_data
-from analytics.export import pseudonym, workers_csv_bytes
-from analytics.store import Store
-from analytics.text import escape_controls
-from dashboard.launch import (
+from analytics import (
+    Filters,
+    Store,
+    escape_controls,
+    load_team_data,
+    pseudonym,
+    worker_summary,
+    workers_csv_bytes,
+)
+from tests.conftest import REPO_ROOT
+from tests.hostile_sample import HostileNames, build_hostile_sample, hostile_names
+from tests.served_dashboard import (
     HEADLESS_CHROMIUM_ARGS,
     PAGE_SETTLED_JS,
     DashboardDidNotStart,
     serve_dashboard,
 )
-from tests.conftest import REPO_ROOT
-from tests.hostile_sample import HostileNames, build_hostile_sample, hostile_names
 
 pytestmark = pytest.mark.browser
 
@@ -394,7 +398,7 @@ def test_filters_download_and_privacy_on_workers(visit: Visit, server: Server) -
     assert "text-team" in page.locator(".st-key-filters_teams").inner_text()
 
     store = Store(server.store)
-    expected = metrics.worker_summary(load_team_data(store, Filters(workteams=("text-team",))))
+    expected = worker_summary(load_team_data(store, Filters(workteams=("text-team",))))
     count = page.get_by_text(re.compile(r"of [\d,]+ workers shown"))
     assert count.inner_text().startswith(f"{len(expected)} of {len(expected)} workers shown")
 

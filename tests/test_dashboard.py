@@ -17,11 +17,16 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from analytics import metrics
-from analytics.dataset import Filters, load_team_data
-from analytics.export import workers_csv_bytes
-from analytics.store import Store
-from analytics.text import escape_controls
+from analytics import (
+    Filters,
+    Store,
+    escape_controls,
+    kpis,
+    load_team_data,
+    previous_period,
+    worker_summary,
+    workers_csv_bytes,
+)
 from dashboard.literal import literal
 from tests.conftest import REPO_ROOT
 from tests.hostile_sample import HostileNames, build_hostile_sample, hostile_names
@@ -34,6 +39,12 @@ PAGES = {
     "jobs": "Labeling jobs",
     "data": "Data",
 }
+
+
+@pytest.fixture(autouse=True)
+def no_lookahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages alone, as they compute on demand: the look-ahead has its own tests."""
+    monkeypatch.setenv("GT_THROUGHPUT_LOOKAHEAD", "off")
 
 
 @pytest.fixture
@@ -97,15 +108,13 @@ def test_overview_kpis_equal_the_analytics_values(app: AppTest, sample_store_roo
     store = Store(sample_store_root)
     filters = seven_days(store)
     current = load_team_data(store, filters)
-    from analytics.dataset import previous_period
-
     previous = load_team_data(store, previous_period(filters, current.as_of))
-    kpis = metrics.kpis(current, previous).set_index("metric")["value"]
+    expected = kpis(current, previous).set_index("metric")["value"]
     shown = {m.label: m.value for m in at.metric}
-    assert shown["Tasks submitted"] == f"{kpis['tasks_submitted']:,.0f}"
-    assert shown["Active workers"] == f"{kpis['active_workers']:,.0f}"
-    assert shown["Median task time"] == f"{kpis['median_task_seconds']:,.1f} s"
-    assert shown["Return rate"] == f"{kpis['return_rate']:.1%}"
+    assert shown["Tasks submitted"] == f"{expected['tasks_submitted']:,.0f}"
+    assert shown["Active workers"] == f"{expected['active_workers']:,.0f}"
+    assert shown["Median task time"] == f"{expected['median_task_seconds']:,.1f} s"
+    assert shown["Return rate"] == f"{expected['return_rate']:.1%}"
 
 
 def test_overview_lists_exactly_the_planted_alerts(app: AppTest) -> None:
@@ -124,7 +133,7 @@ def test_overview_lists_exactly_the_planted_alerts(app: AppTest) -> None:
 
 def test_workers_table_equals_the_worker_summary(app: AppTest, sample_store_root: Path) -> None:
     at = open_page(app, "workers")
-    expected = metrics.worker_summary(
+    expected = worker_summary(
         load_team_data(Store(sample_store_root), seven_days(Store(sample_store_root)))
     )
     shown = at.dataframe[0].value
@@ -140,7 +149,7 @@ def test_workers_download_is_the_export_csv(
 ) -> None:
     at = open_page(app, "workers")
     store = Store(sample_store_root)
-    expected = workers_csv_bytes(metrics.worker_summary(load_team_data(store, seven_days(store))))
+    expected = workers_csv_bytes(worker_summary(load_team_data(store, seven_days(store))))
     assert download_bytes(at, media, "workers_download") == expected
 
 
@@ -176,7 +185,7 @@ def test_filters_from_the_url_select_the_view(app: AppTest, sample_store_root: P
     app.query_params["range"] = "all"
     app.query_params["team"] = "text-team"
     at = open_page(app, "workers")
-    expected = metrics.worker_summary(
+    expected = worker_summary(
         load_team_data(Store(sample_store_root), Filters(workteams=("text-team",)))
     )
     shown = at.dataframe[0].value
@@ -189,6 +198,43 @@ def test_changing_the_date_range_is_mirrored_in_the_url(app: AppTest) -> None:
     at.selectbox(key="filters_range").set_value("all").run()
     assert at.query_params["range"] == "all"
     assert at.caption[0].value.startswith("all data up to")
+
+
+CUSTOM_DATES = {
+    # id: (from, to in the link, the sidebar's warning or None, the window the page shows)
+    "reversed": (
+        "2026-11-08",
+        "2026-11-01",
+        "“From – to” starts on Nov 08, 2026, after its end on Nov 01, 2026: showing the last 7 "
+        "days of data instead",
+        "Nov 02, 2026 00:00 – Nov 08, 2026 23:59 (UTC)",
+    ),
+    "past-the-latest-data": (
+        "2026-11-01",
+        "2026-12-30",
+        "“From – to” ends on Dec 30, 2026, after the latest data (Nov 08, 2026): showing the "
+        "last 7 days of data instead",
+        "Nov 02, 2026 00:00 – Nov 08, 2026 23:59 (UTC)",
+    ),
+    "valid": ("2026-11-03", "2026-11-05", None, "Nov 03, 2026 00:00 – Nov 05, 2026 23:59 (UTC)"),
+}
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "warning", "window"), CUSTOM_DATES.values(), ids=CUSTOM_DATES
+)
+def test_custom_dates_from_a_link_are_checked_in_the_controls_words(
+    app: AppTest, start: str, end: str, warning: str | None, window: str
+) -> None:
+    app.query_params.update({"range": "custom", "from": start, "to": end})
+    at = open_page(app, "overview")
+    warnings = [w.value for w in at.sidebar.warning]
+    assert len(warnings) == (0 if warning is None else 1), warnings
+    if warning is not None:
+        assert warnings[0].startswith(warning), warnings
+        assert "--since" not in warnings[0]
+    assert at.caption[0].value == window
+    assert at.title[0].value == "Team overview"
 
 
 def test_worker_detail_download_serves_the_workers_tasks(
@@ -254,7 +300,7 @@ def test_a_real_store_shows_no_banner_and_its_last_sync_per_part(
 
 def test_a_link_to_a_worker_opens_that_worker(app: AppTest, sample_store_root: Path) -> None:
     store = Store(sample_store_root)
-    workers = metrics.worker_summary(load_team_data(store, seven_days(store)))
+    workers = worker_summary(load_team_data(store, seven_days(store)))
     wanted = str(workers[workers["username"] == "kavya.nair"]["worker_key"].iloc[0])
     app.query_params["worker"] = wanted
     at = open_page(app, "worker_detail")

@@ -6,16 +6,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics.parsing import REJECT_REASONS
-from analytics.text import escape_controls
-from dashboard import components, data
+from analytics import REJECT_REASONS, escape_controls
+from dashboard import cache, components
 from dashboard.literal import html_line, literal
-from dashboard.view import current_source, current_view
+from dashboard.sidebar import current_source, current_view
 
 source, view = current_source(), current_view()
 st.title("Data")
-summary = data.store_summary(source)
-state = data.sync_state(source)
+summary = cache.store_summary(source)
+state = cache.sync_state(source)
 
 html_line(f"Showing {'the bundled sample team' if source.is_sample else literal(source.root)}.")
 cards = st.columns([1, 2, 1, 1])
@@ -55,7 +54,7 @@ else:
         else "The sample was built from files and recorded API responses."
     )
 
-health = data.data_health(source, view.key)
+health = cache.data_health(source, view.key)
 st.subheader("Rejected lines")
 st.caption("Lines that could not become events are kept with their reason, never dropped.")
 rejected = health.rejected_by_reason

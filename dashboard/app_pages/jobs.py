@@ -8,18 +8,17 @@ from typing import Any
 
 import streamlit as st
 
-from analytics.definitions import help_for
-from analytics.text import escape_controls
-from dashboard import charts, components, data
-from dashboard.data import FilterKey
+from analytics import escape_controls, help_for
+from dashboard import cache, charts, components
+from dashboard.cache import FilterKey
 from dashboard.literal import html_line, literal
-from dashboard.view import current_source, current_view
+from dashboard.sidebar import current_source, current_view
 
 source, view = current_source(), current_view()
 st.title("Labeling jobs")
 st.caption(view.window_label)
 
-jobs = data.job_table(source, view.key)
+jobs = cache.job_table(source, view.key)
 if jobs.empty:
     st.info("No labeling job in this window.")
     st.stop()
@@ -39,7 +38,7 @@ components.table(
     jobs[LEADING + [c for c in jobs.columns if c not in LEADING]], view, key="jobs_table"
 )
 
-teams = data.team_table(source, view.key)
+teams = cache.team_table(source, view.key)
 if not teams.empty:
     st.subheader("Work teams")
     components.table(teams, view, key="jobs_teams")
@@ -61,8 +60,8 @@ def metric_card(
 
 
 st.subheader("Streaming backlog")
-backlog = data.backlog_table(source, view.key)
-history = data.backlog_history(source, view.key)
+backlog = cache.backlog_table(source, view.key)
+history = cache.backlog_history(source, view.key)
 if backlog.empty:
     st.caption("No streaming job (input from an SNS topic) in this window.")
 for row in backlog.to_dict("records"):
@@ -116,14 +115,14 @@ job = st.selectbox(
     key="jobs_job",
 )
 job_key = FilterKey(view.key.since, view.key.until, view.key.workteams, (job,))
-series = data.throughput_table(source, job_key, "job", "D", view.timezone)
+series = cache.throughput_table(source, job_key, "job", "D", view.timezone)
 if series.empty:
     st.info("No task outcome on this job in the window.")
 else:
     st.plotly_chart(charts.outcomes_over_time(series, "D", view.timezone), key="jobs_throughput")
-returns = data.returns(source, view.key).by_job
+returns = cache.returns(source, view.key).by_job
 own = returns[returns["labeling_job_name"].astype("str") == job]
-workers = data.worker_table(source, view.key)
+workers = cache.worker_table(source, view.key)
 names = {
     str(r["worker_key"]): view.person(str(r["worker_key"]), r["username"], r["worker_id"])
     for r in workers.to_dict("records")

@@ -8,17 +8,17 @@ from typing import Literal, cast
 
 import streamlit as st
 
-from analytics.definitions import help_for
-from dashboard import charts, data
+from analytics import help_for
+from dashboard import cache, charts
 from dashboard.literal import html_line, literal
-from dashboard.view import current_source, current_view
+from dashboard.sidebar import current_source, current_view
 
 source, view = current_source(), current_view()
 # The chart's choices, read before their widgets are drawn below, so that every number of the
 # page is computed up front, two at a time, when the caches do not hold it yet.
 grouping = st.session_state.get("overview_grouping", "workteam")
 frequency = st.session_state.get("overview_frequency", "D")
-data.overview_numbers(source, view.key, view.timezone, grouping, frequency)
+cache.fill_overview(source, view.key, view.timezone, grouping, frequency)
 st.title("Team overview")
 st.caption(view.window_label)
 
@@ -31,7 +31,7 @@ KPI_FORMATS = {
 # Fewer returns and (for the same work) shorter tasks are improvements: show them in green.
 LOWER_IS_BETTER = {"median_task_seconds", "return_rate"}
 
-kpis = {row["metric"]: row for row in data.kpi_table(source, view.key).to_dict("records")}
+kpis = {row["metric"]: row for row in cache.kpi_table(source, view.key).to_dict("records")}
 columns = st.columns(len(KPI_FORMATS))
 for column, (name, (label, value_format, change_format)) in zip(
     columns, KPI_FORMATS.items(), strict=True
@@ -74,7 +74,7 @@ with right:
         horizontal=True,
         key="overview_frequency",
     )
-series = data.throughput_table(
+series = cache.throughput_table(
     source,
     view.key,
     cast(Literal["workteam", "job"], grouping),
@@ -106,14 +106,14 @@ with left:
             )
 
 st.subheader("When the team works")
-heatmap = data.heatmap_table(source, view.key, view.timezone)
+heatmap = cache.heatmap_table(source, view.key, view.timezone)
 if heatmap["outcomes"].sum() == 0:
     st.info("No task outcomes in this window.")
 else:
     st.plotly_chart(charts.activity_heatmap(heatmap, view.timezone), key="overview_heatmap")
 
 st.subheader("Needs attention")
-alerts = data.alert_table(source, view.key)
+alerts = cache.alert_table(source, view.key)
 if alerts.empty:
     st.success("No slow or idle workers, high return rates or backlog at risk in this window.")
 else:

@@ -8,19 +8,17 @@ from typing import Any
 
 import streamlit as st
 
-from analytics.definitions import help_for
-from analytics.export import tasks_csv_bytes
-from analytics.text import escape_controls
-from dashboard import charts, components, data
-from dashboard.data import FilterKey
+from analytics import escape_controls, help_for, tasks_csv_bytes
+from dashboard import cache, charts, components
+from dashboard.cache import FilterKey
 from dashboard.literal import html_line, literal
-from dashboard.view import current_source, current_view
+from dashboard.sidebar import current_source, current_view
 
 source, view = current_source(), current_view()
 st.title("Worker detail")
 st.caption(view.window_label)
 
-workers = data.worker_table(source, view.key).sort_values(
+workers = cache.worker_table(source, view.key).sort_values(
     ["tasks_submitted", "worker_key"], ascending=[False, True]
 )
 if workers.empty:
@@ -78,14 +76,14 @@ for column, (name, label, pattern) in zip(
 ):
     column.metric(label, _number(worker[name], pattern), help=help_for(name), border=True)
 
-tasks = data.task_rows(source, view.key, worker_key)
+tasks = cache.task_rows(source, view.key, worker_key)
 st.subheader("Tasks")
 if tasks.empty:
     st.info("No task outcome in this window: this member has not worked in it.")
 else:
     st.plotly_chart(charts.worker_timeline(tasks, view.timezone), key="worker_timeline")
 
-sessions = data.session_table(source, view.key, 30.0)
+sessions = cache.session_table(source, view.key, 30.0)
 own_sessions = sessions[sessions["worker_key"] == worker_key]
 st.subheader("Sessions and idle time")
 st.caption(
@@ -106,8 +104,8 @@ if job_names:
         "Labeling job", job_names, format_func=escape_controls, key="worker_detail_job"
     )
     job_key = FilterKey(view.key.since, view.key.until, view.key.workteams, (job,))
-    job_histogram = data.histogram_table(source, job_key, "job", job)
-    worker_histogram = data.histogram_table(source, job_key, "worker", job)
+    job_histogram = cache.histogram_table(source, job_key, "job", job)
+    worker_histogram = cache.histogram_table(source, job_key, "worker", job)
     own = worker_histogram[worker_histogram["group"].astype("str") == worker_key]
     if own.empty:
         st.info("No submitted task with a task time on this job.")

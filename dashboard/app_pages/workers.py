@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.export import workers_csv_bytes
-from analytics.text import escape_controls
-from dashboard import charts, components, data
-from dashboard.data import FilterKey
+from analytics import escape_controls, workers_csv_bytes
+from dashboard import cache, charts, components
+from dashboard.cache import FilterKey
 from dashboard.literal import literal
-from dashboard.view import current_source, current_view
+from dashboard.sidebar import current_source, current_view
 
 source, view = current_source(), current_view()
 st.title("Workers")
 st.caption(view.window_label)
 
-summary = data.worker_table(source, view.key)
+summary = cache.worker_table(source, view.key)
 flagged = summary["slow_flag"] | summary["idle_flag"] | summary["return_flag"]
 # On screen, flagged workers first; the download keeps the export's order and columns.
 workers = (
@@ -112,12 +111,12 @@ st.caption(
     "whiskers: p10–p90. Wall-clock time from accepting to submitting, pauses included."
 )
 # Only the jobs the sidebar's team and job filters leave, busiest first.
-job_rows = data.job_table(source, view.key).sort_values("tasks_submitted", ascending=False)
+job_rows = cache.job_table(source, view.key).sort_values("tasks_submitted", ascending=False)
 jobs_in_view = [str(job) for job in job_rows["labeling_job_name"]]
 if jobs_in_view:
     job = st.selectbox("Labeling job", jobs_in_view, format_func=escape_controls, key="workers_job")
     job_key = FilterKey(view.key.since, view.key.until, view.key.workteams, (job,))
-    quantiles = data.quantile_table(source, job_key, "worker")
+    quantiles = cache.quantile_table(source, job_key, "worker")
     if quantiles.empty:
         st.info("No submitted task with a task time on this job in the window.")
     else:

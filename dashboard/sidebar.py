@@ -16,9 +16,8 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from analytics.export import pseudonym
-from analytics.text import escape_controls
-from dashboard.data import FilterKey, Source, as_of, choices
+from analytics import escape_controls, pseudonym
+from dashboard.cache import FilterKey, Source, as_of, choices
 
 PRESETS = {
     "24h": ("Last 24 hours", dt.timedelta(hours=24)),
@@ -138,6 +137,23 @@ def window(
     return None, None
 
 
+def custom_dates_problem(dates: object, last_day: dt.date) -> str | None:
+    """Why ``dates`` (from a shared link, or picked before the time zone changed) cannot be the
+    "From – to" control's range, in the control's own words; ``None`` when they can.
+
+    The control orders what a manager picks and stops at the latest data, but a link's ``from``
+    and ``to`` (or a later time zone) may say anything.
+    """
+    if not isinstance(dates, tuple) or len(dates) != 2:
+        return None  # a range being picked (one date so far), or none
+    start, end = dates
+    if start > end:
+        return f"“From – to” starts on {start:%b %d, %Y}, after its end on {end:%b %d, %Y}"
+    if end > last_day:
+        return f"“From – to” ends on {end:%b %d, %Y}, after the latest data ({last_day:%b %d, %Y})"
+    return None
+
+
 def _describe(
     since: dt.datetime | None, until: dt.datetime | None, tz: str, anchor: pd.Timestamp
 ) -> str:
@@ -170,10 +186,18 @@ def render_sidebar(source: Source) -> View:
         dates: tuple[dt.date, dt.date] | None = None
         if preset == "custom":
             last_day = anchor.tz_convert(st.session_state["filters_tz"]).date()
-            st.session_state.setdefault(
-                "filters_dates", (last_day - dt.timedelta(days=6), last_day)
-            )
+            latest_week = (last_day - dt.timedelta(days=6), last_day)
+            st.session_state.setdefault("filters_dates", latest_week)
+            problem = custom_dates_problem(st.session_state["filters_dates"], last_day)
+            if problem is not None:
+                st.session_state["filters_dates"] = latest_week
             picked = st.date_input("From – to", key="filters_dates", max_value=last_day)
+            if problem is not None:
+                st.warning(
+                    f"{problem}: showing the last 7 days of data instead; pick other dates "
+                    "in “From – to”.",
+                    icon=":material/event_busy:",
+                )
             if isinstance(picked, tuple) and len(picked) == 2:
                 dates = (picked[0], picked[1])
         st.multiselect(
@@ -218,6 +242,7 @@ def current_view() -> View:
 
 
 def current_source() -> Source:
-    """The data source chosen on this run (set by ``app.py`` before the page runs)."""
+    """The store shown on this run (``cache.choose_source``, set by ``app.py`` before the page
+    runs)."""
     source: Source = st.session_state["source"]
     return source

@@ -1,10 +1,10 @@
 """Everything the pages read, cached in one place.
 
-The expensive step, reading the store, is cached once per store version as a shared resource (an
-immutable ``pyarrow`` table is never copied); cutting it to the sidebar's filters is cached per
-filter set, and each metric is a ``st.cache_data`` wrapper around a pure ``analytics`` function,
-keyed by the store version and the filters. A sync or an ingest changes the store version, so the
-next rerun reads the new data without a restart.
+The expensive step, reading the store and converting it to pandas, is cached once per store
+version as a shared resource (``TeamData`` is never mutated, so it is never copied); cutting it
+to the sidebar's filters is cached per filter set, and each metric is a ``st.cache_data`` wrapper
+around a pure ``analytics`` function, keyed by the store version and the filters. A sync or an
+ingest changes the store version, so the next rerun reads the new data without a restart.
 """
 
 from __future__ import annotations
@@ -12,32 +12,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from analytics import backlog, health, metrics, schema, tasks, throughput
-from analytics.cli import DATA_ENV_VAR, DEFAULT_DATA_DIR
-from analytics.dataset import (
-    EVENT_COLUMNS,
-    Filters,
-    TeamData,
-    last_log_sync,
-    previous_period,
-    restrict,
-    store_is_empty,
-    team_data_from_tables,
-)
-from analytics.sample import SAMPLE_LOGS_DIR, build_sample_store
-from analytics.store import Store, StoreSummary
+import analytics
+from analytics import Filters, StoreSummary, TeamData
 
 TTL_SECONDS = 600
 #: Where the bundled sample's store is built when there is no data of one's own.
@@ -100,88 +86,67 @@ def store_version(root: Path) -> str:
 def _sample_store_root() -> str:
     # Keyed on the sample's own description, so a release with a different sample never reuses
     # (and adds to) the store built from the previous one.
-    version = hashlib.sha256((SAMPLE_LOGS_DIR / "planted.json").read_bytes()).hexdigest()[:12]
+    planted = analytics.SAMPLE_LOGS_DIR / "planted.json"
+    version = hashlib.sha256(planted.read_bytes()).hexdigest()[:12]
     default = Path.home() / ".cache" / "groundtruth-throughput" / f"sample-store-{version}"
     root = Path(os.environ.get(SAMPLE_STORE_ENV_VAR) or default)
-    build_sample_store(root)
+    analytics.build_sample_store(root)
     return str(root)
 
 
-def current_source() -> Source:
-    """The configured store, or the bundled sample when that store is missing or empty."""
-    configured = Path(os.environ.get(DATA_ENV_VAR) or DEFAULT_DATA_DIR)
-    if configured.exists() and not store_is_empty(Store(configured)):
+def choose_source() -> Source:
+    """The store to show: the configured one (``gt-throughput dashboard --data``), or the
+    bundled sample when that store is missing or empty."""
+    configured = analytics.data_dir(None)
+    if configured.exists() and not analytics.store_is_empty(analytics.Store(configured)):
         return Source(str(configured), False, store_version(configured), str(configured))
     sample = Path(_sample_store_root())
     return Source(str(sample), True, store_version(sample), str(configured))
 
 
-@dataclass(frozen=True)
-class _StoreContents:
-    events: pa.Table
-    tables: dict[str, pa.Table]
-    rejected: pa.Table
-    last_log_sync: dt.datetime | None
-    summary: StoreSummary
-    state: dict[str, Any]
-
-
 @st.cache_resource(max_entries=2, show_spinner="Reading the store…")
-def _store_contents(root: str, version: str) -> _StoreContents:
-    store = Store(root)
-    state = store.read_state()
-    events = store.load_events(columns=list(EVENT_COLUMNS), text_as_dictionary=True)
-    tables = {name: store.read_table(name) for name in schema.TABLES}
-    rejected = store.load_rejected()
-    return _StoreContents(
-        events=events,
-        tables=tables,
-        rejected=rejected,
-        last_log_sync=last_log_sync(state),
-        summary=store.summary(events=events, rejected=rejected, tables=tables),
-        state=state,
-    )
+def _whole_store(root: str, version: str) -> TeamData:
+    """Everything in the store as pandas, read and converted once per store version."""
+    return analytics.load_team_data(analytics.Store(root))
 
 
-@st.cache_resource(max_entries=2, show_spinner="Reading the store…")
-def _all_data(root: str, version: str) -> TeamData:
-    """Everything in the store as pandas, converted once per store version."""
-    contents = _store_contents(root, version)
-    return team_data_from_tables(
-        contents.events,
-        tables=contents.tables,
-        rejected=contents.rejected,
-        last_log_sync=contents.last_log_sync,
-    )
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _store_state(root: str, version: str) -> dict[str, Any]:
+    return analytics.Store(root).read_state()
+
+
+@st.cache_resource(max_entries=2, show_spinner="Counting what the store holds…")
+def _store_summary(root: str, version: str) -> StoreSummary:
+    return analytics.Store(root).summary()
 
 
 @st.cache_resource(max_entries=16, ttl=TTL_SECONDS, show_spinner=False)
 def team_data(root: str, version: str, key: FilterKey) -> TeamData:
-    """The store cut to ``key``'s filters (shared between sessions: TeamData is never mutated).
-
-    Cut from the converted store with ``restrict``, which gives what loading with the filters
-    gives at a fraction of the cost of converting again.
-    """
+    """The store cut to ``key``'s filters (shared between sessions: TeamData is never mutated)."""
     return cut(root, version, key)
 
 
 def cut(root: str, version: str, key: FilterKey) -> TeamData:
-    """The store cut to ``key``'s filters, computed now and not cached (see ``lending``)."""
-    everything = _all_data(root, version)
+    """The store cut to ``key``'s filters, computed now and not cached.
+
+    Cut from the converted store with ``restrict``, which gives what loading with the filters
+    gives at a fraction of the cost of converting again.
+    """
+    everything = _whole_store(root, version)
     if key == FilterKey():
         return everything
-    last_sync = _store_contents(root, version).last_log_sync
-    return restrict(everything, key.to_filters(), last_log_sync=last_sync)
+    last_sync = analytics.last_log_sync(_store_state(root, version))
+    return analytics.restrict(everything, key.to_filters(), last_log_sync=last_sync)
 
 
 def store_summary(source: Source) -> StoreSummary:
     """What the store holds (events, range, rejected lines, tables)."""
-    return _store_contents(source.root, source.version).summary
+    return _store_summary(source.root, source.version)
 
 
 def sync_state(source: Source) -> dict[str, Any]:
     """The store's sync state: last sync of each part, checkpoints."""
-    return _store_contents(source.root, source.version).state
+    return _store_state(source.root, source.version)
 
 
 def as_of(source: Source) -> pd.Timestamp:
@@ -201,70 +166,60 @@ def choices(source: Source) -> tuple[list[str], list[str]]:
 
 
 # --------------------------------------------------------------------------- metric wrappers
-_lent = threading.local()
+#: The store cut to a view, as the look-ahead hands it to the Overview's wrappers (their ``_cuts``
+#: argument, which Streamlit leaves out of the cache key): it fills their caches for views nobody
+#: opened yet without keeping each view's cut in the shared ``team_data`` cache.
+Cuts = Callable[[FilterKey], TeamData]
 
 
-@contextmanager
-def lending(source: Source, frames: dict[FilterKey, TeamData]) -> Iterator[None]:
-    """Within this block, on this thread only, the metric wrappers compute from ``frames``.
-
-    For the look-ahead (``warmup.prefetch``): it fills the metric caches of views nobody opened
-    yet without also keeping each view's cut of the store in the shared ``team_data`` cache.
-    """
-    _lent.frames = {(source.root, source.version, key): data for key, data in frames.items()}
-    try:
-        yield
-    finally:
-        _lent.frames = {}
-
-
-def _data(source: Source, key: FilterKey) -> TeamData:
-    lent: dict[tuple[str, str, FilterKey], TeamData] = getattr(_lent, "frames", {})
-    borrowed = lent.get((source.root, source.version, key))
-    return borrowed if borrowed is not None else team_data(source.root, source.version, key)
+def _data(source: Source, key: FilterKey, cuts: Cuts | None = None) -> TeamData:
+    return cuts(key) if cuts is not None else team_data(source.root, source.version, key)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
-def worker_table(source: Source, key: FilterKey) -> pd.DataFrame:
-    """``metrics.worker_summary`` for the filters."""
-    return metrics.worker_summary(_data(source, key))
+def worker_table(source: Source, key: FilterKey, _cuts: Cuts | None = None) -> pd.DataFrame:
+    """``worker_summary`` for the filters."""
+    return analytics.worker_summary(_data(source, key, _cuts))
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
 def job_table(source: Source, key: FilterKey) -> pd.DataFrame:
-    """``metrics.job_summary`` for the filters."""
-    return metrics.job_summary(_data(source, key))
+    """``job_summary`` for the filters."""
+    return analytics.job_summary(_data(source, key))
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
 def team_table(source: Source, key: FilterKey) -> pd.DataFrame:
-    """``metrics.team_summary`` for the filters."""
-    return metrics.team_summary(_data(source, key))
+    """``team_summary`` for the filters."""
+    return analytics.team_summary(_data(source, key))
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
-def kpi_table(source: Source, key: FilterKey) -> pd.DataFrame:
-    """``metrics.kpis`` of the window against the same-length window before it."""
-    current = _data(source, key)
-    return metrics.kpis(current, _data(source, previous_key(key, current)))
+def kpi_table(source: Source, key: FilterKey, _cuts: Cuts | None = None) -> pd.DataFrame:
+    """``kpis`` of the window against the same-length window before it."""
+    current = _data(source, key, _cuts)
+    return analytics.kpis(current, _data(source, previous_key(key, current), _cuts))
 
 
 def previous_key(key: FilterKey, current: TeamData) -> FilterKey:
     """The filters of the period the KPIs compare ``key``'s window with."""
-    return FilterKey.of(previous_period(key.to_filters(), current.as_of))
+    return FilterKey.of(analytics.previous_period(key.to_filters(), current.as_of))
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
-def backlog_table(source: Source, key: FilterKey) -> pd.DataFrame:
-    """``backlog.backlog_status`` for the filters."""
-    return backlog.backlog_status(_data(source, key))
+def backlog_table(source: Source, key: FilterKey, _cuts: Cuts | None = None) -> pd.DataFrame:
+    """``backlog_status`` for the filters."""
+    return analytics.backlog_status(_data(source, key, _cuts))
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
-def alert_table(source: Source, key: FilterKey) -> pd.DataFrame:
-    """``metrics.alerts`` (slow, idle, returns, backlog) for the filters."""
-    data = _data(source, key)
-    return metrics.alerts(data, worker_table(source, key), backlog_table(source, key))
+def alert_table(source: Source, key: FilterKey, _cuts: Cuts | None = None) -> pd.DataFrame:
+    """``alerts`` (slow, idle, returns, backlog) for the filters."""
+    return analytics.alerts(
+        _data(source, key, _cuts),
+        worker_table(source, key, _cuts),
+        backlog_table(source, key, _cuts),
+    )
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
@@ -274,63 +229,66 @@ def throughput_table(
     by: Literal["workteam", "job", "worker"],
     freq: Literal["h", "D"],
     tz: str,
+    _cuts: Cuts | None = None,
 ) -> pd.DataFrame:
-    """``throughput.throughput_series`` for the filters."""
-    return throughput.throughput_series(_data(source, key), by, freq, tz)
+    """``throughput_series`` for the filters."""
+    return analytics.throughput_series(_data(source, key, _cuts), by, freq, tz)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
 def active_workers_table(
     source: Source, key: FilterKey, freq: Literal["h", "D"], tz: str
 ) -> pd.DataFrame:
-    """``throughput.active_workers_series`` for the filters."""
-    return throughput.active_workers_series(_data(source, key), freq, tz)
+    """``active_workers_series`` for the filters."""
+    return analytics.active_workers_series(_data(source, key), freq, tz)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
-def heatmap_table(source: Source, key: FilterKey, tz: str) -> pd.DataFrame:
-    """``throughput.activity_heatmap`` for the filters."""
-    return throughput.activity_heatmap(_data(source, key), tz)
+def heatmap_table(
+    source: Source, key: FilterKey, tz: str, _cuts: Cuts | None = None
+) -> pd.DataFrame:
+    """``activity_heatmap`` for the filters."""
+    return analytics.activity_heatmap(_data(source, key, _cuts), tz)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
 def quantile_table(
     source: Source, key: FilterKey, by: Literal["workteam", "job", "worker"]
 ) -> pd.DataFrame:
-    """``throughput.task_time_quantiles`` for the filters."""
-    return throughput.task_time_quantiles(_data(source, key), by)
+    """``task_time_quantiles`` for the filters."""
+    return analytics.task_time_quantiles(_data(source, key), by)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
 def histogram_table(
     source: Source, key: FilterKey, by: Literal["workteam", "job", "worker"], job: str | None
 ) -> pd.DataFrame:
-    """``throughput.task_time_histogram`` for the filters."""
-    return throughput.task_time_histogram(_data(source, key), by, job)
+    """``task_time_histogram`` for the filters."""
+    return analytics.task_time_histogram(_data(source, key), by, job)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
 def session_table(source: Source, key: FilterKey, gap_minutes: float) -> pd.DataFrame:
-    """``throughput.worker_sessions`` for the filters."""
-    return throughput.worker_sessions(_data(source, key), gap_minutes)
+    """``worker_sessions`` for the filters."""
+    return analytics.worker_sessions(_data(source, key), gap_minutes)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
 def task_rows(source: Source, key: FilterKey, worker_key: str | None) -> pd.DataFrame:
-    """``tasks.task_table`` for the filters (one worker, or all)."""
-    return tasks.task_table(_data(source, key), worker_key)
+    """``task_table`` for the filters (one worker, or all)."""
+    return analytics.task_table(_data(source, key), worker_key)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
-def returns(source: Source, key: FilterKey) -> health.ReturnsSummary:
-    """``health.returns_summary`` for the filters."""
-    return health.returns_summary(_data(source, key))
+def returns(source: Source, key: FilterKey) -> analytics.ReturnsSummary:
+    """``returns_summary`` for the filters."""
+    return analytics.returns_summary(_data(source, key))
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
-def data_health(source: Source, key: FilterKey) -> health.DataHealth:
-    """``health.data_health`` for the filters."""
-    return health.data_health(_data(source, key))
+def data_health(source: Source, key: FilterKey) -> analytics.DataHealth:
+    """``data_health`` for the filters."""
+    return analytics.data_health(_data(source, key))
 
 
 def overview_calls(
@@ -339,20 +297,18 @@ def overview_calls(
     tz: str,
     by: Literal["workteam", "job"] = "workteam",
     freq: Literal["h", "D"] = "D",
+    cuts: Cuts | None = None,
 ) -> list[Callable[[], object]]:
     """The cached calls behind every number the Overview shows, heaviest first."""
     return [
-        lambda: alert_table(source, key),  # worker_summary, the heaviest
-        lambda: kpi_table(source, key),  # cuts the previous period too
-        lambda: throughput_table(source, key, by, freq, tz),
-        lambda: heatmap_table(source, key, tz),
+        lambda: alert_table(source, key, cuts),  # worker_summary, the heaviest
+        lambda: kpi_table(source, key, cuts),  # cuts the previous period too
+        lambda: throughput_table(source, key, by, freq, tz, cuts),
+        lambda: heatmap_table(source, key, tz, cuts),
     ]
 
 
-_overview_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gt-overview")
-
-
-def overview_numbers(
+def fill_overview(
     source: Source,
     key: FilterKey,
     tz: str,
@@ -363,10 +319,15 @@ def overview_numbers(
 
     They are independent of one another and spend much of their time in NumPy and pandas code
     that lets the other thread run: on a change nothing prepared, a 30-day Overview of a million
-    events takes about 0.4 s this way instead of 0.55 s one after the other.
+    events takes about 0.4 s this way instead of 0.55 s one after the other. The two threads work
+    for this page run (its context attached), and end with this call.
     """
-    for job in [_overview_pool.submit(call) for call in overview_calls(source, key, tz, by, freq)]:
-        job.result()
+    page_run = get_script_run_ctx(suppress_warning=True)
+    with ThreadPoolExecutor(
+        max_workers=2, initializer=add_script_run_ctx, initargs=(None, page_run)
+    ) as pool:
+        for job in [pool.submit(call) for call in overview_calls(source, key, tz, by, freq)]:
+            job.result()
 
 
 def backlog_history(source: Source, key: FilterKey) -> pd.DataFrame:
