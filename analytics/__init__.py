@@ -10,7 +10,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from analytics.backlog import backlog_status
     from analytics.dataset import Filters, TeamData, load_team_data, previous_period
     from analytics.errors import (
         AccessDeniedError,
@@ -25,29 +24,27 @@ if TYPE_CHECKING:
         UsageError,
     )
     from analytics.export import export_csv, pseudonymize_frame, tasks_csv_bytes, workers_csv_bytes
-    from analytics.health import data_health, returns_summary
     from analytics.ingest import IngestReport, ingest_paths
-    from analytics.metrics import (
-        Thresholds,
-        alerts,
-        job_summary,
-        kpis,
-        team_summary,
-        worker_summary,
-    )
-    from analytics.parsing import ParseResult, parse_bytes, parse_lines, parse_log_events
-    from analytics.sample import build_sample_store
-    from analytics.store import Store
-    from analytics.sync import SyncOptions, SyncReport
-    from analytics.tasks import task_table
-    from analytics.throughput import (
+    from analytics.metrics.alerts import alerts
+    from analytics.metrics.backlog import backlog_status
+    from analytics.metrics.health import DataHealth, data_health
+    from analytics.metrics.jobs_teams import job_summary, team_summary
+    from analytics.metrics.kpis import kpis
+    from analytics.metrics.outcomes import task_table
+    from analytics.metrics.returns import ReturnsSummary, returns_summary
+    from analytics.metrics.sessions import worker_sessions
+    from analytics.metrics.throughput import (
         active_workers_series,
         activity_heatmap,
         task_time_histogram,
         task_time_quantiles,
         throughput_series,
-        worker_sessions,
     )
+    from analytics.metrics.workers import Thresholds, worker_summary
+    from analytics.parsing import ParseResult, parse_bytes, parse_lines, parse_log_events
+    from analytics.sample import build_sample_store
+    from analytics.store import Store
+    from analytics.sync import SyncOptions, SyncReport
 
 _WHERE = {
     "AccessDeniedError": "errors",
@@ -74,22 +71,24 @@ _WHERE = {
     "TeamData": "dataset",
     "load_team_data": "dataset",
     "previous_period": "dataset",
-    "Thresholds": "metrics",
-    "worker_summary": "metrics",
-    "job_summary": "metrics",
-    "team_summary": "metrics",
-    "kpis": "metrics",
-    "alerts": "metrics",
-    "task_table": "tasks",
-    "throughput_series": "throughput",
-    "active_workers_series": "throughput",
-    "activity_heatmap": "throughput",
-    "task_time_quantiles": "throughput",
-    "task_time_histogram": "throughput",
-    "worker_sessions": "throughput",
-    "data_health": "health",
-    "returns_summary": "health",
-    "backlog_status": "backlog",
+    "Thresholds": "metrics.workers",
+    "worker_summary": "metrics.workers",
+    "job_summary": "metrics.jobs_teams",
+    "team_summary": "metrics.jobs_teams",
+    "kpis": "metrics.kpis",
+    "alerts": "metrics.alerts",
+    "task_table": "metrics.outcomes",
+    "throughput_series": "metrics.throughput",
+    "active_workers_series": "metrics.throughput",
+    "activity_heatmap": "metrics.throughput",
+    "task_time_quantiles": "metrics.throughput",
+    "task_time_histogram": "metrics.throughput",
+    "worker_sessions": "metrics.sessions",
+    "DataHealth": "metrics.health",
+    "data_health": "metrics.health",
+    "ReturnsSummary": "metrics.returns",
+    "returns_summary": "metrics.returns",
+    "backlog_status": "metrics.backlog",
     "export_csv": "export",
     "workers_csv_bytes": "export",
     "tasks_csv_bytes": "export",
@@ -101,12 +100,14 @@ __all__ = [
     "AccessDeniedError",
     "AwsError",
     "CredentialsError",
+    "DataHealth",
     "Filters",
     "GroundTruthError",
     "IngestReport",
     "InputFileError",
     "NotFoundError",
     "ParseResult",
+    "ReturnsSummary",
     "ServiceUnavailableError",
     "Store",
     "StoreError",

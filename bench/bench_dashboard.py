@@ -56,7 +56,8 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
-from analytics import backlog, metrics, schema, throughput
+import analytics as metrics
+from analytics import schema
 from analytics.dataset import (
     EVENT_COLUMNS,
     Filters,
@@ -65,6 +66,7 @@ from analytics.dataset import (
     team_data_from_tables,
 )
 from analytics.ingest import ingest_paths
+from analytics.metrics import backlog, throughput
 from analytics.store import Store
 from dashboard.launch import HEADLESS_CHROMIUM_ARGS, PAGE_SETTLED_JS, serve_dashboard
 

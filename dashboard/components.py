@@ -7,8 +7,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics.definitions import DEFINITIONS, help_for
 from analytics.export import definitions_csv_bytes, pseudonymize_frame
+from analytics.metrics.definitions import DEFINITIONS, help_for
 from analytics.text import escape_controls, has_controls
 from dashboard.view import View
 

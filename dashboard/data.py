@@ -24,7 +24,11 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from analytics import backlog, health, metrics, schema, tasks, throughput
+import analytics as health
+import analytics as metrics
+import analytics as tasks
+import analytics as throughput
+from analytics import schema
 from analytics.cli import DATA_ENV_VAR, DEFAULT_DATA_DIR
 from analytics.dataset import (
     EVENT_COLUMNS,
@@ -36,6 +40,7 @@ from analytics.dataset import (
     store_is_empty,
     team_data_from_tables,
 )
+from analytics.metrics import backlog
 from analytics.sample import SAMPLE_LOGS_DIR, build_sample_store
 from analytics.store import Store, StoreSummary
 

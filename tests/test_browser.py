@@ -34,7 +34,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from analytics import metrics
+import analytics as metrics
 from analytics.dataset import Filters, load_team_data
 from analytics.export import pseudonym, workers_csv_bytes
 from analytics.store import Store

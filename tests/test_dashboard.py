@@ -17,7 +17,7 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from analytics import metrics
+import analytics as metrics
 from analytics.dataset import Filters, load_team_data
 from analytics.export import workers_csv_bytes
 from analytics.store import Store

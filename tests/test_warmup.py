@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analytics import metrics
+import analytics as metrics
 from analytics.dataset import load_team_data, previous_period
 from analytics.store import Store
 from dashboard import data, warmup

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from analytics.definitions import help_for
+from analytics.metrics.definitions import help_for
 from analytics.text import escape_controls
 from dashboard import charts, components, data
 from dashboard.data import FilterKey

@@ -8,7 +8,7 @@ from typing import Literal, cast
 
 import streamlit as st
 
-from analytics.definitions import help_for
+from analytics.metrics.definitions import help_for
 from dashboard import charts, data
 from dashboard.literal import html_line, literal
 from dashboard.view import current_source, current_view

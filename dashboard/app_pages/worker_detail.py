@@ -8,8 +8,8 @@ from typing import Any
 
 import streamlit as st
 
-from analytics.definitions import help_for
 from analytics.export import tasks_csv_bytes
+from analytics.metrics.definitions import help_for
 from analytics.text import escape_controls
 from dashboard import charts, components, data
 from dashboard.data import FilterKey
