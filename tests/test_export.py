@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from analytics import metrics
+import analytics as metrics
 from analytics.cli import main
 from analytics.dataset import team_data_from_tables
 from analytics.export import (
@@ -32,7 +32,7 @@ from analytics.sources.cognito import users_from_pages
 from analytics.store import Store
 from analytics.text import has_controls
 from tests.conftest import POOL, message_line
-from tests.test_metrics import data_of, events_of, line
+from tests.support_team_data import data_of, events_of, line
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
