@@ -15,7 +15,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from analytics.backlog import backlog_status
     from analytics.cli import data_dir
     from analytics.dataset import (
         Filters,
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
         restrict,
         store_is_empty,
     )
-    from analytics.definitions import DEFINITIONS, help_for
     from analytics.errors import (
         AccessDeniedError,
         AwsError,
@@ -47,16 +45,24 @@ if TYPE_CHECKING:
         tasks_csv_bytes,
         workers_csv_bytes,
     )
-    from analytics.health import DataHealth, ReturnsSummary, data_health, returns_summary
     from analytics.ingest import IngestReport, ingest_paths
-    from analytics.metrics import (
-        Thresholds,
-        alerts,
-        job_summary,
-        kpis,
-        team_summary,
-        worker_summary,
+    from analytics.metrics.alerts import alerts
+    from analytics.metrics.backlog import backlog_status
+    from analytics.metrics.definitions import DEFINITIONS, help_for
+    from analytics.metrics.health import DataHealth, data_health
+    from analytics.metrics.jobs_teams import job_summary, team_summary
+    from analytics.metrics.kpis import kpis
+    from analytics.metrics.outcomes import task_table
+    from analytics.metrics.returns import ReturnsSummary, returns_summary
+    from analytics.metrics.sessions import worker_sessions
+    from analytics.metrics.throughput import (
+        active_workers_series,
+        activity_heatmap,
+        task_time_histogram,
+        task_time_quantiles,
+        throughput_series,
     )
+    from analytics.metrics.workers import Thresholds, worker_summary
     from analytics.parsing import (
         REJECT_REASONS,
         ParseResult,
@@ -67,16 +73,7 @@ if TYPE_CHECKING:
     from analytics.sample import SAMPLE_LOGS_DIR, build_sample_store
     from analytics.store import Store, StoreSummary
     from analytics.sync import SyncOptions, SyncReport
-    from analytics.tasks import task_table
     from analytics.text import escape_controls, has_controls
-    from analytics.throughput import (
-        active_workers_series,
-        activity_heatmap,
-        task_time_histogram,
-        task_time_quantiles,
-        throughput_series,
-        worker_sessions,
-    )
 
 
 _WHERE = {
@@ -104,22 +101,22 @@ _WHERE = {
     "TeamData": "dataset",
     "load_team_data": "dataset",
     "previous_period": "dataset",
-    "Thresholds": "metrics",
-    "worker_summary": "metrics",
-    "job_summary": "metrics",
-    "team_summary": "metrics",
-    "kpis": "metrics",
-    "alerts": "metrics",
-    "task_table": "tasks",
-    "throughput_series": "throughput",
-    "active_workers_series": "throughput",
-    "activity_heatmap": "throughput",
-    "task_time_quantiles": "throughput",
-    "task_time_histogram": "throughput",
-    "worker_sessions": "throughput",
-    "data_health": "health",
-    "returns_summary": "health",
-    "backlog_status": "backlog",
+    "Thresholds": "metrics.workers",
+    "worker_summary": "metrics.workers",
+    "job_summary": "metrics.jobs_teams",
+    "team_summary": "metrics.jobs_teams",
+    "kpis": "metrics.kpis",
+    "alerts": "metrics.alerts",
+    "task_table": "metrics.outcomes",
+    "throughput_series": "metrics.throughput",
+    "active_workers_series": "metrics.throughput",
+    "activity_heatmap": "metrics.throughput",
+    "task_time_quantiles": "metrics.throughput",
+    "task_time_histogram": "metrics.throughput",
+    "worker_sessions": "metrics.sessions",
+    "data_health": "metrics.health",
+    "returns_summary": "metrics.returns",
+    "backlog_status": "metrics.backlog",
     "export_csv": "export",
     "workers_csv_bytes": "export",
     "tasks_csv_bytes": "export",
@@ -130,12 +127,12 @@ _WHERE = {
     "last_log_sync": "dataset",
     "restrict": "dataset",
     "StoreSummary": "store",
-    "DataHealth": "health",
-    "ReturnsSummary": "health",
+    "DataHealth": "metrics.health",
+    "ReturnsSummary": "metrics.returns",
     "escape_controls": "text",
     "has_controls": "text",
-    "DEFINITIONS": "definitions",
-    "help_for": "definitions",
+    "DEFINITIONS": "metrics.definitions",
+    "help_for": "metrics.definitions",
     "definitions_csv_bytes": "export",
     "pseudonym": "export",
     "REJECT_REASONS": "parsing",

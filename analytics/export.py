@@ -56,9 +56,10 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from analytics.dataset import Filters, last_log_sync, load_team_data, store_is_empty
-from analytics.definitions import definitions_frame
 from analytics.errors import UsageError
-from analytics.metrics import Thresholds, task_table, worker_summary
+from analytics.metrics.definitions import definitions_frame
+from analytics.metrics.outcomes import task_table
+from analytics.metrics.workers import Thresholds, worker_summary
 from analytics.store import Store
 from analytics.text import escape_controls
 from analytics.timeparse import parse_span

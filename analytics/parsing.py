@@ -545,9 +545,10 @@ def _events_table(
     event_type = strings["event_type"]
     no_time = pa.scalar(None, schema.UTC_MS)
     outcome_time = pc.coalesce(
-        pc.if_else(pc.equal(event_type, "TasksSubmitted"), times["task_submitted_time"], no_time),
-        pc.if_else(pc.equal(event_type, "TasksReturned"), times["task_returned_time"], no_time),
-        pc.if_else(pc.equal(event_type, "TasksDeclined"), times["task_declined_time"], no_time),
+        *(
+            pc.if_else(pc.equal(event_type, outcome_type), times[field], no_time)
+            for outcome_type, field in schema.OUTCOME_TIME_FIELDS.items()
+        )
     )
     # From the message alone, never from its envelope: the same message text then always gets
     # the same time and so the same store partition, which is what makes the store's

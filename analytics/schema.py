@@ -8,6 +8,9 @@ written by a newer version rather than misread it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 import numpy as np
 import pyarrow as pa
 
@@ -25,9 +28,18 @@ EVENT_KEY_ALGORITHM_V1 = "md5(message-text)"
 
 UTC_MS = pa.timestamp("ms", tz="UTC")
 
-#: The outcome event types. Any other ``event_type`` (e.g. ``TasksAccepted``) is kept and shown but
+#: Each outcome event type and the time field of its message that says when it happened (the time
+#: that ends the task). Any other ``event_type`` (e.g. ``TasksAccepted``) is kept and shown but
 #: counts toward no outcome metric.
-OUTCOME_EVENT_TYPES = ("TasksSubmitted", "TasksReturned", "TasksDeclined")
+OUTCOME_TIME_FIELDS: Mapping[str, str] = MappingProxyType(
+    {
+        "TasksSubmitted": "task_submitted_time",
+        "TasksReturned": "task_returned_time",
+        "TasksDeclined": "task_declined_time",
+    }
+)
+#: The outcome event types, in the order of their codes in ``analytics.metrics.outcomes``.
+OUTCOME_EVENT_TYPES = tuple(OUTCOME_TIME_FIELDS)
 
 #: The string fields of a worker-activity message, as Ground Truth writes them.
 MESSAGE_STRING_FIELDS = (

@@ -43,8 +43,8 @@ import pyarrow.feather as feather
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from analytics import Thresholds, worker_summary
 from analytics.dataset import team_data_from_tables
-from analytics.metrics import Thresholds, worker_summary
 from bench.machine import describe_machine, write_results
 
 START_MS = 1_790_000_000_000  # 2026-09-21

@@ -129,8 +129,8 @@ def test_export_since_a_span_counts_back_from_the_latest_data_like_the_dashboard
 ) -> None:
     import pandas as pd
 
+    from analytics import worker_summary
     from analytics.dataset import Filters, load_team_data
-    from analytics.metrics import worker_summary
 
     out = tmp_path / "workers.csv"
     completed = run_cli(

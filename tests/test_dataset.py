@@ -12,7 +12,7 @@ import pytest
 from analytics.dataset import Filters, last_log_sync, load_team_data, previous_period
 from analytics.errors import UsageError
 from analytics.store import Store
-from tests.test_metrics import events_of, line, membership
+from tests.support_team_data import events_of, line, membership
 
 UTC = dt.UTC
 

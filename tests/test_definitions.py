@@ -6,16 +6,24 @@ from pathlib import Path
 
 import pytest
 
-from analytics import metrics
-from analytics.definitions import DEFINITIONS, definitions_frame, help_for, render_markdown
-from analytics.tasks import TASK_COLUMNS
+from analytics.metrics.definitions import (
+    DEFINITIONS,
+    METRICS_DOC,
+    definitions_frame,
+    help_for,
+    main,
+    render_markdown,
+)
+from analytics.metrics.jobs_teams import JOB_COLUMNS, TEAM_COLUMNS
+from analytics.metrics.outcomes import TASK_COLUMNS
+from analytics.metrics.workers import WORKER_COLUMNS
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 COLUMN_SETS = [
-    pytest.param(metrics.WORKER_COLUMNS, id="workers"),
-    pytest.param(metrics.JOB_COLUMNS, id="jobs"),
-    pytest.param(metrics.TEAM_COLUMNS, id="teams"),
+    pytest.param(WORKER_COLUMNS, id="workers"),
+    pytest.param(JOB_COLUMNS, id="jobs"),
+    pytest.param(TEAM_COLUMNS, id="teams"),
     pytest.param(TASK_COLUMNS, id="tasks"),
 ]
 
@@ -37,4 +45,14 @@ def test_help_and_frame() -> None:
 
 def test_docs_metrics_md_is_up_to_date() -> None:
     written = (REPOSITORY / "docs" / "metrics.md").read_text(encoding="utf-8")
-    assert written == render_markdown(), "run: python -m analytics.definitions"
+    assert written == render_markdown(), "run: python -m analytics.metrics.definitions"
+
+
+def test_the_generator_writes_the_repository_docs_by_default() -> None:
+    assert METRICS_DOC == REPOSITORY / "docs" / "metrics.md"
+
+
+def test_the_generator_writes_the_path_given(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "metrics.md"
+    assert main([str(target)]) == 0
+    assert target.read_text(encoding="utf-8") == render_markdown()

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from analytics import metrics
+import analytics
 from analytics.cli import main
 from analytics.dataset import team_data_from_tables
 from analytics.export import (
@@ -32,7 +32,7 @@ from analytics.sources.cognito import users_from_pages
 from analytics.store import Store
 from analytics.text import has_controls
 from tests.conftest import POOL, message_line
-from tests.test_metrics import data_of, events_of, line
+from tests.support_team_data import data_of, events_of, line
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -180,14 +180,14 @@ def hostile_team_data(value: str) -> Any:
 @pytest.mark.parametrize("value", HOSTILE_TEXT)
 def test_hostile_identities_round_trip_in_workers_and_tasks_csv(value: str) -> None:
     data = hostile_team_data(value)
-    workers = metrics.worker_summary(data)
+    workers = analytics.worker_summary(data)
     rows = parsed_csv(workers_csv_bytes(workers), workers)
     for column in ("worker_key", "worker_id", "username", "email"):
         assert [r[column] for r in rows] == [text_cell(str(v)) for v in workers[column]], column
     if value:
         assert text_cell(value) in {r["worker_id"] for r in rows}
         assert text_cell(value) in {r["email"] for r in rows}
-    tasks = metrics.task_table(data)
+    tasks = analytics.task_table(data)
     assert len(tasks) == 2
     task_rows = parsed_csv(tasks_csv_bytes(tasks, timezone="Europe/Berlin"), tasks)
     assert [r["worker_id"] for r in task_rows] == [text_cell(str(v)) for v in tasks["worker_id"]]
@@ -265,7 +265,7 @@ def test_pseudonyms_are_stable_hmacs() -> None:
 
 def test_workers_and_tasks_csv() -> None:
     data = data_of(line("=evil", "10:00", "10:01"), line("w", "10:00", "10:02"))
-    workers = metrics.worker_summary(data)
+    workers = analytics.worker_summary(data)
     rows = list(csv.DictReader(io.StringIO(workers_csv_bytes(workers).decode("utf-8"))))
     assert list(rows[0]) == list(workers.columns)
     assert {r["worker_key"] for r in rows} == {"'=evil", "w"}
@@ -275,7 +275,7 @@ def test_workers_and_tasks_csv() -> None:
     hidden = workers_csv_bytes(workers, pseudonymize=True).decode("utf-8")
     assert "evil" not in hidden
     assert "id-w" not in hidden
-    tasks = tasks_csv_bytes(metrics.task_table(data), timezone="Asia/Kolkata").decode("utf-8")
+    tasks = tasks_csv_bytes(analytics.task_table(data), timezone="Asia/Kolkata").decode("utf-8")
     assert "2026-11-02T15:30:00+05:30" in tasks
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from typing import Any
 
 import numpy as np
@@ -12,79 +11,24 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from analytics import metrics
-from analytics.dataset import Filters, TeamData, team_data_from_tables
-from analytics.metrics import Thresholds
-from analytics.parsing import parse_bytes
-
-DAY = "2026-11-02"  # a Monday
-TEAM_ARN = "arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/{}"
-JOB_ARN = "arn:aws:sagemaker:us-east-1:123456789012:labeling-job/{}"
-FIELD = {
-    "TasksSubmitted": "task_submitted_time",
-    "TasksReturned": "task_returned_time",
-    "TasksDeclined": "task_declined_time",
-}
-
-
-def at(clock: str, day: str = DAY) -> str:
-    """``HH:MM[:SS]`` on ``day`` as an ISO UTC time."""
-    return f"{day}T{clock if clock.count(':') == 2 else clock + ':00'}Z"
-
-
-def line(
-    worker: str,
-    accepted: str | None,
-    outcome: str | None,
-    kind: str = "TasksSubmitted",
-    *,
-    job: str = "job-a",
-    team: str = "team-a",
-    day: str = DAY,
-) -> str:
-    """One worker-activity message; ``accepted``/``outcome`` are clock times on ``day``."""
-    message: dict[str, Any] = {
-        "worker_id": f"id-{worker}",
-        "cognito_user_pool_id": "us-east-1_Pool",
-        "cognito_sub_id": worker,
-        "task_accepted_time": at(accepted, day) if accepted else "",
-        "task_submitted_time": "",
-        "task_returned_time": "",
-        "task_declined_time": "",
-        "workteam_arn": TEAM_ARN.format(team),
-        "labeling_job_arn": JOB_ARN.format(job),
-        "event_type": kind,
-    }
-    if kind in FIELD and outcome:
-        message[FIELD[kind]] = at(outcome, day)
-        epoch = pd.Timestamp(at(outcome, day)).timestamp()
-        message["event_timestamp"] = str(int(epoch))
-    return json.dumps(message)
-
-
-def events_of(*lines: str) -> pa.Table:
-    result = parse_bytes("\n".join(lines).encode(), "test.jsonl")
-    assert result.rejected.num_rows == 0
-    return result.events
-
-
-def data_of(*lines: str, **kwargs: Any) -> TeamData:
-    return team_data_from_tables(events_of(*lines), **kwargs)
-
-
-def row(frame: pd.DataFrame, key: str, column: str = "worker_key") -> pd.Series:
-    found = frame[frame[column] == key]
-    assert len(found) == 1, f"{key} appears {len(found)} times"
-    return found.iloc[0]
-
-
-def same(value: Any, expected: Any) -> bool:
-    if isinstance(expected, float) and math.isnan(expected):
-        return value is None or pd.isna(value)
-    if isinstance(expected, float):
-        return bool(np.isclose(value, expected))
-    return bool(value == expected)
-
+from analytics.dataset import Filters, team_data_from_tables
+from analytics.metrics.alerts import alerts
+from analytics.metrics.backlog import backlog_status
+from analytics.metrics.health import data_health
+from analytics.metrics.jobs_teams import job_summary, team_summary
+from analytics.metrics.kpis import kpis
+from analytics.metrics.outcomes import task_table
+from analytics.metrics.returns import returns_summary
+from analytics.metrics.sessions import worker_sessions
+from analytics.metrics.throughput import (
+    active_workers_series,
+    activity_heatmap,
+    task_time_histogram,
+    task_time_quantiles,
+    throughput_series,
+)
+from analytics.metrics.workers import Thresholds, job_worker_speed, worker_summary
+from tests.support_team_data import DAY, data_of, events_of, line, membership, row, same
 
 # --------------------------------------------------------------------------- per-worker counts
 COUNT_CASES = [
@@ -135,14 +79,14 @@ COUNT_CASES = [
 
 @pytest.mark.parametrize(("lines", "expected"), COUNT_CASES)
 def test_worker_counts_and_times(lines: list[str], expected: dict[str, Any]) -> None:
-    summary = metrics.worker_summary(data_of(*lines))
+    summary = worker_summary(data_of(*lines))
     found = row(summary, "w")
     for column, value in expected.items():
         assert same(found[column], value), (column, found[column], value)
 
 
 def test_worker_summary_has_the_contract_columns() -> None:
-    summary = metrics.worker_summary(data_of(line("w", "10:00", "10:01")))
+    summary = worker_summary(data_of(line("w", "10:00", "10:01")))
     contract = str.split(
         "worker_key worker_id username email workteams jobs tasks_submitted tasks_returned "
         "tasks_declined return_rate mean_task_seconds median_task_seconds p90_task_seconds "
@@ -162,14 +106,14 @@ def test_duplicate_events_count_once_through_the_store(tmp_path: Any) -> None:
     same_line = line("w", "10:00", "10:01")
     store.add_events(events_of(same_line, same_line))
     store.add_events(events_of(same_line))
-    summary = metrics.worker_summary(load_team_data(store))
+    summary = worker_summary(load_team_data(store))
     assert row(summary, "w")["tasks_submitted"] == 1
 
 
 def test_worker_key_falls_back_to_worker_id() -> None:
     message = json.loads(line("x", "10:00", "10:01"))
     del message["cognito_sub_id"], message["cognito_user_pool_id"]
-    summary = metrics.worker_summary(data_of(json.dumps(message)))
+    summary = worker_summary(data_of(json.dumps(message)))
     assert summary["worker_key"].tolist() == ["id-x"]
 
 
@@ -214,10 +158,10 @@ def test_active_hours_and_sessions(
 ) -> None:
     lines = [line("w", start, end) for start, end in intervals]
     data = data_of(*lines)
-    found = row(metrics.worker_summary(data), "w")
+    found = row(worker_summary(data), "w")
     for column, value in expected.items():
         assert same(found[column], value), (column, found[column], value)
-    sessions = metrics.worker_sessions(data, gap_minutes=30)
+    sessions = worker_sessions(data, gap_minutes=30)
     assert len(sessions) == expected["session_count"]
     assert sessions["session_number"].tolist() == list(range(1, len(sessions) + 1))
     assert np.isclose(sessions["active_hours"].sum(), expected["active_hours"])
@@ -227,9 +171,9 @@ def test_active_hours_and_sessions(
 
 def test_sessions_do_not_mix_workers() -> None:
     data = data_of(line("a", "10:00", "10:10"), line("b", "10:05", "10:20"))
-    sessions = metrics.worker_sessions(data)
+    sessions = worker_sessions(data)
     assert sorted(sessions["worker_key"]) == ["a", "b"]
-    found = metrics.worker_summary(data)
+    found = worker_summary(data)
     assert np.isclose(row(found, "a")["active_hours"], 10 / 60)
     assert np.isclose(row(found, "b")["active_hours"], 15 / 60)
     assert row(found, "a")["tasks_per_active_hour"] == pytest.approx(6.0)
@@ -241,7 +185,7 @@ def test_active_days_and_activity_span() -> None:
         line("w", "00:10", "00:20", day="2026-11-03"),
         line("w", "08:00", "08:01", day="2026-11-03"),
     )
-    found = row(metrics.worker_summary(data), "w")
+    found = row(worker_summary(data), "w")
     assert found["active_days"] == 2
     assert found["first_activity"] == pd.Timestamp("2026-11-02T23:55Z")
     assert found["last_activity"] == pd.Timestamp("2026-11-03T08:01Z")
@@ -295,7 +239,7 @@ SLOW_CASES = [
 @pytest.mark.parametrize(("workers", "slow"), SLOW_CASES)
 def test_slow_flag(workers: dict[str, tuple[float, int]], slow: set[str]) -> None:
     lines = [text for key, (sec, n) in workers.items() for text in job_lines(key, sec, n)]
-    summary = metrics.worker_summary(data_of(*lines))
+    summary = worker_summary(data_of(*lines))
     assert set(summary.loc[summary["slow_flag"], "worker_key"]) == slow
     for key in slow:
         assert "on job-a: median 100.0 s" in row(summary, key)["slow_reason"]
@@ -307,7 +251,7 @@ def test_slow_compares_within_the_job_only() -> None:
     lines = [text for key in "abcd" for text in job_lines(key, 10 + "abcd".index(key), 10)]
     lines += job_lines("s", 100, 10)
     lines += [text for key in "vwxyz" for text in job_lines(key, 300, 10, job="job-b")]
-    speed = metrics.job_worker_speed(data_of(*lines))
+    speed = job_worker_speed(data_of(*lines))
     assert set(speed.loc[speed["slow"], "worker_key"]) == {"s"}
     found = speed[(speed["worker_key"] == "s")].iloc[0]
     assert found["job_median_seconds"] == 12.0
@@ -322,8 +266,8 @@ def test_thresholds_are_configurable() -> None:
         for key, sec in zip("abcde", (10, 12, 14, 16, 100), strict=True)
         for text in job_lines(key, sec, 5)
     ]
-    default = metrics.worker_summary(data_of(*lines))
-    relaxed = metrics.worker_summary(data_of(*lines), Thresholds(slow_min_tasks=5))
+    default = worker_summary(data_of(*lines))
+    relaxed = worker_summary(data_of(*lines), Thresholds(slow_min_tasks=5))
     assert not default["slow_flag"].any()
     assert relaxed.loc[relaxed["slow_flag"], "worker_key"].tolist() == ["e"]
 
@@ -341,7 +285,7 @@ def test_return_flag(submitted: int, returned: int, flagged: bool) -> None:
     lines = [line("w", "10:00", "10:01") for _ in range(submitted)]
     lines = [line("w", f"10:{i:02d}", f"10:{i:02d}:30") for i in range(submitted)]
     lines += [line("w", f"11:{i:02d}", f"11:{i:02d}:20", "TasksReturned") for i in range(returned)]
-    found = row(metrics.worker_summary(data_of(*lines)), "w")
+    found = row(worker_summary(data_of(*lines)), "w")
     assert found["return_flag"] == flagged
     assert (found["return_reason"] != "") == flagged
 
@@ -356,27 +300,15 @@ IDLE_CASES = [
 def test_idle_after_hours(until: str, idle: bool) -> None:
     end = pd.Timestamp(until).to_pydatetime()
     data = data_of(line("w", "11:00", "12:00"), filters=Filters(until=end))
-    found = row(metrics.worker_summary(data), "w")
+    found = row(worker_summary(data), "w")
     assert found["idle_flag"] == idle
     assert found["hours_since_last_activity"] == pytest.approx(71.0 if not idle else 73.0)
-
-
-def membership(sub: str, team: str = "team-a", username: str | None = None) -> dict[str, Any]:
-    return {
-        "workteam_name": team,
-        "workteam_arn": TEAM_ARN.format(team),
-        "user_pool_id": "us-east-1_Pool",
-        "user_group": f"{team}-group",
-        "sub": sub,
-        "username": username or f"user-{sub}",
-        "email": f"{sub}@example.com",
-    }
 
 
 def test_members_without_tasks_appear_with_zero_tasks() -> None:
     members = pd.DataFrame([membership("w"), membership("never", username="never.worked")])
     data = data_of(line("w", "10:00", "10:01"), tables={"memberships": members})
-    summary = metrics.worker_summary(data)
+    summary = worker_summary(data)
     never = row(summary, "never")
     assert never["tasks_submitted"] == 0
     assert never["active_hours"] == 0.0
@@ -385,7 +317,7 @@ def test_members_without_tasks_appear_with_zero_tasks() -> None:
     assert never["username"] == "never.worked"
     assert never["workteams"] == "team-a"
     assert not row(summary, "w")["idle_flag"]
-    teams = metrics.team_summary(data)
+    teams = team_summary(data)
     team = row(teams, "team-a", "workteam_name")
     assert team["members"] == 2
     assert team["members_without_tasks"] == 1
@@ -411,28 +343,28 @@ def test_time_spent_metric_is_sum_over_sample_count() -> None:
         }
     )
     data = data_of(line("w", "10:00", "10:02"), tables={"metrics": frame})
-    found = row(metrics.worker_summary(data), "w")
+    found = row(worker_summary(data), "w")
     assert found["time_spent_metric_seconds"] == pytest.approx(80.0)
     assert found["mean_task_seconds"] == 120.0
 
 
 def test_empty_data_gives_empty_frames() -> None:
     data = team_data_from_tables(pa.table({"event_type": pa.array([], pa.string())}))
-    assert metrics.worker_summary(data).empty
-    assert metrics.job_summary(data).empty
-    assert metrics.team_summary(data).empty
-    assert metrics.task_table(data).empty
-    assert metrics.worker_sessions(data).empty
-    assert metrics.throughput_series(data, "job", "D", "UTC").empty
-    assert metrics.active_workers_series(data, "h", "UTC").empty
-    assert metrics.activity_heatmap(data, "UTC")["outcomes"].sum() == 0
-    assert metrics.task_time_quantiles(data, "worker").empty
-    assert metrics.task_time_histogram(data, "job").empty
-    assert metrics.backlog_status(data).empty
-    health = metrics.data_health(data)
+    assert worker_summary(data).empty
+    assert job_summary(data).empty
+    assert team_summary(data).empty
+    assert task_table(data).empty
+    assert worker_sessions(data).empty
+    assert throughput_series(data, "job", "D", "UTC").empty
+    assert active_workers_series(data, "h", "UTC").empty
+    assert activity_heatmap(data, "UTC")["outcomes"].sum() == 0
+    assert task_time_quantiles(data, "worker").empty
+    assert task_time_histogram(data, "job").empty
+    assert backlog_status(data).empty
+    health = data_health(data)
     assert health.clock_skew.empty
-    kpis = metrics.kpis(data, data)
-    assert kpis["value"].tolist()[0] == 0
+    kpi_table = kpis(data, data)
+    assert kpi_table["value"].tolist()[0] == 0
 
 
 # --------------------------------------------------------------------------- jobs, teams, tasks
@@ -443,14 +375,14 @@ def test_job_and_team_summary() -> None:
         line("b", "10:00", "10:03", job="job-b"),
         line("b", "10:04", "10:05", "TasksReturned", job="job-b", team="team-b"),
     )
-    jobs = metrics.job_summary(data)
+    jobs = job_summary(data)
     job_b = row(jobs, "job-b", "labeling_job_name")
     assert job_b["tasks_submitted"] == 2
     assert job_b["tasks_returned"] == 1
     assert job_b["active_workers"] == 2
     assert job_b["median_task_seconds"] == 180.0
     assert job_b["workteams"] == "team-a, team-b"
-    teams = metrics.team_summary(data)
+    teams = team_summary(data)
     team_a = row(teams, "team-a", "workteam_name")
     assert team_a["tasks_submitted"] == 3
     assert team_a["jobs"] == 2
@@ -468,7 +400,7 @@ def test_job_summary_adds_synced_job_facts() -> None:
         }
     )
     data = data_of(line("a", "10:00", "10:01"), tables={"jobs": jobs_table})
-    jobs = metrics.job_summary(data)
+    jobs = job_summary(data)
     assert row(jobs, "job-a", "labeling_job_name")["task_time_limit_seconds"] == 300
     idle = row(jobs, "job-idle", "labeling_job_name")
     assert idle["tasks_submitted"] == 0
@@ -481,15 +413,15 @@ def test_task_table_rows() -> None:
         line("a", "10:00", "10:02", "TasksReturned"),
         line("b", "09:00", "09:01"),
     )
-    tasks = metrics.task_table(data)
+    tasks = task_table(data)
     assert tasks["worker_key"].tolist() == ["b", "a", "a"]
     assert tasks["outcome"].tolist() == ["submitted", "returned", "submitted"]
     assert same(tasks["task_seconds"].iloc[0], 60.0)
     assert same(tasks["seconds_before_return"].iloc[1], 120.0)
     assert same(tasks["clock_skew_seconds"].iloc[2], -60.0)
     assert same(tasks["task_seconds"].iloc[2], float("nan"))
-    assert len(metrics.task_table(data, worker_key="a")) == 2
-    assert metrics.task_table(data, worker_key="nobody").empty
+    assert len(task_table(data, worker_key="a")) == 2
+    assert task_table(data, worker_key="nobody").empty
 
 
 # --------------------------------------------------------------------------- series and heatmap
@@ -503,7 +435,7 @@ HEATMAP_CASES = [
 
 @pytest.mark.parametrize(("tz", "weekday", "hour"), HEATMAP_CASES)
 def test_activity_heatmap_time_zones(tz: str, weekday: int, hour: int) -> None:
-    heatmap = metrics.activity_heatmap(data_of(line("w", "23:20", "23:30")), tz)
+    heatmap = activity_heatmap(data_of(line("w", "23:20", "23:30")), tz)
     assert len(heatmap) == 168
     hit = heatmap[heatmap["outcomes"] > 0]
     assert hit[["weekday", "hour", "tasks_submitted"]].values.tolist() == [[weekday, hour, 1]]
@@ -514,7 +446,7 @@ def test_throughput_series_fills_quiet_periods() -> None:
         line("a", "10:00", "10:10", job="job-a"),
         line("b", "12:00", "12:30", "TasksReturned", job="job-b"),
     )
-    series = metrics.throughput_series(data, "job", "h", "Europe/Berlin")
+    series = throughput_series(data, "job", "h", "Europe/Berlin")
     assert series["period_start"].dt.tz is not None
     assert str(series["period_start"].dt.tz) == "Europe/Berlin"
     hours = sorted(series["period_start"].unique())
@@ -531,7 +463,7 @@ def test_daily_series_across_daylight_saving_change() -> None:
         line("a", "21:30", "21:40", day="2026-10-24"),
         line("a", "23:10", "23:20", day="2026-10-25"),  # 00:20 on the 26th in Berlin (+01:00)
     )
-    series = metrics.active_workers_series(data, "D", "Europe/Berlin")
+    series = active_workers_series(data, "D", "Europe/Berlin")
     starts = [t.isoformat() for t in series["period_start"]]
     assert starts == [
         "2026-10-24T00:00:00+02:00",
@@ -544,20 +476,20 @@ def test_daily_series_across_daylight_saving_change() -> None:
 def test_task_time_distributions() -> None:
     lines = [line("w", "10:00", f"10:00:{s:02d}") for s in (1, 3, 3, 40)]
     data = data_of(*lines)
-    quantiles = metrics.task_time_quantiles(data, "worker")
+    quantiles = task_time_quantiles(data, "worker")
     found = row(quantiles, "w", "group")
     assert (found["min_seconds"], found["median_seconds"], found["max_seconds"]) == (1, 3, 40)
     assert found["p25_seconds"] == 2.5
-    histogram = metrics.task_time_histogram(data, "worker")
+    histogram = task_time_histogram(data, "worker")
     assert histogram[["bin_start_seconds", "tasks"]].values.tolist() == [[1, 1], [2, 2], [30, 1]]
-    assert metrics.task_time_histogram(data, "worker", job="job-b").empty
+    assert task_time_histogram(data, "worker", job="job-b").empty
 
 
 # --------------------------------------------------------------------------- returns, health
 def test_returns_summary_finds_the_cluster() -> None:
     lines = [line("r", f"10:{i:02d}", f"10:{i:02d}:30", "TasksReturned") for i in range(3)]
     lines += [line("s", "11:00", "11:01", "TasksReturned"), line("s", "11:02", "11:03")]
-    summary = metrics.returns_summary(data_of(*lines))
+    summary = returns_summary(data_of(*lines))
     job = row(summary.by_job, "job-a", "labeling_job_name")
     assert job["tasks_returned"] == 4
     assert job["top_returner"] == "r"
@@ -588,7 +520,7 @@ def test_data_health_log_against_metrics() -> None:
         line("w", "10:05", "10:04"),
         tables={"metrics": metric_rows},
     )
-    health = metrics.data_health(data)
+    health = data_health(data)
     compared = health.log_vs_metrics.set_index("metric")
     assert compared.loc["TasksSubmitted", "log_count"] == 3
     assert compared.loc["TasksSubmitted", "metric_count"] == 1.0
@@ -599,9 +531,9 @@ def test_data_health_log_against_metrics() -> None:
 
 def test_unknown_identities_only_when_users_synced() -> None:
     events = [line("known", "10:00", "10:01"), line("gone", "10:00", "10:01")]
-    assert metrics.data_health(data_of(*events)).unknown_identities.empty
+    assert data_health(data_of(*events)).unknown_identities.empty
     users = pd.DataFrame({"user_pool_id": ["us-east-1_Pool"], "sub": ["known"], "username": ["k"]})
-    found = metrics.data_health(data_of(*events, tables={"users": users})).unknown_identities
+    found = data_health(data_of(*events, tables={"users": users})).unknown_identities
     assert found["worker_key"].tolist() == ["gone"]
     assert found["events"].tolist() == [1]
 
@@ -616,7 +548,7 @@ def test_a_user_the_sync_marked_not_in_cognito_is_an_unknown_identity() -> None:
             "status": ["CONFIRMED", "NOT_IN_COGNITO"],
         }
     )
-    found = metrics.data_health(data_of(*events, tables={"users": users})).unknown_identities
+    found = data_health(data_of(*events, tables={"users": users})).unknown_identities
     assert found["worker_key"].tolist() == ["gone"]
 
 
@@ -624,7 +556,7 @@ def test_days_without_events() -> None:
     since = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     until = dt.datetime(2026, 11, 4, tzinfo=dt.UTC)
     data = data_of(line("w", "10:00", "10:01"), filters=Filters(since=since, until=until))
-    days = metrics.data_health(data).days_without_events["day"]
+    days = data_health(data).days_without_events["day"]
     assert [d.date().isoformat() for d in days] == ["2026-11-01", "2026-11-03"]
 
 
@@ -658,7 +590,7 @@ def test_backlog_eta_and_warnings() -> None:
     data = data_of(
         *lines, tables={"jobs": jobs_table, "backlog": backlog}, filters=Filters(until=until)
     )
-    status = metrics.backlog_status(data).iloc[0]
+    status = backlog_status(data).iloc[0]
     assert status["pending_messages"] == 10
     assert status["submit_rate_per_day"] == pytest.approx(2.0)
     assert status["eta_days"] == pytest.approx(10.0)
@@ -666,7 +598,7 @@ def test_backlog_eta_and_warnings() -> None:
     assert status["expiry_warning"]
     assert not status["idle_stop_warning"]
     assert "objects may expire" in status["warnings"]
-    found = metrics.alerts(data, metrics.worker_summary(data), metrics.backlog_status(data))
+    found = alerts(data, worker_summary(data), backlog_status(data))
     assert found[found["kind"] == "backlog"]["page"].tolist() == ["jobs"]
 
 
@@ -687,7 +619,7 @@ def test_backlog_idle_stop_warning() -> None:
         tables={"jobs": jobs_table, "backlog": backlog},
         filters=Filters(until=until),
     )
-    status = metrics.backlog_status(data).iloc[0]
+    status = backlog_status(data).iloc[0]
     assert status["days_idle"] == pytest.approx(9.5)
     assert status["idle_stop_warning"]
     assert status["eta_days"] == 0.0
@@ -696,7 +628,7 @@ def test_backlog_idle_stop_warning() -> None:
 def test_kpis_compare_with_the_previous_period() -> None:
     current = data_of(line("a", "10:00", "10:01"), line("b", "10:00", "10:03"))
     previous = data_of(line("a", "10:00", "10:02"), line("a", "10:03", "10:04", "TasksReturned"))
-    table = metrics.kpis(current, previous).set_index("metric")
+    table = kpis(current, previous).set_index("metric")
     assert table.loc["tasks_submitted", "value"] == 2
     assert table.loc["tasks_submitted", "previous_value"] == 1
     assert table.loc["tasks_submitted", "change"] == 1
@@ -709,16 +641,16 @@ def test_kpis_compare_with_the_previous_period() -> None:
 def test_alerts_list_flagged_workers() -> None:
     lines = [line("w", f"10:{i:02d}", f"10:{i:02d}:30", "TasksReturned") for i in range(10)]
     data = data_of(*lines)
-    workers = metrics.worker_summary(data)
-    found = metrics.alerts(data, workers, metrics.backlog_status(data))
+    workers = worker_summary(data)
+    found = alerts(data, workers, backlog_status(data))
     assert found[["kind", "subject", "page"]].values.tolist() == [["returns", "w", "workers"]]
 
 
 def test_metric_functions_do_not_mutate_their_input() -> None:
     data = data_of(line("a", "10:00", "10:01"), line("b", "10:05", "10:04"))
     before = data.events.copy()
-    metrics.worker_summary(data)
-    metrics.task_table(data)
-    metrics.worker_sessions(data)
-    metrics.data_health(data)
+    worker_summary(data)
+    task_table(data)
+    worker_sessions(data)
+    data_health(data)
     pd.testing.assert_frame_equal(data.events, before)

@@ -1,9 +1,9 @@
 """The fast paths of the per-worker table against simple reference computations.
 
-``worker_summary`` groups tasks once (``analytics.tasks.worker_tasks``) and merges intervals in
-one vectorised pass (``sweep_sorted``); these tests pin the branches the hand-worked cases of
-``test_metrics.py`` do not reach: events out of time order, tasks without a time, groups without
-tasks, and the integer helpers.
+``worker_summary`` groups tasks once (``analytics.metrics.workers.worker_tasks``) and merges
+intervals in one vectorised pass (``analytics.metrics.sessions.sweep_sorted``); these tests pin the
+branches the hand-worked cases of ``test_metrics.py`` do not reach: events out of time order, tasks
+without a time, groups without tasks, and the integer helpers (``analytics.metrics.grouping``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from analytics import metrics
 from analytics.dataset import events_frame, team_data_from_tables
-from analytics.tasks import group_sums, kept_bounds, pair_codes, sweep_sorted
+from analytics.metrics.grouping import group_sums, kept_bounds, pair_codes
+from analytics.metrics.sessions import sweep_sorted
+from analytics.metrics.workers import worker_summary
 
 BASE_MS = 1_790_000_000_000
 
@@ -56,8 +57,8 @@ def test_worker_summary_does_not_depend_on_event_order(seed: int) -> None:
     rng = np.random.default_rng(seed)
     events = _random_events(rng, 300)
     shuffled = events.sample(frac=1.0, random_state=seed).reset_index(drop=True)
-    in_order = metrics.worker_summary(team_data_from_tables(events))
-    out_of_order = metrics.worker_summary(team_data_from_tables(shuffled))
+    in_order = worker_summary(team_data_from_tables(events))
+    out_of_order = worker_summary(team_data_from_tables(shuffled))
     pd.testing.assert_frame_equal(in_order, out_of_order, check_exact=False, rtol=1e-12)
 
 
@@ -66,9 +67,9 @@ def test_tasks_without_time_count_but_add_no_activity() -> None:
     without_time = events.copy()
     without_time.loc[::7, ["event_time", "task_submitted_time", "task_returned_time"]] = pd.NaT
     without_time.loc[::7, "task_declined_time"] = pd.NaT
-    summary = metrics.worker_summary(team_data_from_tables(without_time)).set_index("worker_key")
+    summary = worker_summary(team_data_from_tables(without_time)).set_index("worker_key")
     timed = without_time.dropna(subset=["event_time"])
-    reference = metrics.worker_summary(team_data_from_tables(timed)).set_index("worker_key")
+    reference = worker_summary(team_data_from_tables(timed)).set_index("worker_key")
     counts = without_time.groupby("worker_key")["event_type"].value_counts().unstack(fill_value=0)
     assert (summary["tasks_submitted"] == counts["TasksSubmitted"]).all()
     for column in ("active_hours", "session_count", "idle_minutes", "active_days"):

@@ -3,7 +3,7 @@
 Facts from the AWS documentation (see the project's ground-truth facts, section 4): a streaming
 job's objects wait in the SQS queue ``GroundTruth-<job name>``; an object not handed to a worker
 within 14 days expires; a streaming job with nothing sent to its input topic and nothing in its
-queue for 10 days stops by itself. Re-exported by ``analytics.metrics``.
+queue for 10 days stops by itself.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.dataset import TeamData
-from analytics.tasks import MS_PER_DAY, SUBMITTED, epoch_ms, outcome_kinds
+from analytics.metrics.outcomes import MS_PER_DAY, SUBMITTED, column_epoch_ms, outcome_kinds
 
 #: Days after which a queued object expires (SQS retention Ground Truth uses).
 MESSAGE_EXPIRY_DAYS = 14.0
@@ -143,7 +143,7 @@ def backlog_status(
     window_days = max((as_of - rate_start) / pd.Timedelta(days=1), 0.0)
     events = data.events
     kinds = outcome_kinds(events["event_type"])
-    end_ms = epoch_ms(events["event_time"])
+    end_ms = column_epoch_ms(events["event_time"])
     recent = (
         (kinds == SUBMITTED)
         & (end_ms >= rate_start.value // 1_000_000)
@@ -188,7 +188,7 @@ def backlog_status(
         (backlog["messages_visible"].fillna(0) + backlog["messages_in_flight"].fillna(0)) > 0
     ]
     last_busy = busy.groupby(busy["labeling_job_name"].astype("str"))["observed_at"].max()
-    last_busy_ms = epoch_ms(last_busy) if len(last_busy) else np.array([], dtype=np.int64)
+    last_busy_ms = column_epoch_ms(last_busy) if len(last_busy) else np.array([], dtype=np.int64)
     last_busy_series = pd.Series(last_busy_ms, index=last_busy.index, dtype="int64")
     last_ms = pd.concat([last_outcome, last_busy_series]).groupby(level=0).max()
     last_seen = names.map(last_ms)

@@ -1,7 +1,7 @@
-"""Throughput over time, activity by hour and weekday, task-time distributions and work sessions.
+"""Throughput over time, activity by hour and weekday, and task-time distributions (charts).
 
-Pure functions of a ``TeamData``; re-exported by ``analytics.metrics``. Periods and weekdays are
-computed in the time zone the caller names (the viewer's), everything else stays UTC.
+Pure functions of a ``TeamData``. Periods and weekdays are computed in the time zone the caller
+names (the viewer's), everything else stays UTC.
 """
 
 from __future__ import annotations
@@ -12,17 +12,14 @@ import numpy as np
 import pandas as pd
 
 from analytics.dataset import TeamData
-from analytics.tasks import (
+from analytics.metrics.grouping import grouped_quantiles
+from analytics.metrics.outcomes import (
     MISSING_MS,
-    MS_PER_HOUR,
     MS_PER_SECOND,
     OUTCOME_WORDS,
     Outcomes,
-    grouped_quantiles,
     ms_to_times,
     outcomes_of,
-    sweep_intervals,
-    task_intervals,
 )
 
 GroupBy = Literal["workteam", "job", "worker"]
@@ -324,69 +321,3 @@ def task_time_histogram(data: TeamData, by: GroupBy, job: str | None = None) -> 
         }
     )
     return frame.sort_values(["group", "bin_start_seconds"]).reset_index(drop=True)
-
-
-SESSION_COLUMNS = (
-    "worker_key",
-    "session_number",
-    "session_start",
-    "session_end",
-    "tasks",
-    "session_hours",
-    "active_hours",
-    "idle_minutes",
-)
-
-
-def worker_sessions(data: TeamData, gap_minutes: float = 30.0) -> pd.DataFrame:
-    """Working sessions: a worker's tasks separated by gaps of at most ``gap_minutes``.
-
-    Each task spans its acceptance to its outcome (an instant at its outcome when the acceptance
-    time is missing or later than the outcome). Overlapping tasks merge; a gap between one task's
-    end and the next task's start longer than ``gap_minutes`` ends the session.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``SESSION_COLUMNS``: ``session_number`` counts from 1 per worker in time order;
-        ``session_hours`` = end - start; ``active_hours`` = time covered by at least one task;
-        ``idle_minutes`` = the rest (gaps between tasks inside the session).
-    """
-    outcomes = outcomes_of(data)
-    n = len(outcomes.worker_keys)
-    group, start, end = task_intervals(outcomes)
-    sweep = sweep_intervals(group, start, end, n, gap_minutes * 60_000.0)
-    if len(sweep.end_ms) == 0:
-        frame = pd.DataFrame({name: pd.Series(dtype="float64") for name in SESSION_COLUMNS})
-        frame["worker_key"] = frame["worker_key"].astype("str")
-        for name in ("session_start", "session_end"):
-            frame[name] = pd.Series(dtype="datetime64[ms, UTC]")
-        return frame.astype({"session_number": "int64", "tasks": "int64"})
-    # A session starts at a worker's first task and after each task that ended one.
-    ends_session = sweep.ends_session
-    starts_session = np.empty(len(ends_session), dtype=bool)
-    starts_session[0] = True
-    starts_session[1:] = ends_session[:-1]
-    session = np.cumsum(starts_session) - 1
-    first = np.flatnonzero(starts_session)
-    n_sessions = len(first)
-    session_start = np.minimum.reduceat(sweep.start_ms, first)
-    session_end = np.maximum.reduceat(sweep.end_ms, first)
-    tasks = np.bincount(session, minlength=n_sessions)
-    active = np.add.reduceat(sweep.covered_ms, first).astype(np.float64)
-    idle = np.add.reduceat(sweep.idle_ms, first).astype(np.float64)
-    session_group = np.searchsorted(sweep.bounds, first, side="right") - 1
-    number = np.arange(n_sessions) - np.searchsorted(session_group, session_group, side="left") + 1
-    keys = np.asarray(outcomes.worker_keys.astype("str"), dtype=object)
-    return pd.DataFrame(
-        {
-            "worker_key": pd.array(keys[session_group], dtype="str"),
-            "session_number": number.astype(np.int64),
-            "session_start": ms_to_times(session_start),
-            "session_end": ms_to_times(session_end),
-            "tasks": tasks.astype(np.int64),
-            "session_hours": (session_end - session_start) / MS_PER_HOUR,
-            "active_hours": active / MS_PER_HOUR,
-            "idle_minutes": idle / 60_000.0,
-        }
-    )

@@ -1,8 +1,8 @@
 """One definition per metric and column, written once: help text, CSV companions, docs/metrics.md.
 
-``docs/metrics.md`` is generated from ``DEFINITIONS`` (``python -m analytics.definitions``); a test
-fails when it is out of date. The dashboard shows ``help_for(column)`` next to every number, and
-``gt-throughput export`` writes ``definitions_frame(columns)`` next to every CSV.
+``docs/metrics.md`` is generated from ``DEFINITIONS`` (``python -m analytics.metrics.definitions``);
+a test fails when it is out of date. The dashboard shows ``help_for(column)`` next to every
+number, and ``gt-throughput export`` writes ``definitions_frame(columns)`` next to every CSV.
 """
 
 from __future__ import annotations
@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+from analytics.schema import OUTCOME_EVENT_TYPES
+
+#: Where ``main`` writes by default: ``docs/metrics.md`` of the checkout this file is in.
+METRICS_DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 
 
 @dataclass(frozen=True)
@@ -38,8 +43,8 @@ class Definition:
 
 
 _OUTCOME = (
-    "An outcome is an event of type TasksSubmitted, TasksReturned or TasksDeclined in the window; "
-    "each distinct event counts once."
+    f"An outcome is an event of type {', '.join(OUTCOME_EVENT_TYPES[:-1])} or "
+    f"{OUTCOME_EVENT_TYPES[-1]} in the window; each distinct event counts once."
 )
 _WALL = "Wall clock, pauses included (the log has no pause information)."
 
@@ -580,8 +585,8 @@ def render_markdown() -> str:
     lines = [
         "# Metric definitions",
         "",
-        "<!-- Generated from analytics/definitions.py by `python -m analytics.definitions`;"
-        " do not edit by hand. -->",
+        "<!-- Generated from analytics/metrics/definitions.py by"
+        " `python -m analytics.metrics.definitions`; do not edit by hand. -->",
         "",
         "Every number the dashboard and the CSV exports show is defined here, once. The same text "
         "is the dashboard's help text and ships next to every exported CSV "
@@ -603,7 +608,7 @@ def render_markdown() -> str:
 def main(argv: list[str] | None = None) -> int:
     """Write ``docs/metrics.md`` (or the path given) from ``DEFINITIONS``."""
     args = sys.argv[1:] if argv is None else argv
-    target = Path(args[0]) if args else Path(__file__).resolve().parent.parent / "docs/metrics.md"
+    target = Path(args[0]) if args else METRICS_DOC
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render_markdown(), encoding="utf-8")
     print(f"wrote {target}")

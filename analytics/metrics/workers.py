@@ -1,31 +1,37 @@
-"""The numbers managers staff and coach on: per-worker, per-job and per-team tables, flags, KPIs.
+"""The worker table: one row per worker with counts, task seconds, active time, sessions and flags.
 
-Every function is pure: it takes a ``TeamData`` (and settings) and returns a new frame, never
-modifying its input. Each output column is defined once in ``analytics.definitions`` (and
-``docs/metrics.md``); the definitions below repeat the essentials.
+A worker is flagged *slow* when their median task seconds on a labeling job is far above the other
+workers' on the same job (modified z-score), *returning* when they give back too many tasks, and
+*idle* when their last outcome is long before the window's end (``Thresholds`` says how far).
+Every column is defined in ``analytics.metrics.definitions``; the essentials:
 
-- *Outcome*: an event of type ``TasksSubmitted``, ``TasksReturned`` or ``TasksDeclined``; one task.
 - *Task seconds*: ``task_submitted_time - task_accepted_time`` of a submitted task, wall clock
   (pauses included), when both are known and the difference is not negative.
 - ``return_rate = tasks_returned / (tasks_submitted + tasks_returned)``.
-
-Time series, distributions, sessions (``analytics.throughput``), data health and returns
-(``analytics.health``) and the streaming backlog (``analytics.backlog``) are re-exported here so the
-dashboard imports every metric from one place.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from analytics.backlog import BACKLOG_COLUMNS, backlog_status
 from analytics.dataset import TeamData
-from analytics.health import DataHealth, ReturnsSummary, data_health, returns_summary
-from analytics.tasks import (
+from analytics.metrics.grouping import (
+    category_codes,
+    gather,
+    group_bounds,
+    group_sums,
+    join_names,
+    kept_bounds,
+    sliced_quantiles,
+    stable_order,
+)
+from analytics.metrics.outcomes import (
     DECLINED,
     MISSING_MS,
     MS_PER_DAY,
@@ -34,29 +40,12 @@ from analytics.tasks import (
     RETURNED,
     SUBMITTED,
     Outcomes,
-    WorkerTasks,
-    category_codes,
-    group_sums,
-    grouped_quantiles,
     identity_lookup,
-    join_names,
-    kept_bounds,
     ms_to_times,
+    outcome_counts,
     outcomes_of,
-    pair_codes,
-    sliced_quantiles,
-    sweep_sorted,
-    task_table,
-    worker_tasks,
 )
-from analytics.throughput import (
-    active_workers_series,
-    activity_heatmap,
-    task_time_histogram,
-    task_time_quantiles,
-    throughput_series,
-    worker_sessions,
-)
+from analytics.metrics.sessions import interval_starts, sweep_sorted
 
 #: Scale of the median absolute deviation to the standard deviation of a normal distribution.
 MAD_SCALE = 0.6745
@@ -129,10 +118,81 @@ WORKER_COLUMNS = (
 )
 
 
+# --------------------------------------------------------------------------- tasks by worker
+@dataclass(frozen=True)
+class WorkerTasks:
+    """Each worker's tasks side by side, in outcome-time order inside a worker.
+
+    Built once by ``worker_tasks`` and shared by every per-worker pass of ``worker_summary`` (the
+    interval sweep, the task-time quantiles, the per-job medians): grouping 10 million tasks is
+    the most expensive step, so it is done once. Only tasks with a worker are kept; tasks without
+    an outcome time come first in their worker's slice.
+
+    Attributes
+    ----------
+    bounds
+        Worker ``w``'s tasks are ``[bounds[w], bounds[w + 1])``; length ``n_workers + 1``.
+    end_ms
+        Outcome time (``Outcomes.end_ms``).
+    start_ms
+        Start of the task's interval: the accepted time, or the outcome time when the accepted
+        time is missing or later than the outcome (see ``sessions.interval_starts``).
+    task_ms, job
+        As in ``Outcomes``.
+    """
+
+    bounds: np.ndarray
+    end_ms: np.ndarray
+    start_ms: np.ndarray
+    task_ms: np.ndarray
+    job: np.ndarray
+
+
+def worker_tasks(outcomes: Outcomes, pool: Executor | None = None) -> WorkerTasks:
+    """Group ``outcomes`` by worker, in outcome-time order inside each worker (see ``WorkerTasks``).
+
+    The store keeps events in time order, so a stable grouping by worker is enough (one counting
+    sort); otherwise the tasks are sorted by worker, then outcome time. With a ``pool``, half of
+    the four gathers run on it (each is a scattered read of 10 million values).
+    """
+    n_workers = len(outcomes.worker_keys)
+    worker, end = outcomes.worker, outcomes.end_ms
+    with_worker = worker >= 0
+    selected: np.ndarray | None = None
+    if not bool(with_worker.all()):
+        selected = np.flatnonzero(with_worker)
+        worker, end = worker[selected], end[selected]
+    del with_worker
+    if len(end) < 2 or bool(np.all(end[1:] >= end[:-1])):
+        order = stable_order(worker)
+    else:
+        keys = pa.table({"worker": worker, "end": end})
+        order = pc.sort_indices(keys, [("worker", "ascending"), ("end", "ascending")])
+    bounds = group_bounds(worker, n_workers)
+    if selected is not None:
+        order = pa.array(gather(selected, order))
+    task_ms: Future[np.ndarray] | np.ndarray
+    job: Future[np.ndarray] | np.ndarray
+    if pool is not None:
+        task_ms = pool.submit(gather, outcomes.task_ms, order)
+        job = pool.submit(gather, outcomes.job, order)
+    else:
+        task_ms, job = gather(outcomes.task_ms, order), gather(outcomes.job, order)
+    end_ms = gather(outcomes.end_ms, order)
+    start_ms = interval_starts(gather(outcomes.start_ms, order), end_ms)
+    return WorkerTasks(
+        bounds=bounds,
+        end_ms=end_ms,
+        start_ms=start_ms,
+        task_ms=task_ms.result() if isinstance(task_ms, Future) else task_ms,
+        job=job.result() if isinstance(job, Future) else job,
+    )
+
+
 # --------------------------------------------------------------------------- time coverage
 @dataclass(frozen=True)
 class _Coverage:
-    """Per-group results of the interval sweep (see ``_sweep_intervals``)."""
+    """Per-worker results of the interval sweep (see ``sessions.sweep_sorted``)."""
 
     active_ms: np.ndarray
     idle_ms: np.ndarray
@@ -368,7 +428,7 @@ def _slow_reasons(scored: pd.DataFrame, job_names: pd.Index, n_workers: int, z: 
 
 
 # --------------------------------------------------------------------------- per worker
-def _time_spent_by(metrics: pd.DataFrame, dimension: str) -> pd.Series:
+def time_spent_metric_seconds(metrics: pd.DataFrame, dimension: str) -> pd.Series:
     """Mean TimeSpent (active seconds, pauses excluded) per value of ``dimension``.
 
     ``Sum(TimeSpent) / SampleCount(TimeSpent)``: ``Average`` is not a statistic the metric offers.
@@ -422,9 +482,10 @@ def worker_summary(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.
     Returns
     -------
     pandas.DataFrame
-        Columns ``WORKER_COLUMNS`` (each defined in ``analytics.definitions``), sorted by tasks
-        submitted (most first), then ``worker_key``. Seconds are wall clock (pauses included)
-        except ``time_spent_metric_seconds`` (the ``TimeSpent`` metric, pauses excluded).
+        Columns ``WORKER_COLUMNS`` (each defined in ``analytics.metrics.definitions``), sorted by
+        tasks submitted (most first), then ``worker_key``. Seconds are wall clock (pauses
+        included) except ``time_spent_metric_seconds`` (the ``TimeSpent`` metric, pauses
+        excluded).
 
     Notes
     -----
@@ -507,7 +568,7 @@ class _WorkerTotals:
 def _worker_totals(data: TeamData, outcomes: Outcomes) -> _WorkerTotals:
     """Counts by kind, time before return, teams, jobs and ``worker_id`` of each worker."""
     n = len(outcomes.worker_keys)
-    counts = _kind_counts(outcomes.worker, outcomes.kind, n)
+    counts = outcome_counts(outcomes.worker, outcomes.kind, n)
     before_return = ~np.isnan(outcomes.return_ms) & (outcomes.worker >= 0)
     returning = outcomes.worker[before_return]
     return _WorkerTotals(
@@ -530,14 +591,6 @@ def _workers_seen(data: TeamData, counts: np.ndarray) -> np.ndarray:
         codes, _ = category_codes(data.events["worker_key"])
         seen = np.bincount(codes[codes >= 0], minlength=len(seen)) > 0
     return seen
-
-
-def _kind_counts(codes: np.ndarray, kind: np.ndarray, n: int) -> np.ndarray:
-    """Outcomes of each kind per code, shape ``(n, 3)``; code ``-1`` is left out."""
-    known = codes >= 0
-    if not bool(known.all()):
-        codes, kind = codes[known], kind[known]
-    return np.bincount(pair_codes(codes, kind, 3), minlength=3 * n).reshape(n, 3)
 
 
 def _add_members(frame: pd.DataFrame, data: TeamData) -> pd.DataFrame:
@@ -587,7 +640,7 @@ def _finish_worker_frame(
     identities = identity_lookup(data)
     frame["username"] = frame["worker_key"].map(identities["username"]).astype("str")
     frame["email"] = frame["worker_key"].map(identities["email"]).astype("str")
-    spent = _time_spent_by(data.metrics, "worker")
+    spent = time_spent_metric_seconds(data.metrics, "worker")
     time_spent = frame["worker_key"].map(spent)
     if "worker_id" in frame:
         time_spent = time_spent.fillna(frame["worker_id"].map(spent))
@@ -636,392 +689,3 @@ def _finish_worker_frame(
         frame[name] = frame[name].astype("str")
     frame = frame.sort_values(["tasks_submitted", "worker_key"], ascending=[False, True])
     return frame[list(WORKER_COLUMNS)].reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------- per job / per team
-GROUP_COLUMNS = (
-    "tasks_submitted",
-    "tasks_returned",
-    "tasks_declined",
-    "return_rate",
-    "mean_task_seconds",
-    "median_task_seconds",
-    "p90_task_seconds",
-    "mean_seconds_before_return",
-    "active_workers",
-    "first_activity",
-    "last_activity",
-)
-
-
-def _group_stats(outcomes: Outcomes, codes: np.ndarray, names: pd.Index, key: str) -> pd.DataFrame:
-    """The counts and times of ``GROUP_COLUMNS`` for each value of ``codes``."""
-    n = len(names)
-    ok = codes >= 0
-    counts = _kind_counts(codes, outcomes.kind, n)
-    timed = ok & ~np.isnan(outcomes.task_ms)
-    timed_count = np.bincount(codes[timed], minlength=n)
-    timed_total = np.bincount(codes[timed], weights=outcomes.task_ms[timed], minlength=n)
-    quantiles, _ = grouped_quantiles(codes, outcomes.task_ms, n, [0.5, 0.9])
-    returned = ok & ~np.isnan(outcomes.return_ms)
-    return_count = np.bincount(codes[returned], minlength=n)
-    return_total = np.bincount(codes[returned], weights=outcomes.return_ms[returned], minlength=n)
-    pair_ok = ok & (outcomes.worker >= 0)
-    n_workers = max(len(outcomes.worker_keys), 1)
-    pairs = pd.unique(pair_codes(codes[pair_ok], outcomes.worker[pair_ok], n_workers))
-    workers = np.bincount(pairs // n_workers, minlength=n)
-    timed_end = ok & (outcomes.end_ms != MISSING_MS)
-    first = pd.Series(outcomes.end_ms[timed_end]).groupby(codes[timed_end]).min()
-    last = pd.Series(outcomes.end_ms[timed_end]).groupby(codes[timed_end]).max()
-    first_ms = np.full(n, MISSING_MS, dtype=np.int64)
-    last_ms = np.full(n, MISSING_MS, dtype=np.int64)
-    first_ms[first.index.to_numpy()] = first.to_numpy()
-    last_ms[last.index.to_numpy()] = last.to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return_rate = counts[:, RETURNED] / (counts[:, SUBMITTED] + counts[:, RETURNED])
-        mean_ms = timed_total / timed_count
-        mean_return_ms = return_total / return_count
-    frame = pd.DataFrame(
-        {
-            key: pd.array(np.asarray(names.astype("str"), dtype=object), dtype="str"),
-            "tasks_submitted": counts[:, SUBMITTED].astype(np.int64),
-            "tasks_returned": counts[:, RETURNED].astype(np.int64),
-            "tasks_declined": counts[:, DECLINED].astype(np.int64),
-            "return_rate": return_rate,
-            "mean_task_seconds": mean_ms / MS_PER_SECOND,
-            "median_task_seconds": quantiles[:, 0] / MS_PER_SECOND,
-            "p90_task_seconds": quantiles[:, 1] / MS_PER_SECOND,
-            "mean_seconds_before_return": mean_return_ms / MS_PER_SECOND,
-            "active_workers": workers.astype(np.int64),
-            "first_activity": ms_to_times(first_ms),
-            "last_activity": ms_to_times(last_ms),
-        }
-    )
-    return frame[counts.sum(axis=1) > 0].reset_index(drop=True)
-
-
-def _zero_rows(names: list[str], key: str) -> pd.DataFrame:
-    frame = pd.DataFrame({key: pd.array(names, dtype="str")})
-    for name in ("tasks_submitted", "tasks_returned", "tasks_declined", "active_workers"):
-        frame[name] = np.zeros(len(names), dtype=np.int64)
-    return frame
-
-
-JOB_TABLE_COLUMNS = (
-    "status",
-    "is_streaming",
-    "task_title",
-    "task_time_limit_seconds",
-    "max_concurrent_task_count",
-    "workers_per_object",
-    "total_labeled",
-    "human_labeled",
-    "machine_labeled",
-    "failed_non_retryable",
-    "unlabeled",
-    "pending_human",
-)
-
-JOB_COLUMNS = (
-    "labeling_job_name",
-    "workteams",
-    *GROUP_COLUMNS,
-    "time_spent_metric_seconds",
-    *JOB_TABLE_COLUMNS,
-    "backlog_messages",
-    "backlog_in_flight",
-    "backlog_observed_at",
-)
-
-
-def job_summary(data: TeamData) -> pd.DataFrame:
-    """One row per labeling job: the worker table's counts and times, plus what sync knows.
-
-    Jobs in the synced jobs table appear even without a task in the window (zero tasks). Job
-    status, label counters and the pending backlog come from sync and are empty when only files
-    were ingested.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``JOB_COLUMNS``: ``GROUP_COLUMNS`` as in ``worker_summary``, ``active_workers`` =
-        workers with at least one outcome on the job; ``workteams`` = teams seen on it;
-        ``JOB_TABLE_COLUMNS`` from ``DescribeLabelingJob``; ``backlog_*`` = the latest SQS snapshot
-        (streaming jobs).
-    """
-    outcomes = outcomes_of(data)
-    frame = _group_stats(outcomes, outcomes.job, outcomes.job_names, "labeling_job_name")
-    known = data.jobs["labeling_job_name"].dropna().astype("str").tolist()
-    missing = sorted(set(known) - set(frame["labeling_job_name"]))
-    if missing:
-        frame = pd.concat([frame, _zero_rows(missing, "labeling_job_name")], ignore_index=True)
-    teams = join_names(outcomes.job, outcomes.team, outcomes.team_names, len(outcomes.job_names))
-    team_of = pd.Series(teams, index=outcomes.job_names.astype("str"), dtype="str")
-    frame["workteams"] = frame["labeling_job_name"].map(team_of).fillna("")
-    if len(data.jobs):
-        table_teams = (
-            data.jobs.set_index(data.jobs["labeling_job_name"].astype("str"))["workteam_arn"]
-            .astype("str")
-            .str.replace(r"^.*/", "", regex=True)
-        )
-        frame["workteams"] = frame["workteams"].where(
-            frame["workteams"] != "", frame["labeling_job_name"].map(table_teams).fillna("")
-        )
-    frame["time_spent_metric_seconds"] = (
-        frame["labeling_job_name"]
-        .map(_time_spent_by(data.metrics, "labeling_job"))
-        .astype("float64")
-    )
-    jobs = data.jobs.drop_duplicates("labeling_job_name", keep="last")
-    jobs = jobs.set_index(jobs["labeling_job_name"].astype("str"))
-    jobs_here = frame["labeling_job_name"]
-    for name in JOB_TABLE_COLUMNS:
-        frame[name] = lookup(jobs_here, jobs[name])
-    latest = _latest_backlog(data)
-    frame["backlog_messages"] = lookup(jobs_here, latest["messages_visible"])
-    frame["backlog_in_flight"] = lookup(jobs_here, latest["messages_in_flight"])
-    frame["backlog_observed_at"] = lookup(jobs_here, latest["observed_at"])
-    for name in ("tasks_submitted", "tasks_returned", "tasks_declined", "active_workers"):
-        frame[name] = frame[name].fillna(0).astype(np.int64)
-    frame["workteams"] = frame["workteams"].astype("str")
-    frame = frame.sort_values(["tasks_submitted", "labeling_job_name"], ascending=[False, True])
-    return frame[list(JOB_COLUMNS)].reset_index(drop=True)
-
-
-def lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
-    """``table[key]`` for each of ``keys`` (missing where absent), keeping ``table``'s dtype."""
-    found = table[~table.index.duplicated(keep="last")].reindex(pd.Index(keys.astype("str")))
-    return pd.Series(found.to_numpy(), index=keys.index, dtype=table.dtype)
-
-
-def _latest_backlog(data: TeamData) -> pd.DataFrame:
-    backlog = data.backlog
-    if not len(backlog):
-        return pd.DataFrame(
-            {
-                "messages_visible": pd.Series(dtype="Int64"),
-                "messages_in_flight": pd.Series(dtype="Int64"),
-                "oldest_message_age_seconds": pd.Series(dtype="float64"),
-                "observed_at": pd.Series(dtype="datetime64[ms, UTC]"),
-            }
-        )
-    latest = backlog.sort_values("observed_at").drop_duplicates("labeling_job_name", keep="last")
-    return latest.set_index(latest["labeling_job_name"].astype("str"))
-
-
-TEAM_COLUMNS = (
-    "workteam_name",
-    "members",
-    "members_without_tasks",
-    "jobs",
-    *GROUP_COLUMNS,
-    "tasks_per_active_worker",
-)
-
-
-def team_summary(data: TeamData) -> pd.DataFrame:
-    """One row per work team: the worker table's counts and times, plus its members.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``TEAM_COLUMNS``: ``members`` = Cognito members of the team (empty when not
-        synced); ``members_without_tasks`` = members with no outcome on the team in the window;
-        ``jobs`` = labeling jobs with an outcome from the team; ``tasks_per_active_worker`` =
-        ``tasks_submitted / active_workers``.
-    """
-    outcomes = outcomes_of(data)
-    frame = _group_stats(outcomes, outcomes.team, outcomes.team_names, "workteam_name")
-    member_teams = data.memberships["workteam_name"].dropna().astype("str")
-    known = set(member_teams) | set(data.workteams["workteam_name"].dropna().astype("str"))
-    missing = sorted(known - set(frame["workteam_name"]))
-    if missing:
-        frame = pd.concat([frame, _zero_rows(missing, "workteam_name")], ignore_index=True)
-    n_teams = len(outcomes.team_names)
-    job_pairs = (outcomes.team >= 0) & (outcomes.job >= 0)
-    jobs_per_team = pd.Series(
-        pd.unique(
-            pair_codes(
-                outcomes.team[job_pairs], outcomes.job[job_pairs], max(len(outcomes.job_names), 1)
-            )
-        )
-    )
-    job_counts = np.bincount(
-        (jobs_per_team // max(len(outcomes.job_names), 1)).to_numpy(dtype=np.int64),
-        minlength=n_teams,
-    )
-    frame["jobs"] = (
-        frame["workteam_name"]
-        .map(pd.Series(job_counts, index=outcomes.team_names.astype("str")))
-        .fillna(0)
-        .astype(np.int64)
-    )
-    members = data.memberships.dropna(subset=["sub"])
-    if len(members):
-        member_count = members.groupby(members["workteam_name"].astype("str"))["sub"].nunique()
-        worked = (
-            set(
-                zip(
-                    outcomes.team_names.astype("str").to_numpy()[outcomes.team[outcomes.team >= 0]],
-                    outcomes.worker_keys.astype("str").to_numpy()[
-                        outcomes.worker[outcomes.team >= 0]
-                    ],
-                    strict=True,
-                )
-            )
-            if len(outcomes)
-            else set()
-        )
-        idle = members[
-            [
-                (team, sub) not in worked
-                for team, sub in zip(
-                    members["workteam_name"].astype("str"),
-                    members["sub"].astype("str"),
-                    strict=True,
-                )
-            ]
-        ]
-        idle_count = idle.groupby(idle["workteam_name"].astype("str"))["sub"].nunique()
-        frame["members"] = frame["workteam_name"].map(member_count).astype("Int64")
-        frame["members_without_tasks"] = (
-            frame["workteam_name"].map(idle_count).astype("Int64").where(frame["members"].notna())
-        )
-        frame["members_without_tasks"] = (
-            frame["members_without_tasks"].fillna(0).where(frame["members"].notna()).astype("Int64")
-        )
-    else:
-        frame["members"] = pd.array([pd.NA] * len(frame), dtype="Int64")
-        frame["members_without_tasks"] = pd.array([pd.NA] * len(frame), dtype="Int64")
-    for name in ("tasks_submitted", "tasks_returned", "tasks_declined", "active_workers"):
-        frame[name] = frame[name].fillna(0).astype(np.int64)
-    frame["tasks_per_active_worker"] = frame["tasks_submitted"] / frame["active_workers"].where(
-        frame["active_workers"] > 0
-    )
-    frame = frame.sort_values(["tasks_submitted", "workteam_name"], ascending=[False, True])
-    return frame[list(TEAM_COLUMNS)].reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------- KPIs and alerts
-KPI_NAMES = ("tasks_submitted", "active_workers", "median_task_seconds", "return_rate")
-
-
-def _kpi_values(data: TeamData) -> dict[str, float]:
-    outcomes = outcomes_of(data)
-    submitted = int(np.count_nonzero(outcomes.kind == SUBMITTED))
-    returned = int(np.count_nonzero(outcomes.kind == RETURNED))
-    timed = outcomes.task_ms[~np.isnan(outcomes.task_ms)]
-    workers = outcomes.worker[outcomes.worker >= 0]
-    return {
-        "tasks_submitted": float(submitted),
-        "active_workers": float(len(np.unique(workers))),
-        "median_task_seconds": float(np.median(timed)) / MS_PER_SECOND if len(timed) else np.nan,
-        "return_rate": returned / (submitted + returned) if submitted + returned else np.nan,
-    }
-
-
-def kpis(current: TeamData, previous: TeamData) -> pd.DataFrame:
-    """The headline numbers of the window and the same-length window before it.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per ``KPI_NAMES`` (``metric``), columns ``metric``, ``value``, ``previous_value``,
-        ``change`` (value - previous) and ``change_ratio`` (change / previous; empty when the
-        previous value is 0 or unknown). ``active_workers`` = workers with at least one outcome;
-        ``median_task_seconds`` over every submitted task with task seconds.
-    """
-    now, before = _kpi_values(current), _kpi_values(previous)
-    if previous.events.empty:
-        before = dict.fromkeys(before, np.nan)
-    rows = []
-    for name in KPI_NAMES:
-        value, prior = now[name], before[name]
-        change = value - prior
-        ratio = change / prior if prior and not np.isnan(prior) else np.nan
-        rows.append(
-            {
-                "metric": name,
-                "value": value,
-                "previous_value": prior,
-                "change": change,
-                "change_ratio": ratio,
-            }
-        )
-    frame = pd.DataFrame(rows)
-    frame["metric"] = frame["metric"].astype("str")
-    return frame
-
-
-ALERT_COLUMNS = ("kind", "subject", "message", "page")
-
-
-def alerts(data: TeamData, workers: pd.DataFrame, backlog: pd.DataFrame) -> pd.DataFrame:
-    """What a manager should look at first: flagged workers and backlog warnings.
-
-    Parameters
-    ----------
-    data
-        The window (for its end in messages).
-    workers
-        ``worker_summary(data)``.
-    backlog
-        ``backlog_status(data)``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``kind`` (``slow``, ``idle``, ``returns``, ``backlog``), ``subject`` (worker or
-        job), ``message`` (the flag's reason), ``page`` (``workers`` or ``jobs``).
-    """
-    rows: list[dict[str, str]] = []
-    name = workers["username"].where(workers["username"].notna(), workers["worker_key"])
-    for kind, flag, reason in (
-        ("slow", "slow_flag", "slow_reason"),
-        ("returns", "return_flag", "return_reason"),
-        ("idle", "idle_flag", "idle_reason"),
-    ):
-        flagged = workers[workers[flag].astype(bool)]
-        for subject, message in zip(name[flagged.index], flagged[reason], strict=True):
-            rows.append(
-                {"kind": kind, "subject": str(subject), "message": str(message), "page": "workers"}
-            )
-    if len(backlog):
-        warned = backlog[backlog["warnings"].fillna("") != ""]
-        for job, message in zip(warned["labeling_job_name"], warned["warnings"], strict=True):
-            rows.append(
-                {"kind": "backlog", "subject": str(job), "message": str(message), "page": "jobs"}
-            )
-    frame = pd.DataFrame(rows, columns=list(ALERT_COLUMNS))
-    return frame.astype(dict.fromkeys(ALERT_COLUMNS, "str"))
-
-
-__all__ = [
-    "ALERT_COLUMNS",
-    "BACKLOG_COLUMNS",
-    "GROUP_COLUMNS",
-    "JOB_COLUMNS",
-    "KPI_NAMES",
-    "SPEED_COLUMNS",
-    "TEAM_COLUMNS",
-    "WORKER_COLUMNS",
-    "DataHealth",
-    "ReturnsSummary",
-    "Thresholds",
-    "active_workers_series",
-    "activity_heatmap",
-    "alerts",
-    "backlog_status",
-    "data_health",
-    "job_summary",
-    "job_worker_speed",
-    "kpis",
-    "returns_summary",
-    "task_table",
-    "task_time_histogram",
-    "task_time_quantiles",
-    "team_summary",
-    "throughput_series",
-    "worker_sessions",
-    "worker_summary",
-]
