@@ -625,6 +625,32 @@ def test_backlog_idle_stop_warning() -> None:
     assert status["eta_days"] == 0.0
 
 
+def test_a_streaming_job_without_a_snapshot_in_the_window_has_an_unknown_backlog() -> None:
+    # The only snapshot is after the window: the job is listed with nothing known of its queue
+    # (and its queue named by Ground Truth's rule), never a crash.
+    until = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    jobs_table = pd.DataFrame({"labeling_job_name": ["Stream"], "is_streaming": [True]})
+    backlog = pd.DataFrame(
+        {
+            "queue_name": ["GroundTruth-stream"],
+            "labeling_job_name": ["Stream"],
+            "observed_at": [pd.Timestamp("2026-11-11T00:00Z")],
+            "messages_visible": [4],
+            "messages_in_flight": [0],
+        }
+    )
+    data = data_of(
+        line("w", "10:00", "12:00", job="Stream"),
+        tables={"jobs": jobs_table, "backlog": backlog},
+        filters=Filters(since=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), until=until),
+    )
+    status = backlog_status(data).iloc[0]
+    assert status["queue_name"] == "GroundTruth-stream"
+    assert pd.isna(status["observed_at"])
+    assert pd.isna(status["pending_messages"])
+    assert not status["expiry_warning"]
+
+
 def test_kpis_compare_with_the_previous_period() -> None:
     current = data_of(line("a", "10:00", "10:01"), line("b", "10:00", "10:03"))
     previous = data_of(line("a", "10:00", "10:02"), line("a", "10:03", "10:04", "TasksReturned"))

@@ -123,13 +123,17 @@ def backlog_status(
     latest = backlog.drop_duplicates("labeling_job_name", keep="last")
     latest = latest.set_index(latest["labeling_job_name"].astype("str"))
     names = frame["labeling_job_name"]
-    frame["queue_name"] = names.map(latest["queue_name"]).astype("str")
-    frame["queue_name"] = frame["queue_name"].fillna("GroundTruth-" + names.str.lower())
-    frame["observed_at"] = pd.to_datetime(names.map(latest["observed_at"]), utc=True).dt.as_unit(
-        "ms"
+    # One row of the latest snapshot per job of the frame, missing values where a job has none
+    # (reindex keeps each column's type, where ``map`` of an empty datetime column fails).
+    snapshot = latest.reindex(names.astype("str").to_numpy())
+    snapshot.index = frame.index
+    frame["queue_name"] = snapshot["queue_name"].astype("str")
+    frame["queue_name"] = frame["queue_name"].where(
+        snapshot["queue_name"].notna(), "GroundTruth-" + names.str.lower()
     )
-    visible = names.map(latest["messages_visible"]).astype("float64")
-    in_flight = names.map(latest["messages_in_flight"]).astype("float64")
+    frame["observed_at"] = pd.to_datetime(snapshot["observed_at"], utc=True).dt.as_unit("ms")
+    visible = snapshot["messages_visible"].astype("float64")
+    in_flight = snapshot["messages_in_flight"].astype("float64")
     frame["backlog_messages"] = visible.astype("Int64")
     frame["in_flight_messages"] = in_flight.astype("Int64")
     pending = visible.fillna(0) + in_flight.fillna(0)
