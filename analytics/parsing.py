@@ -24,6 +24,7 @@ parsed one by one, which is also where a rejection reason comes from.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -215,18 +216,14 @@ class _Rejects:
 
 
 def _md5_keys(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """MD5 of each UTF-8 text as 16 bytes, computed by DuckDB: the keys of rejected records (event
-    keys are ``schema.event_keys``)."""
-    import duckdb  # here, not at the top: most ingests reject nothing (0.06 s to import)
-
-    connection = duckdb.connect()
-    try:
-        table = pa.table({"text": texts})
-        connection.register("texts", table)
-        keys = connection.sql("SELECT unhex(md5(text)) AS key FROM texts").to_arrow_table()
-    finally:
-        connection.close()
-    return keys.column("key").combine_chunks().cast(pa.binary(16))
+    """MD5 of each UTF-8 text as 16 bytes: the keys of rejected records (event keys are
+    ``schema.event_keys``). Rejected lines are rare, so a loop over ``hashlib`` is enough."""
+    digests = b"".join(
+        hashlib.md5(text.encode(), usedforsecurity=False).digest() for text in texts.to_pylist()
+    )
+    return pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(16), len(texts), [None, pa.py_buffer(digests)]
+    )
 
 
 # --------------------------------------------------------------------------- one record at a time

@@ -14,7 +14,7 @@ import xxhash
 from analytics import schema
 from analytics.ingest import ingest_paths
 from analytics.store import Store
-from tests.test_ingest import WriteFile, day_messages, snapshot
+from tests.support_ingest import WriteFile, day_messages, snapshot
 
 
 def make_version_1(store: Store, *, partitions: int | None = None) -> None:
