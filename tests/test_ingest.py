@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,32 +17,7 @@ from analytics import parsing, schema
 from analytics.errors import StoreError
 from analytics.ingest import ingest_paths
 from analytics.store import Store
-from tests.conftest import message_line
-
-WriteFile = Callable[[str, bytes | str], Path]
-
-
-def day_messages(count: int) -> list[str]:
-    """``count`` distinct messages spread over five days (five partitions)."""
-    lines = []
-    for i in range(count):
-        day = 12 + i % 5
-        lines.append(
-            message_line(
-                worker_id=f"{i % 40:016x}",
-                cognito_sub_id=f"sub-{i % 40}",
-                task_accepted_time=f"Mon Aug {day:02d} 10:{i % 60:02d}:00 UTC 2019",
-                task_submitted_time=f"Mon Aug {day:02d} 11:{i % 60:02d}:{i % 50:02d} UTC 2019",
-                job_reference_code=f"ref-{i}",
-            )
-        )
-    return lines
-
-
-def snapshot(store: Store) -> list[tuple]:
-    table = store.load_events(columns=["event_key", "worker_key", "event_time", "raw_message"])
-    rows = [tuple(r.values()) for r in table.to_pylist()]
-    return sorted(rows)
+from tests.support_ingest import WriteFile, day_messages, snapshot
 
 
 def test_every_format_in_a_folder_is_read(store: Store, write_file: WriteFile) -> None:
