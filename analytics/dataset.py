@@ -344,22 +344,27 @@ def _cut_to_names(events: pa.Table, column: str, names: tuple[str, ...]) -> pa.T
     return events.filter(pc.fill_null(mask, False))
 
 
-def _window_end(
-    filters: Filters, latest_event: Any, last_log_sync: dt.datetime | None
-) -> pd.Timestamp:
-    """``until``, else the later of the latest event time and the last successful log sync."""
-    if filters.until is not None:
-        return pd.Timestamp(filters.until).tz_convert("UTC")
+def _latest_data(latest_event: Any, last_log_sync: dt.datetime | None) -> pd.Timestamp | None:
+    """The latest data: the later of the latest event time and the last successful log sync
+    (a sync that found nothing new still says the data is current up to then)."""
     candidates: list[pd.Timestamp] = []
     if latest_event is not None:
         candidates.append(pd.Timestamp(latest_event).tz_convert("UTC"))
     if last_log_sync is not None:
         candidates.append(pd.Timestamp(last_log_sync).tz_convert("UTC"))
-    if not candidates:
-        # Nothing to measure against: an empty store. The Unix epoch keeps types simple and is
-        # never mistaken for a real window end.
-        return pd.Timestamp(_EPOCH)
-    return max(candidates).as_unit("ms")
+    return max(candidates).as_unit("ms") if candidates else None
+
+
+def _window_end(
+    filters: Filters, latest_event: Any, last_log_sync: dt.datetime | None
+) -> pd.Timestamp:
+    """``until``, else the latest data (``_latest_data``)."""
+    if filters.until is not None:
+        return pd.Timestamp(filters.until).tz_convert("UTC")
+    latest = _latest_data(latest_event, last_log_sync)
+    # Nothing to measure against: an empty store. The Unix epoch keeps types simple and is never
+    # mistaken for a real window end.
+    return latest if latest is not None else pd.Timestamp(_EPOCH)
 
 
 def _name_from_arn(arns: pd.Series) -> pd.Series:
@@ -436,6 +441,15 @@ def last_log_sync(state: Mapping[str, Any]) -> dt.datetime | None:
         return None
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return stamp.to_pydatetime()
+
+
+def data_as_of(store: Store) -> dt.datetime | None:
+    """The store's latest data (None when it holds none): what ``TeamData.as_of`` is without
+    ``until``, and what ``--last`` and the dashboard's date ranges count back from."""
+    times = store.load_events(columns=["event_time"]).column("event_time")
+    latest_event = pc.max(times).as_py() if len(times) else None
+    latest = _latest_data(latest_event, last_log_sync(store.read_state()))
+    return latest.to_pydatetime() if latest is not None else None
 
 
 def store_is_empty(store: Store) -> bool:
