@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the bundled Ground Truth sample data (deterministic, standard library only).
+"""Generate the bundled Ground Truth sample data (deterministic).
 
 Usage (from the repository root):
 
@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from analytics.parsing import parse_bytes
+from analytics.timeparse import MONTH_NAMES, WEEKDAY_NAMES, format_java_time
 
 Json = dict[str, Any]
 
@@ -78,8 +81,6 @@ MIN_TASKS_FOR_MEDIAN = 10
 RETURN_RATE_FLAG = 0.20
 MIN_TASKS_FOR_RETURN_RATE = 10
 
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 OUTCOME_TYPES = ("TasksSubmitted", "TasksReturned", "TasksDeclined")
 EVENT_TYPES = ("TasksAccepted", *OUTCOME_TYPES)
 OUTCOME_FIELD = {
@@ -106,11 +107,7 @@ def from_ms(ms: int) -> datetime:
 
 def java_time(ms: int) -> str:
     """``Wed Aug 14 16:00:59 UTC 2019`` (java.util.Date#toString in UTC, day zero padded)."""
-    dt = datetime.fromtimestamp(ms // 1000, tz=UTC)
-    return (
-        f"{DAY_NAMES[dt.weekday()]} {MONTH_NAMES[dt.month - 1]} {dt.day:02d} "
-        f"{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d} UTC {dt.year}"
-    )
+    return format_java_time(datetime.fromtimestamp(ms // 1000, tz=UTC))
 
 
 def iso_time(ms: int, form: str) -> str:
@@ -145,7 +142,7 @@ def aws_dt(dt: datetime) -> str:
 
 def http_date(dt: datetime) -> str:
     return (
-        f"{DAY_NAMES[dt.weekday()]}, {dt.day:02d} {MONTH_NAMES[dt.month - 1]} {dt.year} "
+        f"{WEEKDAY_NAMES[dt.weekday()]}, {dt.day:02d} {MONTH_NAMES[dt.month - 1]} {dt.year} "
         f"{dt:%H:%M:%S} GMT"
     )
 
@@ -2275,129 +2272,83 @@ def check(root: Path) -> int:
     return 1 if problems else 0
 
 
-# --- --verify: an independent, stdlib-only reader of the generated files --------------------
-
-
-def parse_log_time(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"time is not a string: {value!r}")
-    parts = value.split()
-    if len(parts) == 6 and parts[4] == "UTC":
-        clock = [int(p) for p in parts[3].split(":")]
-        dt = datetime(
-            int(parts[5]),
-            MONTH_NAMES.index(parts[1]) + 1,
-            int(parts[2]),
-            clock[0],
-            clock[1],
-            clock[2],
-            tzinfo=UTC,
-        )
-        return dt.timestamp()
-    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp()
+# --- --verify: the generated files read by the project's own parser ----------------------
 
 
 @dataclass
-class Parsed:
-    identity: tuple[str, str, str, float, int]
-    message: Json
+class ReadEvent:
+    """One event record as ``analytics.parsing`` reads it (a row of ``schema.EVENTS``), with
+    where it is: ``{"file", "line"}``, or ``{"file", "event_index"}`` in a CLI document."""
+
+    event: Json
     place: Json
     event_id: str | None
 
 
-def classify_payload(text: str) -> tuple[Any, str]:
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError:
-        stripped = text.strip()
-        truncated = stripped.startswith("{") and not stripped.endswith("}")
-        return None, "truncated_json" if truncated else "invalid_json"
-    if not isinstance(obj, dict):
-        return None, "not_an_object"
-    return obj, ""
+def read_log_file(rel: str, data: bytes) -> tuple[list[ReadEvent], list[tuple[str, int, str]], int]:
+    """The events, rejected lines (file, line, reason) and blank lines of one log file.
+
+    ``parse_bytes`` gives every non-blank line (or log event) exactly one verdict and gives the
+    events in line order, so the lines that are neither blank nor rejected are, in order, where
+    the events are.
+    """
+    result = parse_bytes(data, rel)
+    events = result.events.to_pylist()
+    rejected = {r["location"]: r["reason"] for r in result.rejected.to_pylist()}
+    if rel.endswith(".json"):  # the output of `aws logs filter-log-events`
+        log_events = json.loads(data)["events"]
+        spots = [
+            ({"file": rel, "event_index": index}, str(envelope["eventId"]))
+            for index, envelope in enumerate(log_events)
+            if str(envelope.get("eventId") or index + 1) not in rejected
+        ]
+        garbage = [(rel, -1, reason) for reason in rejected.values()]
+    else:
+        lines = data.decode("utf-8").split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        blank = {n for n, text in enumerate(lines, start=1) if not text.strip(" \t\r")}
+        assert len(blank) == result.blank_lines, f"{rel}: blank lines"
+        spots = [
+            ({"file": rel, "line": n}, _event_id(text))
+            for n, text in enumerate(lines, start=1)
+            if n not in blank and str(n) not in rejected
+        ]
+        garbage = [(rel, int(location), reason) for location, reason in rejected.items()]
+    assert len(spots) == len(events), f"{rel}: {len(spots)} places for {len(events)} events"
+    read = [ReadEvent(e, p, event_id) for e, (p, event_id) in zip(events, spots, strict=True)]
+    return read, garbage, result.blank_lines
 
 
-def classify_message(obj: Json) -> str:
-    if not (obj.get("cognito_sub_id") or obj.get("worker_id")):
-        return "no_worker_identity"
-    if not isinstance(obj.get("event_type"), str):
-        return "invalid_event_type"
-    return ""
+def _event_id(line: str) -> str | None:
+    """The ``eventId`` of a CloudWatch envelope line (None for other lines)."""
+    if not line.startswith('{"eventId"'):
+        return None
+    return str(json.loads(line)["eventId"])
 
 
-def identity_of(message: Json) -> tuple[str, str, str, float, int]:
-    key = message.get("cognito_sub_id") or message["worker_id"]
-    accepted = parse_log_time(message.get("task_accepted_time"))
-    assert accepted is not None
-    return (
-        key,
-        message["labeling_job_arn"],
-        message["event_type"],
-        accepted,
-        int(message["event_timestamp"]),
-    )
-
-
-def read_logs(root: Path) -> tuple[list[Parsed], list[tuple[str, int, str]], int]:
-    parsed: list[Parsed] = []
+def read_logs(root: Path) -> tuple[list[ReadEvent], list[tuple[str, int, str]], int]:
+    parsed: list[ReadEvent] = []
     garbage: list[tuple[str, int, str]] = []
     blanks = 0
-
-    def take(obj: Any, place: Json, line: int) -> None:
-        if isinstance(obj, dict) and ("eventId" in obj or "logStreamName" in obj):
-            message = obj.get("message")
-            if not isinstance(message, str):
-                garbage.append((place["file"], line, "invalid_envelope"))
-                return
-            inner, reason = classify_payload(message)
-            if reason:
-                garbage.append((place["file"], line, reason))
-                return
-            reason = classify_message(inner)
-            if reason:
-                garbage.append((place["file"], line, reason))
-                return
-            parsed.append(Parsed(identity_of(inner), inner, place, obj["eventId"]))
-            return
-        reason = classify_message(obj)
-        if reason:
-            garbage.append((place["file"], line, reason))
-            return
-        parsed.append(Parsed(identity_of(obj), obj, place, None))
-
     for path in sorted((root / "logs").rglob("*")):
         if not path.is_file():
             continue
         rel = path.relative_to(root).as_posix()
         raw = path.read_bytes()
-        if path.suffix == ".json":
-            doc = json.loads(raw)
-            if "nextToken" in doc:
-                raise AssertionError(f"{rel}: unexpected nextToken")
-            for index, envelope in enumerate(doc["events"]):
-                take(envelope, {"file": rel, "event_index": index}, -1)
-            continue
-        text = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode()
-        export = "exportedlogs" in path.parts
-        for number, line in enumerate(text.split("\n")[:-1], start=1):
-            if not line.strip():
-                blanks += 1
-                continue
-            payload = line
-            if export:
-                stamp, _, payload = line.partition(" ")
-                datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-            obj, reason = classify_payload(payload)
-            if reason:
-                garbage.append((rel, number, reason))
-                continue
-            take(obj, {"file": rel, "line": number}, number)
+        data = gzip.decompress(raw) if path.suffix == ".gz" else raw
+        if path.suffix == ".json" and "nextToken" in json.loads(data):
+            raise AssertionError(f"{rel}: unexpected nextToken")
+        events, rejected, blank = read_log_file(rel, data)
+        parsed += events
+        garbage += rejected
+        blanks += blank
     return parsed, garbage, blanks
+
+
+def _seconds(moment: datetime | None) -> float:
+    assert moment is not None
+    return moment.timestamp()
 
 
 def load_exchange(root: Path, rel: str) -> Json:
@@ -2414,20 +2365,21 @@ def verify(root: Path) -> int:
             failures.append(what)
 
     parsed, garbage, blanks = read_logs(root)
-    distinct: dict[tuple[str, str, str, float, int], Parsed] = {}
-    places: dict[tuple[str, str, str, float, int], list[Json]] = defaultdict(list)
-    ids_by_identity: dict[tuple[str, str, str, float, int], set[str]] = defaultdict(set)
+    distinct: dict[bytes, ReadEvent] = {}
+    places: dict[bytes, list[Json]] = defaultdict(list)
+    ids_by_identity: dict[bytes, set[str]] = defaultdict(set)
     for item in parsed:
-        distinct.setdefault(item.identity, item)
-        places[item.identity].append(item.place)
+        key = item.event["event_key"]
+        distinct.setdefault(key, item)
+        places[key].append(item.place)
         if item.event_id:
-            ids_by_identity[item.identity].add(item.event_id)
+            ids_by_identity[key].add(item.event_id)
     counts = planted["counts"]
     expect(
         len(distinct) == counts["distinct_events"],
         f"distinct events {len(distinct)} != {counts['distinct_events']}",
     )
-    by_type = Counter(identity[2] for identity in distinct)
+    by_type = Counter(item.event["event_type"] for item in distinct.values())
     expect(
         dict(by_type) == {k: v for k, v in counts["by_event_type"].items() if v},
         f"event types {dict(by_type)}",
@@ -2457,17 +2409,18 @@ def verify(root: Path) -> int:
     durations: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     outcome_counts: dict[str, Counter[str]] = defaultdict(Counter)
     workers_by_day: dict[str, set[str]] = defaultdict(set)
-    for identity, item in distinct.items():
-        key, job_arn, event_type, accepted, stamp = identity
-        message = item.message
+    for item in distinct.values():
+        event = item.event
+        key, event_type = event["worker_key"], event["event_type"]
         outcome_counts[key][event_type] += 1
-        day = datetime.fromtimestamp(stamp, tz=UTC).date().isoformat()
+        day = event["event_timestamp"].date().isoformat()
         workers_by_day[day].add(key)
         if event_type == "TasksSubmitted":
-            submitted = parse_log_time(message["task_submitted_time"])
-            assert submitted is not None
+            submitted = _seconds(event["task_submitted_time"])
+            stamp = _seconds(event["event_timestamp"])
             expect(int(submitted) == stamp, "event_timestamp != submitted time")
-            durations[job_arn.rsplit("/", 1)[1]][key].append(submitted - accepted)
+            accepted = _seconds(event["task_accepted_time"])
+            durations[event["labeling_job_name"]][key].append(submitted - accepted)
     detection = slow_detection(durations)
     flagged = sorted(
         key for job in detection.values() for key, w in job["workers"].items() if w["flagged_slow"]
@@ -2499,7 +2452,9 @@ def verify(root: Path) -> int:
     expect(friday == everyone - never, f"not on Friday: {sorted(everyone - never - friday)}")
     expect(not (never & set(outcome_counts)), "never-worked member has events")
     oidc_key = cast["oidc_worker"]["worker_key"]
-    oidc_messages = [i.message for i in parsed if i.identity[0] == oidc_key]
+    oidc_messages = [
+        json.loads(i.event["raw_message"]) for i in parsed if i.event["worker_key"] == oidc_key
+    ]
     expect(
         bool(oidc_messages)
         and all(
@@ -2530,13 +2485,12 @@ def verify(root: Path) -> int:
         (u["labeling_job"], u["metric"], u["date"]): u for u in planted["metrics"]["undercounts"]
     }
     log_sum: Counter[tuple[str, str, str]] = Counter()
-    for identity in distinct:
-        key, job_arn, event_type, accepted, stamp = identity
-        job_name = job_arn.rsplit("/", 1)[1]
-        day = datetime.fromtimestamp(stamp, tz=UTC).date().isoformat()
+    for item in distinct.values():
+        job_name, event_type = item.event["labeling_job_name"], item.event["event_type"]
+        day = item.event["event_timestamp"].date().isoformat()
         if event_type != "TasksAccepted":
             log_sum[(job_name, event_type, day)] += 1
-        accepted_day = datetime.fromtimestamp(accepted, tz=UTC).date().isoformat()
+        accepted_day = item.event["task_accepted_time"].date().isoformat()
         log_sum[(job_name, "TasksAccepted", accepted_day)] += 1
     seen_under: set[tuple[str, str, str]] = set()
     for result in metric_doc["response"]["MetricDataResults"]:
