@@ -2295,6 +2295,7 @@ def read_log_file(rel: str, data: bytes) -> tuple[list[ReadEvent], list[tuple[st
     result = parse_bytes(data, rel)
     events = result.events.to_pylist()
     rejected = {r["location"]: r["reason"] for r in result.rejected.to_pylist()}
+    spots: list[tuple[Json, str | None]]
     if rel.endswith(".json"):  # the output of `aws logs filter-log-events`
         log_events = json.loads(data)["events"]
         spots = [
