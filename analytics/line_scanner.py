@@ -26,14 +26,18 @@ Which fields a message has, which keys make an envelope and what makes a message
 from ``parsing`` (``MESSAGE_FIELDS``, ``ENVELOPE_KEYS``, ``IDENTITY_FIELDS``, ``EVENT_TYPE_FIELD``).
 
 Tables and rule constants reach the compiled code as arguments, not as globals: Numba freezes a
-global into the compiled code and its cache, and does not notice when another file changes.
+global into the compiled code and its cache. Numba also reuses its cached code while this file is
+unchanged, even when a function compiled into it from another module changed:
+``_forget_stale_compiled_code`` makes it compile afresh when those modules change.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -625,3 +629,38 @@ def scan_lines(data: bytes | memoryview, parts: int = 1) -> ScannedLines:
         time_state=np.concatenate([p.time_state for p in done], axis=1),
         time_spans=np.concatenate([p.time_spans for p in done], axis=1),
     )
+
+
+#: The modules the compiled code takes functions and constants from, besides this one.
+_RULE_MODULES = (timeparse, parsing, schema)
+_RULES_STAMP = "analytics-line_scanner-rules.sha256"
+
+
+def _forget_stale_compiled_code() -> None:
+    """Empty Numba's cache of this module when a module of ``_RULE_MODULES`` changed since it was
+    filled (Numba itself only watches this file), so the scanner never runs outdated rules.
+
+    Best effort: where the cache cannot be read or written, Numba compiles without it anyway.
+    """
+    digest = hashlib.sha256()
+    for module in _RULE_MODULES:
+        digest.update(Path(str(module.__file__)).read_bytes())
+    dispatchers = [
+        value
+        for value in globals().values()
+        if isinstance(value, numba.core.dispatcher.Dispatcher)
+        and value.py_func.__module__ == __name__
+    ]
+    try:
+        stamp = Path(_scan._cache.cache_path) / _RULES_STAMP
+        if stamp.exists() and stamp.read_text(encoding="ascii") == digest.hexdigest():
+            return
+        for dispatcher in dispatchers:
+            dispatcher._cache.flush()
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(digest.hexdigest(), encoding="ascii")
+    except (OSError, AttributeError, TypeError):
+        pass
+
+
+_forget_stale_compiled_code()

@@ -8,7 +8,12 @@ give the same events (every column, in the same order), the same rejects and the
 from __future__ import annotations
 
 import json
+import os
 import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -261,3 +266,45 @@ def test_a_special_character_at_every_offset_of_a_value(special: str) -> None:
     data = "\n".join(lines).encode()
     assert_same_both_ways(data)
     assert (line_scanner.scan_lines(data).status == line_scanner.REFUSED).all()
+
+
+def test_a_changed_rule_reaches_the_compiled_scanner_despite_numbas_cache(tmp_path: Path) -> None:
+    """Numba reuses cached code while line_scanner.py is unchanged; the scanner takes its date
+    arithmetic from timeparse.py, so a change there must still be compiled in."""
+    import analytics
+
+    package = tmp_path / "code" / "analytics"
+    shutil.copytree(
+        Path(analytics.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    script = (
+        "from analytics import line_scanner\n"
+        f"print(int(line_scanner.scan_lines({(COMPACT + chr(10)).encode()!r}).time_ms[0, 0]))"
+    )
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(tmp_path / "code"),
+        "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache"),
+    }
+
+    def accepted_time_ms() -> int:
+        completed = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=tmp_path,  # not the repository, whose analytics/ would come first on sys.path
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=600,
+        )
+        return int(completed.stdout)
+
+    before = accepted_time_ms()
+    assert before == 1565798459000  # Wed Aug 14 16:00:59 UTC 2019
+    assert accepted_time_ms() == before  # from the cache
+    timeparse = package / "timeparse.py"
+    source = timeparse.read_text(encoding="utf-8")
+    old = "return (days * 86_400 + hour * 3600 + minute * 60 + second) * 1000"
+    assert source.count(old) == 1
+    timeparse.write_text(source.replace(old, old + " + 7"), encoding="utf-8")
+    assert accepted_time_ms() == before + 7
