@@ -38,6 +38,7 @@ import itertools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numba
 import numpy as np
@@ -645,18 +646,19 @@ def _forget_stale_compiled_code() -> None:
     digest = hashlib.sha256()
     for module in _RULE_MODULES:
         digest.update(Path(str(module.__file__)).read_bytes())
-    dispatchers = [
-        value
-        for value in globals().values()
-        if isinstance(value, numba.core.dispatcher.Dispatcher)
-        and value.py_func.__module__ == __name__
-    ]
     try:
-        stamp = Path(_scan._cache.cache_path) / _RULES_STAMP
+        # Numba's per-function caches (``Dispatcher._cache``: it has no public name).
+        caches: list[Any] = [
+            value._cache  # type: ignore[attr-defined]
+            for value in globals().values()
+            if isinstance(value, numba.core.dispatcher.Dispatcher)
+            and value.py_func.__module__ == __name__
+        ]
+        stamp = Path(_scan._cache.cache_path) / _RULES_STAMP  # type: ignore[attr-defined]
         if stamp.exists() and stamp.read_text(encoding="ascii") == digest.hexdigest():
             return
-        for dispatcher in dispatchers:
-            dispatcher._cache.flush()
+        for cache in caches:
+            cache.flush()
         stamp.parent.mkdir(parents=True, exist_ok=True)
         stamp.write_text(digest.hexdigest(), encoding="ascii")
     except (OSError, AttributeError, TypeError):

@@ -161,17 +161,21 @@ def _parse_java_form(values: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
     rows = np.flatnonzero(valid)
     if len(rows) == 0:
         return epoch_ms, valid
-    chars = data[offsets[rows][:, None] + np.arange(form.length)].astype(np.int64)
+    chars = data[offsets[rows][:, None] + np.arange(form.length)]
     ok = (chars[:, form.literal_positions] == form.literal_bytes).all(axis=1)
     month_at = int(form.field_starts[0])
-    month_key = (chars[:, month_at] << 16) | (chars[:, month_at + 1] << 8) | chars[:, month_at + 2]
+    month_chars = chars[:, month_at : month_at + 3].astype(np.int64)
+    month_key = (month_chars[:, 0] << 16) | (month_chars[:, 1] << 8) | month_chars[:, 2]
     found = np.clip(np.searchsorted(_MONTH_KEYS[_MONTH_ORDER], month_key), 0, 11)
     ok &= _MONTH_KEYS[_MONTH_ORDER][found] == month_key
     numbers = []
     for start, width in zip(form.field_starts[1:], form.field_widths[1:], strict=True):
-        digits = chars[:, start : start + width] - ord("0")
-        ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
-        numbers.append(digits @ (10 ** np.arange(width - 1, -1, -1)))
+        number = np.zeros(len(rows), dtype=np.int64)
+        for position in range(start, start + width):
+            digit = chars[:, position].astype(np.int64) - ord("0")
+            ok &= (digit >= 0) & (digit <= 9)
+            number = number * 10 + digit
+        numbers.append(number)
     day, hour, minute, second, year = numbers
     month = _MONTH_ORDER[found] + 1
     ok &= civil_is_valid(year, month, day, hour, minute, second)
