@@ -20,6 +20,7 @@ from pathlib import Path
 
 from analytics.errors import GroundTruthError, UsageError
 from analytics.text import escape_controls
+from analytics.time_arguments import LAST_HELP, SINCE_HELP
 
 DEFAULT_DATA_DIR = "gt-data"
 DATA_ENV_VAR = "GT_THROUGHPUT_DATA"
@@ -104,10 +105,12 @@ def _add_sync_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--since",
         metavar="WHEN",
-        help="ISO date/time (naive = UTC) or a span back from now like 7d, 12h"
-        " (default: since the last sync, or 14 days on a first sync)",
+        help=f"start: {SINCE_HELP}; no offset means UTC (default: where the last sync stopped,"
+        " or 14 days back on a first sync)",
     )
-    parser.add_argument("--until", metavar="WHEN", help="same forms as --since (default: now)")
+    parser.add_argument(
+        "--until", metavar="WHEN", help="end (exclusive), same forms as --since (default: now)"
+    )
     parser.add_argument(
         "--log-group",
         metavar="NAME",
@@ -128,15 +131,16 @@ def _add_sync_arguments(parser: argparse.ArgumentParser) -> None:
 def _cmd_sync(args: argparse.Namespace) -> int:
     from analytics.progress import progress_for_terminal
     from analytics.store import Store
-    from analytics.sync import SyncOptions, parse_when, sync
+    from analytics.sync import SyncOptions, sync
+    from analytics.time_arguments import parse_when
 
     now = dt.datetime.now(dt.UTC)
     options = SyncOptions(
         region=args.region,
         profile=args.profile,
         endpoint_url=args.endpoint_url,
-        since=parse_when(args.since, now, argument="--since") if args.since else None,
-        until=parse_when(args.until, now, argument="--until") if args.until else None,
+        since=parse_when(args.since, now, "--since") if args.since is not None else None,
+        until=parse_when(args.until, now, "--until") if args.until is not None else None,
         log_group=args.log_group,
         answer_timeout_seconds=args.aws_timeout,
     )
@@ -169,10 +173,13 @@ def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--since",
-        help="window start, ISO 8601 (2026-11-01 or 2026-11-01T08:00+01:00); no offset means"
-        " --timezone",
+        metavar="WHEN",
+        help=f"window start: {SINCE_HELP}; no offset means --timezone",
     )
-    parser.add_argument("--until", help="window end (exclusive), same format as --since")
+    parser.add_argument(
+        "--until", metavar="WHEN", help="window end (exclusive), same forms as --since"
+    )
+    parser.add_argument("--last", metavar="SPAN", help=LAST_HELP)
     parser.add_argument(
         "--team", action="append", default=[], metavar="NAME", help="work team name (repeatable)"
     )
@@ -192,18 +199,32 @@ def _add_export_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from analytics.dataset import Filters
-    from analytics.export import check_timezone, data_as_of, export_csv, parse_bound
+    from analytics.dataset import Filters, data_as_of
+    from analytics.export import check_timezone, export_csv
     from analytics.store import Store
-    from analytics.timeparse import parse_span
+    from analytics.time_arguments import last_span_start, parse_span, parse_when
 
     timezone = check_timezone(args.timezone)
     store = Store(data_dir(args.data))
-    spans = [v for v in (args.since, args.until) if v is not None and parse_span(v) is not None]
-    anchor = data_as_of(store) if spans else None
+    now = dt.datetime.now(dt.UTC)
+    since = parse_when(args.since, now, "--since", timezone) if args.since is not None else None
+    until = parse_when(args.until, now, "--until", timezone) if args.until is not None else None
+    if args.last is not None:
+        if args.since is not None or args.until is not None:
+            raise UsageError("--last replaces --since and --until: give either --last or those")
+        since = last_span_start(args.last, data_as_of(store), "--last")
+    elif since is not None and parse_span(args.since) is not None:
+        latest = data_as_of(store)
+        if latest is not None and latest < since:
+            print(
+                f"note: the store's data ends {latest:%Y-%m-%d %H:%M} UTC, before --since "
+                f"{args.since} (counted back from now): --last {args.since.strip()} gives the"
+                " store's last stretch of that length",
+                file=sys.stderr,
+            )
     filters = Filters(
-        since=parse_bound(args.since, "since", timezone, anchor),
-        until=parse_bound(args.until, "until", timezone, anchor),
+        since=since,
+        until=until,
         workteams=tuple(args.team),
         jobs=tuple(args.job),
     )

@@ -279,15 +279,7 @@ def restrict(
     filter change.
     """
     events = data.events
-    keep = np.ones(len(events), dtype=bool)
-    if filters.since is not None or filters.until is not None:
-        times = events["event_time"]
-        epoch = times.to_numpy(dtype="datetime64[ms]").astype(np.int64)
-        keep &= times.notna().to_numpy()
-        if filters.since is not None:
-            keep &= epoch >= int(pd.Timestamp(filters.since).as_unit("ms").value // 1_000_000)
-        if filters.until is not None:
-            keep &= epoch < int(pd.Timestamp(filters.until).as_unit("ms").value // 1_000_000)
+    keep = in_window(events["event_time"], filters)
     latest = events["event_time"][keep].max()
     as_of = _window_end(filters, None if pd.isna(latest) else latest, last_log_sync)
     for column, names in (
@@ -325,16 +317,34 @@ def _as_schema_frame(
     return _to_pandas(pa.table(columns), categorical=())
 
 
+def in_window(times: pa.Array | pa.ChunkedArray | pd.Series, filters: Filters) -> np.ndarray:
+    """The window cut, the one definition: which ``times`` are in ``[since, until)``.
+
+    Bounds count in whole milliseconds (a bound's sub-millisecond part is dropped), as times are
+    stored. A missing time is in no window with a bound, and in the window without any (so a
+    store's events without a time still count when nothing is filtered). ``times`` may be Arrow
+    (``load_team_data`` cuts what it reads) or pandas (``restrict`` cuts converted frames).
+    """
+    if filters.since is None and filters.until is None:
+        return np.ones(len(times), dtype=bool)
+    if isinstance(times, pd.Series):
+        keep = np.array(times.notna(), dtype=bool)
+        epoch_ms = times.to_numpy(dtype="datetime64[ms]").astype(np.int64)
+    else:
+        times = times.cast(schema.UTC_MS)
+        keep = np.array(times.is_valid(), dtype=bool)  # a copy: written below
+        epoch_ms = np.asarray(times.cast(pa.int64()).fill_null(0), dtype=np.int64)
+    if filters.since is not None:
+        keep &= epoch_ms >= pd.Timestamp(filters.since).as_unit("ms").value // 1_000_000
+    if filters.until is not None:
+        keep &= epoch_ms < pd.Timestamp(filters.until).as_unit("ms").value // 1_000_000
+    return keep
+
+
 def _cut_to_window(events: pa.Table, filters: Filters) -> pa.Table:
     if filters.since is None and filters.until is None:
         return events
-    times = events.column("event_time").cast(schema.UTC_MS)
-    mask = pc.is_valid(times)
-    if filters.since is not None:
-        mask = pc.and_(mask, pc.greater_equal(times, pa.scalar(filters.since, schema.UTC_MS)))
-    if filters.until is not None:
-        mask = pc.and_(mask, pc.less(times, pa.scalar(filters.until, schema.UTC_MS)))
-    return events.filter(pc.fill_null(mask, False))
+    return events.filter(pa.array(in_window(events.column("event_time"), filters)))
 
 
 def _cut_to_names(events: pa.Table, column: str, names: tuple[str, ...]) -> pa.Table:
@@ -344,22 +354,27 @@ def _cut_to_names(events: pa.Table, column: str, names: tuple[str, ...]) -> pa.T
     return events.filter(pc.fill_null(mask, False))
 
 
-def _window_end(
-    filters: Filters, latest_event: Any, last_log_sync: dt.datetime | None
-) -> pd.Timestamp:
-    """``until``, else the later of the latest event time and the last successful log sync."""
-    if filters.until is not None:
-        return pd.Timestamp(filters.until).tz_convert("UTC")
+def _latest_data(latest_event: Any, last_log_sync: dt.datetime | None) -> pd.Timestamp | None:
+    """The latest data: the later of the latest event time and the last successful log sync
+    (a sync that found nothing new still says the data is current up to then)."""
     candidates: list[pd.Timestamp] = []
     if latest_event is not None:
         candidates.append(pd.Timestamp(latest_event).tz_convert("UTC"))
     if last_log_sync is not None:
         candidates.append(pd.Timestamp(last_log_sync).tz_convert("UTC"))
-    if not candidates:
-        # Nothing to measure against: an empty store. The Unix epoch keeps types simple and is
-        # never mistaken for a real window end.
-        return pd.Timestamp(_EPOCH)
-    return max(candidates).as_unit("ms")
+    return max(candidates).as_unit("ms") if candidates else None
+
+
+def _window_end(
+    filters: Filters, latest_event: Any, last_log_sync: dt.datetime | None
+) -> pd.Timestamp:
+    """``until``, else the latest data (``_latest_data``)."""
+    if filters.until is not None:
+        return pd.Timestamp(filters.until).tz_convert("UTC")
+    latest = _latest_data(latest_event, last_log_sync)
+    # Nothing to measure against: an empty store. The Unix epoch keeps types simple and is never
+    # mistaken for a real window end.
+    return latest if latest is not None else pd.Timestamp(_EPOCH)
 
 
 def _name_from_arn(arns: pd.Series) -> pd.Series:
@@ -389,11 +404,7 @@ def _cut_tables(
             out[name] = frame[frame["workteam_name"].isin(sorted(teams))].reset_index(drop=True)
     metrics = frames["metrics"]
     if len(metrics):
-        keep = pd.Series(True, index=metrics.index)
-        if filters.since is not None:
-            keep &= metrics["timestamp"] >= pd.Timestamp(filters.since)
-        if filters.until is not None:
-            keep &= metrics["timestamp"] < pd.Timestamp(filters.until)
+        keep = pd.Series(in_window(metrics["timestamp"], filters), index=metrics.index)
         if filters.workteams:
             team = metrics["workteam"].astype("str").str.replace(r"^.*/", "", regex=True)
             keep &= metrics["workteam"].isna() | team.isin(filters.workteams)
@@ -436,6 +447,15 @@ def last_log_sync(state: Mapping[str, Any]) -> dt.datetime | None:
         return None
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return stamp.to_pydatetime()
+
+
+def data_as_of(store: Store) -> dt.datetime | None:
+    """The store's latest data (None when it holds none): what ``TeamData.as_of`` is without
+    ``until``, and what ``--last`` and the dashboard's date ranges count back from."""
+    times = store.load_events(columns=["event_time"]).column("event_time")
+    latest_event = pc.max(times).as_py() if len(times) else None
+    latest = _latest_data(latest_event, last_log_sync(store.read_state()))
+    return latest.to_pydatetime() if latest is not None else None
 
 
 def store_is_empty(store: Store) -> bool:

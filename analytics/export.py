@@ -36,7 +36,6 @@ anything else refused with the fix) is described in :func:`output_destination`.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import errno
 import hashlib
 import hmac
@@ -53,16 +52,14 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
-from analytics.dataset import Filters, last_log_sync, load_team_data, store_is_empty
+from analytics.dataset import Filters, load_team_data, store_is_empty
 from analytics.errors import UsageError
 from analytics.metrics.definitions import definitions_frame
 from analytics.metrics.outcomes import task_table
 from analytics.metrics.workers import Thresholds, worker_summary
 from analytics.store import Store
 from analytics.text import escape_controls
-from analytics.timeparse import parse_span
 
 PSEUDONYM_KEY_ENV_VAR = "GT_THROUGHPUT_PSEUDONYM_KEY"
 #: The fixed salt used when no key is configured (see the module docstring).
@@ -222,46 +219,6 @@ def definitions_path_for(path: os.PathLike[str] | str) -> str:
 
 
 # --------------------------------------------------------------------------- command line
-def parse_bound(
-    value: str | None, name: str, timezone: str = "UTC", anchor: dt.datetime | None = None
-) -> dt.datetime | None:
-    """An ``--since``/``--until`` value; no offset means ``timezone``.
-
-    Either an ISO 8601 date or time, or a span such as ``7d`` or ``12h`` counted back from
-    ``anchor``: the store's latest data (latest event or last log sync), as the dashboard's
-    "Last 7 days" is, so the two give the same rows.
-    """
-    if value is None:
-        return None
-    span = parse_span(value)
-    if span is not None:
-        if anchor is None:
-            raise UsageError(f"--{name} {value!r}: a span needs data to count back from")
-        # The window is [since, until): one millisecond past the latest event keeps it inside.
-        return anchor + dt.timedelta(milliseconds=1) - span
-    try:
-        stamp = pd.Timestamp(value)
-    except ValueError as exc:
-        raise UsageError(
-            f"--{name} must be an ISO 8601 date or time such as 2026-11-01 or "
-            f"2026-11-01T08:00:00+01:00, or a span back from the latest data such as 7d or 12h "
-            f"(got {value!r})"
-        ) from exc
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize(timezone)
-    return stamp.tz_convert("UTC").to_pydatetime()
-
-
-def data_as_of(store: Store) -> dt.datetime | None:
-    """The store's latest data: the later of its latest event time and last log sync."""
-    times = store.load_events(columns=["event_time"]).column("event_time")
-    candidates = [t for t in (pc.max(times).as_py() if len(times) else None,) if t is not None]
-    synced = last_log_sync(store.read_state())
-    if synced is not None:
-        candidates.append(synced)
-    return max(candidates) if candidates else None
-
-
 def check_timezone(timezone: str) -> str:
     """``timezone`` if it is an IANA time zone name, else a ``UsageError`` naming the fix."""
     try:

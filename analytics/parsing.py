@@ -65,8 +65,8 @@ REJECT_REASONS = {
     ),
     "truncated_json": "the line ends before its JSON object is complete",
     "not_an_object": "the line is JSON but not an object",
-    "no_worker_identity": "the event has neither cognito_sub_id nor worker_id",
-    "invalid_event_type": "event_type is missing or not a string",
+    "no_worker_identity": "the event has neither cognito_sub_id nor worker_id (as non-empty text)",
+    "invalid_event_type": "event_type is missing, empty or not a string",
     "invalid_envelope": "a CloudWatch envelope without a string message",
     "invalid_utf8": "the line is not valid UTF-8 text",
 }
@@ -74,11 +74,30 @@ REJECT_REASONS = {
 #: Longest raw text kept for a rejected record (the rest is cut and the cut is said).
 MAX_REJECTED_TEXT = 1 << 20
 
-_ENVELOPE_KEYS = ("eventId", "timestamp", "ingestionTime", "logStreamName")
-_FIELDS = schema.MESSAGE_STRING_FIELDS + schema.MESSAGE_TIME_FIELDS + ("event_timestamp",)
-_MESSAGE_SCHEMA = pa.schema([(name, pa.string()) for name in _FIELDS])
-_LINE_SCHEMA = _MESSAGE_SCHEMA.append(pa.field("message", pa.string()))
-for _key in _ENVELOPE_KEYS:
+# --------------------------------------------------------------------------- what is an event
+# The rules below are defined here once; every reader applies them in its own idiom: one decoded
+# object at a time (``_check_message``, ``_is_envelope``), Arrow columns (``_valid_messages``,
+# ``_worker_keys``) and the compiled scanner (``analytics.line_scanner`` takes these constants).
+# tests/tricky_lines.py is the one table of cases all of them are checked against.
+
+#: The time fields of a message: texts in a time form of ``analytics.timeparse``, the last one
+#: (``event_timestamp``) epoch seconds.
+TIME_FIELDS = (*schema.MESSAGE_TIME_FIELDS, "event_timestamp")
+#: Every field read from a worker-activity message, as text (others are kept in the raw message).
+MESSAGE_FIELDS = schema.MESSAGE_STRING_FIELDS + TIME_FIELDS
+#: Who did the task: a message is an event only if one of these is a non-empty string. The first
+#: non-empty one, in this order, is the event's ``worker_key``.
+IDENTITY_FIELDS = ("cognito_sub_id", "worker_id")
+#: What happened: a message is an event only if this is a non-empty string too.
+EVENT_TYPE_FIELD = "event_type"
+#: The keys of a CloudWatch event envelope. An object with ``message`` is an envelope; one with
+#: another of these keys and none of the fields above is a broken one (see ``_is_envelope``).
+ENVELOPE_KEYS = ("message", "eventId", "timestamp", "ingestionTime", "logStreamName")
+_REQUIRED_FIELDS = (*IDENTITY_FIELDS, EVENT_TYPE_FIELD)
+
+_MESSAGE_SCHEMA = pa.schema([(name, pa.string()) for name in MESSAGE_FIELDS])
+_LINE_SCHEMA = _MESSAGE_SCHEMA
+for _key in ENVELOPE_KEYS:
     _LINE_SCHEMA = _LINE_SCHEMA.append(
         pa.field(_key, pa.int64() if _key in ("timestamp", "ingestionTime") else pa.string())
     )
@@ -280,11 +299,12 @@ def _check_message(obj: Any) -> tuple[str, str | None] | None:
     """The rejection reason and detail of a decoded message, or None when it is an event."""
     if not isinstance(obj, dict):
         return "not_an_object", f"a JSON {_json_type(obj)}"
-    if not any(isinstance(obj.get(f), str) and obj[f] for f in ("cognito_sub_id", "worker_id")):
+    if not any(isinstance(obj.get(f), str) and obj[f] for f in IDENTITY_FIELDS):
         return "no_worker_identity", None
-    if not isinstance(obj.get("event_type"), str) or not obj["event_type"]:
-        shown = "missing" if "event_type" not in obj else f"{obj['event_type']!r}"
-        return "invalid_event_type", f"event_type is {shown}"
+    event_type = obj.get(EVENT_TYPE_FIELD)
+    if not isinstance(event_type, str) or not event_type:
+        shown = "missing" if EVENT_TYPE_FIELD not in obj else f"{event_type!r}"
+        return "invalid_event_type", f"{EVENT_TYPE_FIELD} is {shown}"
     return None
 
 
@@ -341,7 +361,7 @@ class _SlowParser:
         if problem is not None:
             self.rejects.add(location, problem[0], problem[1], raw)
             return
-        self.rows.append({name: _as_text(obj.get(name)) for name in _FIELDS})
+        self.rows.append({name: _as_text(obj.get(name)) for name in MESSAGE_FIELDS})
         self.texts.append(text)
         self.locations.append(location)
         self.log_timestamp_ms.append(log_time[0])
@@ -381,7 +401,6 @@ class _SlowParser:
             self.message_object(obj, text, location, (None, False), None, raw)
 
 
-_MESSAGE_KEYS = ("worker_id", "cognito_sub_id", "event_type")
 _JSON_WHITESPACE = " \t\r\n"
 
 
@@ -391,7 +410,7 @@ def _is_envelope(obj: Mapping[str, Any]) -> bool:
     a message)."""
     if "message" in obj:
         return True
-    return any(k in obj for k in _ENVELOPE_KEYS) and not any(k in obj for k in _MESSAGE_KEYS)
+    return any(k in obj for k in ENVELOPE_KEYS) and not any(k in obj for k in _REQUIRED_FIELDS)
 
 
 def _iso_to_epoch_ms(text: str) -> int | None:
@@ -495,6 +514,22 @@ def _non_empty(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pc.fill_null(pc.greater(pc.utf8_length(column), 0), False)
 
 
+def _valid_messages(fields: pa.Table) -> np.ndarray:
+    """Per row of message fields, whether ``_check_message`` would let it be an event."""
+    identity = _non_empty(fields.column(IDENTITY_FIELDS[0]))
+    for name in IDENTITY_FIELDS[1:]:
+        identity = pc.or_(identity, _non_empty(fields.column(name)))
+    return np.asarray(pc.and_(identity, _non_empty(fields.column(EVENT_TYPE_FIELD))))
+
+
+def _worker_keys(strings: Mapping[str, pa.Array | pa.ChunkedArray]) -> pa.Array:
+    """The first non-empty ``IDENTITY_FIELDS`` value of each row."""
+    keys = pa.nulls(len(strings[IDENTITY_FIELDS[0]]), pa.string())
+    for name in reversed(IDENTITY_FIELDS):
+        keys = pc.if_else(_non_empty(strings[name]), strings[name], keys)
+    return keys
+
+
 def _name_after(arns: pa.Array | pa.ChunkedArray, marker: str) -> pa.Array:
     """The resource name after ``marker`` in an ARN (``workteam/private-crowd/`` etc.).
 
@@ -534,11 +569,6 @@ def _events_table(
 ) -> pa.Table:
     """``schema.EVENTS`` rows from the string fields and decoded times of valid messages."""
     count = len(texts)
-    sub = strings["cognito_sub_id"]
-    worker_id = strings["worker_id"]
-    worker_key = pc.if_else(
-        _non_empty(sub), sub, pc.if_else(_non_empty(worker_id), worker_id, None)
-    )
     event_type = strings["event_type"]
     no_time = pa.scalar(None, schema.UTC_MS)
     outcome_time = pc.coalesce(
@@ -554,13 +584,13 @@ def _events_table(
     return pa.table(
         {
             "event_key": schema.event_keys(texts),
-            "worker_key": worker_key,
-            "worker_id": worker_id,
+            "worker_key": _worker_keys(strings),
+            "worker_id": strings["worker_id"],
             "cognito_user_pool_id": strings["cognito_user_pool_id"],
-            "cognito_sub_id": sub,
+            "cognito_sub_id": strings["cognito_sub_id"],
             "event_type": event_type,
             "event_time": event_time,
-            **{name: times[name] for name in (*schema.MESSAGE_TIME_FIELDS, "event_timestamp")},
+            **{name: times[name] for name in TIME_FIELDS},
             "workteam_arn": strings["workteam_arn"],
             "workteam_name": _name_after(strings["workteam_arn"], ":workteam/"),
             "labeling_job_arn": strings["labeling_job_arn"],
@@ -586,7 +616,7 @@ def _assemble(batch: _MessageBatch, source: str) -> pa.Table:
         return schema.EVENTS.empty_table()
     times: dict[str, pa.Array] = {}
     issues: dict[str, np.ndarray] = {}
-    for name in (*schema.MESSAGE_TIME_FIELDS, "event_timestamp"):
+    for name in TIME_FIELDS:
         parse = parse_epoch_seconds if name == "event_timestamp" else parse_times
         times[name], issues[name] = parse(fields.column(name))
     issues["log_timestamp"] = np.asarray(batch.log_time_issues.fill_null(False), dtype=bool)
@@ -697,19 +727,13 @@ def _parse_lines_numbered(
     for rows, table in blocks:
         # An object line with a message or an envelope key is a CloudWatch envelope (or a broken
         # one): the slow path parses its message and names what is wrong with it.
-        envelope_key = np.zeros(len(rows), dtype=bool)
-        for key in _ENVELOPE_KEYS:
-            envelope_key |= np.asarray(pc.is_valid(table.column(key)))
-        envelope = (
-            envelope_key | np.asarray(pc.is_valid(table.column("message")))
-        ) & is_line_object[rows]
+        envelope = np.zeros(len(rows), dtype=bool)
+        for key in ENVELOPE_KEYS:
+            envelope |= np.asarray(pc.is_valid(table.column(key)))
+        envelope &= is_line_object[rows]
         # A message without a worker identity or an event type is rejected by the slow path,
         # which says exactly what is missing.
-        identity = pc.or_(
-            _non_empty(table.column("cognito_sub_id")), _non_empty(table.column("worker_id"))
-        )
-        invalid = ~np.asarray(pc.and_(identity, _non_empty(table.column("event_type"))))
-        to_slow = envelope | invalid
+        to_slow = envelope | ~_valid_messages(table)
         slow_rows.extend(candidate_rows[rows[to_slow]].tolist())
         plain_rows = rows[~to_slow]
         if len(plain_rows) == 0:

@@ -46,7 +46,6 @@ from analytics.sources import cloudwatch_logs, cognito, sagemaker, sqs, workteam
 from analytics.sources._convert import as_utc, epoch_ms, table_from_rows
 from analytics.store import Store
 from analytics.text import escape_controls
-from analytics.timeparse import parse_span
 
 #: How far back a first sync reaches when ``--since`` is not given.
 FIRST_SYNC_SPAN = dt.timedelta(days=14)
@@ -153,32 +152,7 @@ class SyncReport:
         return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- arguments
-def parse_when(text: str, now: dt.datetime, *, argument: str = "--since") -> dt.datetime:
-    """A time from ``--since``/``--until``: ISO date or time (naive = UTC) or a span like ``7d``.
-
-    Spans count back from ``now``: ``30m``, ``12h``, ``7d``, ``2w``.
-
-    Raises
-    ------
-    UsageError
-        The text is neither form; the message names ``argument``.
-    """
-    span = parse_span(text)
-    if span is not None:
-        return now - span
-    try:
-        moment = as_utc(text.strip())
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise UsageError(
-            f"{argument} {text!r}: give an ISO date or time (2024-05-01, 2024-05-01T08:00Z) or a"
-            " span back from now (30m, 12h, 7d, 2w)"
-        )
-    return moment
-
-
+# --------------------------------------------------------------------------- windows
 def plan_log_windows(
     start_epoch_ms: int, end_epoch_ms: int, window_ms: int | None = None
 ) -> list[tuple[int, int]]:

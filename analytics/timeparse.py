@@ -13,6 +13,12 @@ unparseable one, so a wild value cannot make dates overflow further down.
 null and is flagged, so the caller can report it instead of dropping it. The documented form, by far
 the most frequent, is decoded with NumPy straight from the Arrow buffers (about 30x faster than
 ``strptime``); the rest goes through pandas' ISO 8601 parser.
+
+This module is where each time form is defined, once: the compiled scanner
+(``analytics.line_scanner``) decodes the documented form with the tables and the date arithmetic
+defined here (``JAVA_TIME_FORM``, ``civil_is_valid``, ``civil_epoch_ms``), and the sample generator
+writes it with ``format_java_time``. Time arguments of the command line (``--since 7d``) are not log
+times: they live in ``analytics.time_arguments``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,27 +35,98 @@ import pyarrow.compute as pc
 
 from analytics.schema import UTC_MS
 
-_JAVA_FORM_LENGTH = len("Wed Aug 14 16:00:59 UTC 2019")
-_MONTHS = [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov"]
-_MONTHS.append(b"Dec")
-_MONTH_KEYS = np.array([(m[0] << 16) | (m[1] << 8) | m[2] for m in _MONTHS], dtype=np.int64)
-_MONTH_ORDER = np.argsort(_MONTH_KEYS)
-_DIGIT_POSITIONS = [8, 9, 11, 12, 14, 15, 17, 18, 24, 25, 26, 27]
-_LITERALS = {3: b" ", 7: b" ", 10: b" ", 13: b":", 16: b":", 19: b" ", 20: b"U", 21: b"T"}
-_LITERALS |= {22: b"C", 23: b" "}
-_MS_PER_DAY = 86_400_000
+# --------------------------------------------------------------------------- the documented form
+#: The documented form, ``java.util.Date#toString`` in UTC (``Wed Aug 14 16:00:59 UTC 2019``), as
+#: a ``strftime`` format with English names. The one spelling of the form: the decoders' tables
+#: below are derived from it and ``format_java_time`` writes it.
+JAVA_TIME_FORMAT = "%a %b %d %H:%M:%S UTC %Y"
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+#: Days in each month of a common year; February gets one more in a leap year.
+DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+#: The fields of the form in the order of ``JavaTimeForm.field_starts``; the weekday (``%a``) is
+#: not read (Java writes the right one; a wrong one changes nothing).
+JAVA_TIME_FIELDS = ("%b", "%d", "%H", "%M", "%S", "%Y")
+_DIRECTIVE_WIDTHS = {"%a": 3, "%b": 3, "%d": 2, "%H": 2, "%M": 2, "%S": 2, "%Y": 4}
 
 
-def _days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
+@dataclass(frozen=True)
+class JavaTimeForm:
+    """Byte tables of ``JAVA_TIME_FORMAT``, for decoders that read it at fixed offsets.
+
+    ``literal_positions``/``literal_bytes``: the offsets and bytes of the fixed characters
+    (spaces, colons, ``UTC``); ``field_starts``/``field_widths``: the offset and width of each
+    field of ``JAVA_TIME_FIELDS`` (the month name, then numbers of fixed width, zero padded);
+    ``month_names``: the twelve English abbreviations, three bytes each, January first.
+    """
+
+    length: int
+    literal_positions: np.ndarray
+    literal_bytes: np.ndarray
+    field_starts: np.ndarray
+    field_widths: np.ndarray
+    month_names: np.ndarray
+
+    @staticmethod
+    def of(time_format: str) -> JavaTimeForm:
+        """The tables of ``time_format`` (directives of ``_DIRECTIVE_WIDTHS`` and literals)."""
+        literals: list[tuple[int, int]] = []
+        starts: dict[str, int] = {}
+        position = 0
+        for piece in re.findall(r"%.|[^%]", time_format):
+            if piece in _DIRECTIVE_WIDTHS:
+                starts[piece] = position
+                position += _DIRECTIVE_WIDTHS[piece]
+            else:
+                literals.append((position, ord(piece)))
+                position += 1
+        return JavaTimeForm(
+            length=position,
+            literal_positions=np.array([p for p, _ in literals], dtype=np.int64),
+            literal_bytes=np.array([b for _, b in literals], dtype=np.int64),
+            field_starts=np.array([starts[f] for f in JAVA_TIME_FIELDS], dtype=np.int64),
+            field_widths=np.array([_DIRECTIVE_WIDTHS[f] for f in JAVA_TIME_FIELDS], np.int64),
+            month_names=np.frombuffer("".join(MONTH_NAMES).encode("ascii"), np.uint8).copy(),
+        )
+
+
+JAVA_TIME_FORM = JavaTimeForm.of(JAVA_TIME_FORMAT)
+
+
+def format_java_time(moment: dt.datetime) -> str:
+    """``moment`` (timezone-aware) in the documented form, whatever the process's locale."""
+    moment = moment.astimezone(dt.UTC)
+    english = JAVA_TIME_FORMAT.replace("%a", WEEKDAY_NAMES[moment.weekday()])
+    return moment.strftime(english.replace("%b", MONTH_NAMES[moment.month - 1]))
+
+
+# The date arithmetic below is written once for two callers: NumPy (arrays, here) and the compiled
+# scanner (Numba compiles these very functions for scalars). Hence only operators that mean the
+# same for both: ``&`` and ``|`` on comparisons, ``//`` and ``%`` on integers, no calls.
+def civil_is_valid(year, month, day, hour, minute, second):  # type: ignore[no-untyped-def]
+    """Whether the fields of a month 1..12 name a real time: day 1..days in that month (29 in
+    February of a leap year only), hour < 24, minute < 60, second < 61 (a leap second)."""
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    last_day = DAYS_IN_MONTH[month - 1] + ((month == 2) & leap)
+    return (day >= 1) & (day <= last_day) & (hour < 24) & (minute < 60) & (second < 61)
+
+
+def civil_epoch_ms(year, month, day, hour, minute, second):  # type: ignore[no-untyped-def]
+    """Epoch milliseconds of a proleptic Gregorian UTC time (days by H. Hinnant's algorithm)."""
     year = year - (month <= 2)
-    era = np.floor_divide(year, 400)
+    era = year // 400
     year_of_era = year - era * 400
     shifted_month = (month + 9) % 12
     day_of_year = (153 * shifted_month + 2) // 5 + day - 1
     day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    result: np.ndarray = era * 146_097 + day_of_era - 719_468
-    return result
+    days = era * 146_097 + day_of_era - 719_468
+    return (days * 86_400 + hour * 3600 + minute * 60 + second) * 1000
+
+
+_MONTH_KEYS = np.array(
+    [(m[0] << 16) | (m[1] << 8) | m[2] for m in (n.encode() for n in MONTH_NAMES)], dtype=np.int64
+)
+_MONTH_ORDER = np.argsort(_MONTH_KEYS)
 
 
 def _string_array(values: pa.Array | pa.ChunkedArray) -> pa.StringArray:
@@ -62,6 +140,7 @@ def _string_array(values: pa.Array | pa.ChunkedArray) -> pa.StringArray:
 
 def _parse_java_form(values: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
     """Epoch ms and a "parsed" mask for rows in the ``Wed Aug 14 16:00:59 UTC 2019`` form."""
+    form = JAVA_TIME_FORM
     count = len(values)
     epoch_ms = np.zeros(count, dtype=np.int64)
     if count == 0:
@@ -76,36 +155,31 @@ def _parse_java_form(values: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
         else np.zeros(0, np.uint8)
     )
     lengths = np.diff(offsets)
-    valid = lengths == _JAVA_FORM_LENGTH
+    valid = lengths == form.length
     if values.null_count:
         valid &= np.asarray(values.is_valid())
     rows = np.flatnonzero(valid)
     if len(rows) == 0:
         return epoch_ms, valid
-    chars = data[offsets[rows][:, None] + np.arange(_JAVA_FORM_LENGTH)]
-    ok = np.ones(len(rows), dtype=bool)
-    for position, literal in _LITERALS.items():
-        ok &= chars[:, position] == literal[0]
-    digits = chars[:, _DIGIT_POSITIONS].astype(np.int64) - ord("0")
-    ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
-    month_key = (
-        (chars[:, 4].astype(np.int64) << 16) | (chars[:, 5].astype(np.int64) << 8) | chars[:, 6]
-    )
-    found = np.searchsorted(_MONTH_KEYS[_MONTH_ORDER], month_key)
-    found = np.clip(found, 0, 11)
+    chars = data[offsets[rows][:, None] + np.arange(form.length)]
+    ok = (chars[:, form.literal_positions] == form.literal_bytes).all(axis=1)
+    month_at = int(form.field_starts[0])
+    month_chars = chars[:, month_at : month_at + 3].astype(np.int64)
+    month_key = (month_chars[:, 0] << 16) | (month_chars[:, 1] << 8) | month_chars[:, 2]
+    found = np.clip(np.searchsorted(_MONTH_KEYS[_MONTH_ORDER], month_key), 0, 11)
     ok &= _MONTH_KEYS[_MONTH_ORDER][found] == month_key
+    numbers = []
+    for start, width in zip(form.field_starts[1:], form.field_widths[1:], strict=True):
+        number = np.zeros(len(rows), dtype=np.int64)
+        for position in range(start, start + width):
+            digit = chars[:, position].astype(np.int64) - ord("0")
+            ok &= (digit >= 0) & (digit <= 9)
+            number = number * 10 + digit
+        numbers.append(number)
+    day, hour, minute, second, year = numbers
     month = _MONTH_ORDER[found] + 1
-    day = digits[:, 0] * 10 + digits[:, 1]
-    hour = digits[:, 2] * 10 + digits[:, 3]
-    minute = digits[:, 4] * 10 + digits[:, 5]
-    second = digits[:, 6] * 10 + digits[:, 7]
-    year = digits[:, 8] * 1000 + digits[:, 9] * 100 + digits[:, 10] * 10 + digits[:, 11]
-    days_in_month = np.array([31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[month - 1]
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    days_in_month = np.where((month == 2) & ~leap, 28, days_in_month)
-    ok &= (day >= 1) & (day <= days_in_month) & (hour < 24) & (minute < 60) & (second < 61)
-    days = _days_from_civil(year, month, day)
-    millis = (days * 86_400 + hour * 3600 + minute * 60 + second) * 1000
+    ok &= civil_is_valid(year, month, day, hour, minute, second)
+    millis = civil_epoch_ms(year, month, day, hour, minute, second)
     epoch_ms[rows[ok]] = millis[ok]
     parsed = np.zeros(count, dtype=bool)
     parsed[rows[ok]] = True
@@ -203,16 +277,3 @@ def parse_epoch_seconds(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Timestam
     parsed &= _plausible(epoch_ms)
     times = pa.array(epoch_ms, type=pa.int64(), mask=~parsed).cast(UTC_MS)
     return times, present & ~parsed
-
-
-_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
-_SPAN_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
-
-
-def parse_span(text: str) -> dt.timedelta | None:
-    """A relative span such as ``30m``, ``12h``, ``7d`` or ``2w``; None when ``text`` is not one."""
-    match = _SPAN.match(text)
-    if match is None:
-        return None
-    seconds = float(match.group(1)) * _SPAN_UNIT_SECONDS[match.group(2).lower()]
-    return dt.timedelta(seconds=seconds)

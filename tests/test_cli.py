@@ -124,7 +124,7 @@ def test_every_command_has_help() -> None:
         assert exit_info.value.code == 0
 
 
-def test_export_since_a_span_counts_back_from_the_latest_data_like_the_dashboard(
+def test_export_last_counts_back_from_the_latest_data_like_the_dashboard(
     sample_store_root: Path, tmp_path: Path
 ) -> None:
     import pandas as pd
@@ -134,7 +134,7 @@ def test_export_since_a_span_counts_back_from_the_latest_data_like_the_dashboard
 
     out = tmp_path / "workers.csv"
     completed = run_cli(
-        "export", "workers", "--data", str(sample_store_root), "--out", str(out), "--since", "7d"
+        "export", "workers", "--data", str(sample_store_root), "--out", str(out), "--last", "7d"
     )
     assert completed.returncode == 0, completed.stderr
     exported = pd.read_csv(out)

@@ -150,3 +150,37 @@ BAD_FILTERS = [
 def test_bad_filters(arguments: dict[str, Any], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         Filters(**arguments)
+
+
+T0 = dt.datetime(2026, 11, 2, 10, tzinfo=UTC)
+MS = dt.timedelta(milliseconds=1)
+WINDOW_CASES = [
+    pytest.param(Filters(), [True, True, True, True, True], id="no-bound-keeps-missing-times"),
+    pytest.param(Filters(since=T0), [False, True, True, True, False], id="since-is-in"),
+    pytest.param(Filters(until=T0 + MS), [True, True, False, False, False], id="until-is-out"),
+    pytest.param(
+        Filters(since=T0, until=T0 + 2 * MS), [False, True, True, False, False], id="both"
+    ),
+    pytest.param(
+        Filters(since=T0 + dt.timedelta(microseconds=999)),
+        [False, True, True, True, False],
+        id="sub-millisecond-bound-dropped",
+    ),
+]
+
+
+@pytest.mark.parametrize(("filters", "expected"), WINDOW_CASES)
+def test_the_window_cut_is_one_rule_for_arrow_and_pandas(
+    filters: Filters, expected: list[bool]
+) -> None:
+    import pyarrow as pa
+
+    from analytics import schema
+    from analytics.dataset import in_window
+
+    times = [T0 - MS, T0, T0 + MS, T0 + 2 * MS, None]
+    arrow = pa.array(times, schema.UTC_MS)
+    frame = pd.Series(times, dtype="datetime64[ms, UTC]")
+    assert in_window(arrow, filters).tolist() == expected
+    assert in_window(pa.chunked_array([arrow[:2], arrow[2:]]), filters).tolist() == expected
+    assert in_window(frame, filters).tolist() == expected

@@ -18,6 +18,7 @@ from analytics.errors import StoreError
 from analytics.ingest import ingest_paths
 from analytics.store import Store
 from tests.support_ingest import WriteFile, day_messages, snapshot
+from tests.tricky_lines import TRICKY_LINES
 
 
 def test_every_format_in_a_folder_is_read(store: Store, write_file: WriteFile) -> None:
@@ -267,8 +268,6 @@ def test_a_store_that_cannot_be_created_is_a_clear_error_not_the_input_files_fau
 def test_fast_and_exact_paths_build_identical_stores(
     tmp_path: Path, write_file: WriteFile, monkeypatch: pytest.MonkeyPatch, fast_chunk_bytes: int
 ) -> None:
-    from tests.test_parsing_fast_path import TRICKY_LINES
-
     lines = day_messages(2500)
     for index, line in enumerate(TRICKY_LINES.values()):
         lines.insert(index * 30, line)

@@ -11,6 +11,7 @@ import pytest
 
 from analytics.parsing import parse_bytes, parse_lines, parse_log_events
 from tests.conftest import JOB_ARN, TEAM_ARN, make_message, message_line
+from tests.tricky_lines import REJECTED_AS, TRICKY_LINES
 
 UTC = dt.UTC
 ACCEPTED = dt.datetime(2019, 8, 14, 16, 0, 59, tzinfo=UTC)
@@ -85,44 +86,26 @@ def test_envelope_provenance_is_kept(
     assert (event["log_stream_name"] is not None) == stream
 
 
-BAD_LINES = [
-    ("not json", "invalid_json"),
-    ('{"worker_id": "abc", "event_type": "TasksSub', "truncated_json"),
-    ("[1, 2, 3]", "not_an_object"),
-    ("42", "not_an_object"),
-    ('"a string"', "not_an_object"),
-    (json.dumps({"event_type": "TasksSubmitted"}), "no_worker_identity"),
-    (message_line(cognito_sub_id="", worker_id=""), "no_worker_identity"),
-    (message_line(cognito_sub_id=None, worker_id=None), "no_worker_identity"),
-    (message_line(event_type=None), "invalid_event_type"),
-    (message_line(event_type=7), "invalid_event_type"),
-    (message_line(event_type=""), "invalid_event_type"),
-    (json.dumps({"eventId": "x", "timestamp": 1, "message": {"a": 1}}), "invalid_envelope"),
-    (json.dumps({"eventId": "x", "logStreamName": "s", "message": None}), "invalid_envelope"),
-    (json.dumps(envelope("not json")), "invalid_json"),
-    ("2019-08-14T16:01:21.000Z {not json}", "invalid_json"),
-    ("\u00a0\u00a0", "invalid_json"),  # no-break spaces are not JSON whitespace: not blank
-]
-
-
-@pytest.mark.parametrize(("line", "reason"), BAD_LINES)
-def test_bad_line_is_rejected_with_its_reason(line: str, reason: str) -> None:
+@pytest.mark.parametrize("name", REJECTED_AS)
+def test_bad_line_is_rejected_with_its_reason(name: str) -> None:
+    line = TRICKY_LINES[name]
     result = parse_bytes(f"{MESSAGE}\n{line}\n".encode(), "file.jsonl")
     assert result.events.num_rows == 1
     rejected = result.rejected.to_pylist()
     assert [(r["location"], r["reason"], r["raw_text"], r["source"]) for r in rejected] == [
-        ("2", reason, line, "file.jsonl")
+        ("2", REJECTED_AS[name], line, "file.jsonl")
     ]
 
 
 def test_all_bad_lines_together_are_each_kept_once_with_line_numbers() -> None:
-    lines = [MESSAGE, ""] + [line for line, _ in BAD_LINES] + ["   ", message_line(worker_id="w2")]
+    bad = [TRICKY_LINES[name] for name in REJECTED_AS]
+    lines = [MESSAGE, "", *bad, "   ", message_line(worker_id="w2")]
     result = parse_bytes("\n".join(lines).encode(), "f")
     assert result.records == len(lines) - 2
     assert result.blank_lines == 2
     assert result.records == result.events.num_rows + result.rejected.num_rows
     got = sorted((int(r["location"]), r["reason"]) for r in result.rejected.to_pylist())
-    assert got == [(i + 3, reason) for i, (_, reason) in enumerate(BAD_LINES)]
+    assert got == [(i + 3, reason) for i, reason in enumerate(REJECTED_AS.values())]
 
 
 def test_invalid_utf8_line_is_rejected_and_the_rest_parsed() -> None:

@@ -8,24 +8,23 @@ give the same events (every column, in the same order), the same rejects and the
 from __future__ import annotations
 
 import json
+import os
 import random
-from typing import Any
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
 from analytics import line_scanner
-from analytics.parsing import REJECT_REASONS, ParseResult, parse_chunk
+from analytics.parsing import REJECT_REASONS, ParseResult, line_scanner_limit, parse_chunk
 from analytics.timeparse import PLAUSIBLE_FROM_MS, PLAUSIBLE_UNTIL_MS
-from tests.conftest import make_message, message_line
+from tests.conftest import make_message
 from tests.hostile_values import ABSURD_VALUES, ENVELOPE_FIELDS, MESSAGE_FIELDS, absurd_line
-
-COMPACT = json.dumps(make_message(), separators=(",", ":"))
-
-
-def compact(**overrides: Any) -> str:
-    return json.dumps(make_message(**overrides), separators=(",", ":"))
+from tests.tricky_lines import COMPACT, ENVELOPE, REJECTED_AS, TRICKY_LINES, compact
 
 
 def comparable(result: ParseResult) -> tuple[list[dict], list[dict], int, int]:
@@ -35,6 +34,7 @@ def comparable(result: ParseResult) -> tuple[list[dict], list[dict], int, int]:
 
 
 def assert_same_both_ways(data: bytes, first_line_number: int = 1) -> ParseResult:
+    assert line_scanner_limit() > 0  # else fast=True would quietly take the exact path too
     fast, fast_lines = parse_chunk(data, "f.jsonl", first_line_number, fast=True)
     exact, exact_lines = parse_chunk(data, "f.jsonl", first_line_number, fast=False)
     assert fast_lines == exact_lines
@@ -47,125 +47,14 @@ def status_of(line: str) -> int:
     return int(line_scanner.scan_lines((line + "\n").encode()).status[0])
 
 
-ENVELOPE = json.dumps(
-    {"eventId": "1", "timestamp": 1565798481000, "logStreamName": "s", "message": COMPACT}
-)
-TRICKY_LINES = {
-    "compact message": COMPACT,
-    "python json.dumps spacing": message_line(),
-    "padded with spaces and tabs": " \t" + COMPACT + " \t ",
-    "whitespace between every token": "{ "
-    + COMPACT[1:-1].replace('":"', '" :\t"').replace('","', '" , "')
-    + " }",
-    "carriage return inside": COMPACT.replace('","', '",\r"', 1),
-    "escaped quote in a value": compact(job_reference_code='ref "1"'),
-    "escaped backslash and newline": compact(job_reference_code="a\\b\nc"),
-    "unicode escape": compact(worker_id="w\u00e9").replace("\u00e9", "\\u00e9"),
-    "raw unicode": json.dumps(make_message(worker_id="wé🙂"), ensure_ascii=False),
-    "escaped key": COMPACT.replace('"worker_id"', '"worker\\u005fid"'),
-    "duplicate known key, last wins": COMPACT[:-1] + ',"worker_id":"other"}',
-    "duplicate unknown key": COMPACT[:-1] + ',"x":"1","x":"2"}',
-    "unknown string field": COMPACT[:-1] + ',"new_field":"v"}',
-    "unknown nested field": COMPACT[:-1] + ',"new_field":{"a":[1,{"b":null}]}}',
-    "nested known field": compact(job_type={"kind": "Private"}),
-    "array known field": compact(job_type=["Private"]),
-    "number fields": compact(event_timestamp=1565798480, job_reference_code=12),
-    "float field": compact(event_timestamp=1565798480.25, job_reference_code=1.5e3),
-    "boolean field": compact(job_type=True),
-    "null field": COMPACT.replace('"job_type":"Private"', '"job_type":null'),
-    "null identity": compact(worker_id=None).replace(
-        '"cognito_sub_id"', '"worker_id":null,"cognito_sub_id"'
-    ),
-    "empty sub, worker id kept": compact(cognito_sub_id=""),
-    "no identity": compact(cognito_sub_id="", worker_id=""),
-    "missing event type": compact(event_type=None),
-    "empty event type": compact(event_type=""),
-    "numeric event type": compact(event_type=7),
-    "empty object": "{}",
-    "array": "[1, 2]",
-    "string": '"text"',
-    "number": "42",
-    "garbage": "not json",
-    "truncated": COMPACT[:-20],
-    "trailing comma": COMPACT[:-1] + ",}",
-    "text after the object": COMPACT + " x",
-    "two objects": COMPACT + COMPACT,
-    "tab inside a value": compact(job_reference_code="a\tb"),
-    "control byte inside a value": compact(job_reference_code="a\x01b"),
-    "raw control byte inside a value": COMPACT.replace("ref-1", "ref\x01-1"),
-    "DEL inside a value": COMPACT.replace("ref-1", "ref\x7f-1"),
-    "no-break spaces": "\u00a0\u00a0",
-    "envelope": ENVELOPE,
-    "broken envelope": json.dumps({"eventId": "x", "timestamp": 1, "message": {"a": 1}}),
-    "message key in a message": COMPACT[:-1] + ',"message":"hi"}',
-    "timestamp key in a message": COMPACT[:-1] + ',"timestamp":"1"}',
-    "export line": "2019-08-14T16:01:21.000Z " + COMPACT,
-    "export line, spaces": "2019-08-14T16:01:21.000Z   " + COMPACT + "  ",
-    "export line, broken time": "2019-13-45T00:00:00.000Z " + COMPACT,
-    "export line, odd time": "2019\t08 " + COMPACT,
-    "export line, not json": "2019-08-14T16:01:21.000Z {not json}",
-    "export line, no message": "2019-08-14T16:01:21.000Z",
-    "digits only": "12345",
-    "ISO times": compact(
-        task_accepted_time="2019-08-14T16:00:59Z", task_submitted_time="2019-08-14 16:01:20.123"
-    ),
-    "ISO time with offset": compact(task_submitted_time="2019-08-14T18:01:20+02:00"),
-    "unparseable times": compact(task_submitted_time="garbage", event_timestamp="soon"),
-    "implausible years": compact(
-        task_accepted_time="Wed Aug 14 16:00:59 UTC 1999",
-        task_submitted_time="Wed Aug 14 16:00:59 UTC 2100",
-        event_timestamp="99999999999",
-    ),
-    "February 29 of a common year": compact(task_submitted_time="Fri Feb 29 10:00:00 UTC 2019"),
-    "February 30": compact(task_submitted_time="Sat Feb 30 10:00:00 UTC 2019"),
-    "leap second": compact(task_submitted_time="Wed Aug 14 23:59:60 UTC 2019"),
-    "hour 24": compact(task_submitted_time="Wed Aug 14 24:00:00 UTC 2019"),
-    "lower-case month": compact(task_submitted_time="Wed aug 14 16:00:59 UTC 2019"),
-    "odd weekday": compact(task_submitted_time="XYZ Aug 14 16:00:59 UTC 2019"),
-    "padded time": compact(task_submitted_time=" Wed Aug 14 16:00:59 UTC 2019"),
-    "fractional epoch seconds": compact(event_timestamp="1565798480.5"),
-    "padded epoch seconds": compact(event_timestamp=" 1565798480 "),
-    "twelve-digit epoch": compact(event_timestamp="156579848000"),
-    "epoch as ISO": compact(event_timestamp="2019-08-14T16:01:20Z"),
-    "returned task": compact(
-        event_type="TasksReturned",
-        task_submitted_time="",
-        task_returned_time="Wed Aug 14 16:05:00 UTC 2019",
-    ),
-    "declined task": compact(
-        event_type="TasksDeclined",
-        task_submitted_time="",
-        task_declined_time="Wed Aug 14 16:05:00 UTC 2019",
-    ),
-    "accepted only": compact(event_type="TasksAccepted", task_submitted_time=""),
-    "no times at all": compact(
-        task_accepted_time=None, task_submitted_time=None, event_timestamp=None
-    ),
-    "not an ARN": compact(workteam_arn="not-an-arn", labeling_job_arn=""),
-    "OIDC worker": compact(cognito_user_pool_id=None, cognito_sub_id=None),
-    "envelope timestamp 2^63": ENVELOPE.replace("1565798481000", "9223372036854775808"),
-    "envelope timestamp 1e20": ENVELOPE.replace("1565798481000", "1e20"),
-    "envelope timestamp in 1969": ENVELOPE.replace("1565798481000", "-5"),
-    "envelope timestamp as text": ENVELOPE.replace("1565798481000", '"1565798481000"'),
-    "export line in year 9999": "9999-08-14T16:01:21.000Z " + COMPACT,
-    "export line at epoch 0": "1970-01-01T00:00:00Z " + COMPACT,
-    "10,000-deep array": "[" * 10_000 + "]" * 10_000,
-    "10,000-deep unknown field": COMPACT[:-1] + ',"x":' + "[" * 10_000 + "]" * 10_000 + "}",
-    "1,025-deep unknown field": COMPACT[:-1] + ',"x":' + "[" * 1025 + "]" * 1025 + "}",
-    "1,024-deep unknown field": COMPACT[:-1] + ',"x":' + "[" * 1023 + "]" * 1023 + "}",
-    "many brackets, shallow": COMPACT[:-1] + ',"x":[' + "[]," * 2000 + "[]]}",
-    "deep envelope message": ENVELOPE.replace(json.dumps(COMPACT)[1:-1], "[" * 2000 + "]" * 2000),
-    "lone surrogate": compact(job_reference_code="@").replace("@", "\\ud800"),
-    "event_timestamp 1e308": compact(event_timestamp=1e308),
-    "event_timestamp 2^63 text": compact(event_timestamp=str(1 << 63)),
-}
-
-
 @pytest.mark.parametrize("name", TRICKY_LINES)
 def test_each_tricky_line_gives_the_same_result_both_ways(name: str) -> None:
     line = TRICKY_LINES[name]
     data = (COMPACT + "\n" + line + "\n" + compact(worker_id="w2") + "\n").encode()
-    assert_same_both_ways(data)
+    result = assert_same_both_ways(data)
+    reason = REJECTED_AS.get(name)
+    assert result.rejected.column("reason").to_pylist() == ([reason] if reason else [])
+    assert result.events.num_rows == (2 if reason else 3)
 
 
 def test_all_tricky_lines_together_with_blank_lines_and_crlf() -> None:
@@ -377,3 +266,45 @@ def test_a_special_character_at_every_offset_of_a_value(special: str) -> None:
     data = "\n".join(lines).encode()
     assert_same_both_ways(data)
     assert (line_scanner.scan_lines(data).status == line_scanner.REFUSED).all()
+
+
+def test_a_changed_rule_reaches_the_compiled_scanner_despite_numbas_cache(tmp_path: Path) -> None:
+    """Numba reuses cached code while line_scanner.py is unchanged; the scanner takes its date
+    arithmetic from timeparse.py, so a change there must still be compiled in."""
+    import analytics
+
+    package = tmp_path / "code" / "analytics"
+    shutil.copytree(
+        Path(analytics.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    script = (
+        "from analytics import line_scanner\n"
+        f"print(int(line_scanner.scan_lines({(COMPACT + chr(10)).encode()!r}).time_ms[0, 0]))"
+    )
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(tmp_path / "code"),
+        "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache"),
+    }
+
+    def accepted_time_ms() -> int:
+        completed = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=tmp_path,  # not the repository, whose analytics/ would come first on sys.path
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=600,
+        )
+        return int(completed.stdout)
+
+    before = accepted_time_ms()
+    assert before == 1565798459000  # Wed Aug 14 16:00:59 UTC 2019
+    assert accepted_time_ms() == before  # from the cache
+    timeparse = package / "timeparse.py"
+    source = timeparse.read_text(encoding="utf-8")
+    old = "return (days * 86_400 + hour * 3600 + minute * 60 + second) * 1000"
+    assert source.count(old) == 1
+    timeparse.write_text(source.replace(old, old + " + 7"), encoding="utf-8")
+    assert accepted_time_ms() == before + 7

@@ -8,37 +8,12 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from analytics.errors import UsageError
 from analytics.sources import cognito, sagemaker, sqs, workteam_metrics
 from analytics.sources._convert import as_utc
-from analytics.sync import PartResult, SyncReport, parse_when, plan_log_windows
+from analytics.sync import PartResult, SyncReport, plan_log_windows
 
 NOW = dt.datetime(2026, 11, 9, 12, 0, tzinfo=dt.UTC)
 DAY_MS = 86_400_000
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("7d", NOW - dt.timedelta(days=7)),
-        ("12h", NOW - dt.timedelta(hours=12)),
-        ("30m", NOW - dt.timedelta(minutes=30)),
-        ("2w", NOW - dt.timedelta(weeks=2)),
-        ("1.5d", NOW - dt.timedelta(hours=36)),
-        ("2026-11-01", dt.datetime(2026, 11, 1, tzinfo=dt.UTC)),
-        ("2026-11-01T08:30", dt.datetime(2026, 11, 1, 8, 30, tzinfo=dt.UTC)),
-        ("2026-11-01T08:30Z", dt.datetime(2026, 11, 1, 8, 30, tzinfo=dt.UTC)),
-        ("2026-11-01T10:30+02:00", dt.datetime(2026, 11, 1, 8, 30, tzinfo=dt.UTC)),
-    ],
-)
-def test_parse_when(text: str, expected: dt.datetime) -> None:
-    assert parse_when(text, NOW) == expected
-
-
-@pytest.mark.parametrize("text", ["yesterday", "7x", "", "2026-13-01"])
-def test_parse_when_rejects_with_the_argument_named(text: str) -> None:
-    with pytest.raises(UsageError, match="--until"):
-        parse_when(text, NOW, argument="--until")
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from analytics.timeparse import parse_epoch_seconds, parse_times
+from analytics.timeparse import format_java_time, parse_epoch_seconds, parse_times
 
 UTC = dt.UTC
 
@@ -99,20 +99,17 @@ def test_event_timestamp_is_epoch_seconds_as_text(
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    "moment",
     [
-        ("7d", dt.timedelta(days=7)),
-        ("12h", dt.timedelta(hours=12)),
-        ("30m", dt.timedelta(minutes=30)),
-        ("2w", dt.timedelta(weeks=2)),
-        (" 1.5D ", dt.timedelta(hours=36)),
-        ("45s", dt.timedelta(seconds=45)),
-        ("2026-11-01", None),
-        ("7 days", None),
-        ("d", None),
+        dt.datetime(2019, 8, 14, 16, 0, 59, tzinfo=UTC),
+        dt.datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC),
+        dt.datetime(2000, 1, 1, tzinfo=UTC),
+        dt.datetime(2026, 11, 1, 1, 30, tzinfo=dt.timezone(dt.timedelta(hours=-4))),
     ],
+    ids=str,
 )
-def test_spans(text: str, expected: dt.timedelta | None) -> None:
-    from analytics.timeparse import parse_span
-
-    assert parse_span(text) == expected
+def test_the_documented_form_is_written_as_it_is_read(moment: dt.datetime) -> None:
+    text = format_java_time(moment)
+    assert len(text) == len("Wed Aug 14 16:00:59 UTC 2019")
+    assert text == moment.astimezone(UTC).strftime("%a %b %d %H:%M:%S UTC %Y")
+    assert _one(text) == (moment, False)
