@@ -74,6 +74,7 @@ if TYPE_CHECKING:
     from analytics.store import Store, StoreSummary
     from analytics.sync import SyncOptions, SyncReport
     from analytics.text import escape_controls, has_controls
+    from analytics.time_arguments import window_of_last
 
 
 _WHERE = {
@@ -136,6 +137,7 @@ _WHERE = {
     "definitions_csv_bytes": "export",
     "pseudonym": "export",
     "REJECT_REASONS": "parsing",
+    "window_of_last": "time_arguments",
 }
 
 # ``analytics.sync`` (the function) is left out: the name is the submodule's.
@@ -196,6 +198,7 @@ __all__ = [
     "tasks_csv_bytes",
     "team_summary",
     "throughput_series",
+    "window_of_last",
     "worker_sessions",
     "worker_summary",
     "workers_csv_bytes",

@@ -83,6 +83,16 @@ def parse_when(text: str, now: dt.datetime, argument: str, timezone: str = "UTC"
     return parse_time(text, argument, timezone)
 
 
+def window_of_last(span: dt.timedelta, latest_data: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """``[start, end)`` of the last ``span`` of data ending at ``latest_data``.
+
+    The window holds the latest data itself: it ends one millisecond after ``latest_data`` and
+    starts ``span`` before that. ``export --last`` and the dashboard's "Last 7 days" both use it.
+    """
+    end = latest_data + dt.timedelta(milliseconds=1)
+    return end - span, end
+
+
 def last_span_start(text: str, latest_data: dt.datetime | None, argument: str) -> dt.datetime:
     """``--last``: the start of the last ``text`` (a span) of data ending at ``latest_data``.
 
@@ -102,4 +112,4 @@ def last_span_start(text: str, latest_data: dt.datetime | None, argument: str) -
             f"{argument} {text}: the store holds no data to count back from: run gt-throughput"
             " ingest or sync first"
         )
-    return latest_data + dt.timedelta(milliseconds=1) - span
+    return window_of_last(span, latest_data)[0]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from analytics import escape_controls, pseudonym
+from analytics import escape_controls, pseudonym, window_of_last
 from dashboard.cache import FilterKey, Source, as_of, choices
 
 PRESETS = {
@@ -125,10 +125,9 @@ def window(
     preset: str, anchor: pd.Timestamp, dates: tuple[dt.date, dt.date] | None, tz: str
 ) -> tuple[dt.datetime | None, dt.datetime | None]:
     """``[since, until)`` of a preset counted back from ``anchor``, or of custom dates in ``tz``."""
-    until = (anchor + pd.Timedelta(milliseconds=1)).to_pydatetime()
     span = PRESETS[preset][1]
     if span is not None:
-        return until - span, until
+        return window_of_last(span, anchor.to_pydatetime())
     if preset == "custom" and dates:
         zone = zoneinfo.ZoneInfo(tz)
         start = dt.datetime.combine(dates[0], dt.time(), tzinfo=zone)

@@ -14,7 +14,13 @@ from analytics.dataset import data_as_of
 from analytics.errors import UsageError
 from analytics.parsing import parse_bytes
 from analytics.store import Store
-from analytics.time_arguments import last_span_start, parse_span, parse_time, parse_when
+from analytics.time_arguments import (
+    last_span_start,
+    parse_span,
+    parse_time,
+    parse_when,
+    window_of_last,
+)
 from analytics.timeparse import format_java_time
 from tests.conftest import message_line
 
@@ -206,3 +212,12 @@ def test_every_command_reads_time_arguments_alike(
         f"error: {argument} must be an ISO 8601 date or time (2026-11-01, 2026-11-01T08:00+01:00)"
         " or a span back from now such as 7d or 12h (got 'yesterday-ish')\n"
     )
+
+
+def test_the_window_of_the_last_span_holds_the_latest_data() -> None:
+    latest = dt.datetime(2026, 11, 8, 14, 8, 0, 500_000, tzinfo=dt.UTC)
+    start, end = window_of_last(dt.timedelta(days=7), latest)
+    assert end == dt.datetime(2026, 11, 8, 14, 8, 0, 501_000, tzinfo=dt.UTC)
+    assert start == dt.datetime(2026, 11, 1, 14, 8, 0, 501_000, tzinfo=dt.UTC)
+    assert start <= latest < end
+    assert last_span_start("7d", latest, "--last") == start
