@@ -25,6 +25,7 @@ writes ``bench/results/ingest.json`` (``ingest-exact.json`` with ``--exact-only`
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib.util
 import json
 import os
@@ -44,13 +45,14 @@ import pyarrow.parquet as pq
 from analytics.ingest import ingest_paths
 from analytics.schema import MESSAGE_STRING_FIELDS, MESSAGE_TIME_FIELDS
 from analytics.store import Store
+from analytics.timeparse import format_java_time
 from bench.machine import describe_machine, peak_rss_mb, write_results
 
 START_EPOCH_S = 1_793_000_000  # 2026-10-25
 
 
 def _java_time(epoch_s: int) -> str:
-    return time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(epoch_s))
+    return format_java_time(dt.datetime.fromtimestamp(epoch_s, dt.UTC))
 
 
 def write_events(path: Path, count: int, seed: int = 7) -> int:
