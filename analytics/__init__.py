@@ -5,7 +5,7 @@ notebooks: the error tree (``GroundTruthError``, ``UsageError``, ``StoreError``,
 ``AwsError``, ``AccessDeniedError``, ``CredentialsError``, ``NotFoundError``, ``ThrottledError``,
 ``ServiceUnavailableError``), ``parse_bytes``, ``parse_lines``, ``parse_log_events``,
 ``ParseResult``, ``load_team_data``, ``Thresholds``, ``IngestReport`` and ``SyncReport``.
-Everything else is internal (``tests/test_layers.py`` checks both). They are imported on first
+Everything else is internal (``tests/unit/test_layers.py`` checks both). They are imported on first
 use (PEP 562), so ``gt-throughput --help`` starts without loading pandas.
 """
 
@@ -15,7 +15,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from analytics.cli import data_dir
+    from analytics.cli.arguments import data_dir
+    from analytics.cli.time_arguments import window_of_last
     from analytics.dataset import (
         Filters,
         TeamData,
@@ -37,15 +38,12 @@ if TYPE_CHECKING:
         ThrottledError,
         UsageError,
     )
-    from analytics.export import (
-        definitions_csv_bytes,
-        export_csv,
-        pseudonym,
-        pseudonymize_frame,
-        tasks_csv_bytes,
-        workers_csv_bytes,
-    )
-    from analytics.ingest import IngestReport, ingest_paths
+    from analytics.export.csv_writer import definitions_csv_bytes
+    from analytics.export.pseudonyms import pseudonym, pseudonymize_frame
+    from analytics.export.tables import export_csv, tasks_csv_bytes, workers_csv_bytes
+    from analytics.ingest.parse import ParseResult, parse_bytes, parse_lines, parse_log_events
+    from analytics.ingest.rules import REJECT_REASONS
+    from analytics.ingest.run import IngestReport, ingest_paths
     from analytics.metrics.alerts import alerts
     from analytics.metrics.backlog import backlog_status
     from analytics.metrics.definitions import DEFINITIONS, help_for
@@ -63,18 +61,10 @@ if TYPE_CHECKING:
         throughput_series,
     )
     from analytics.metrics.workers import Thresholds, worker_summary
-    from analytics.parsing import (
-        REJECT_REASONS,
-        ParseResult,
-        parse_bytes,
-        parse_lines,
-        parse_log_events,
-    )
     from analytics.sample import SAMPLE_LOGS_DIR, build_sample_store
-    from analytics.store import Store, StoreSummary
+    from analytics.store.store import Store, StoreSummary
     from analytics.sync import SyncOptions, SyncReport
     from analytics.text import escape_controls, has_controls
-    from analytics.time_arguments import window_of_last
 
 
 _WHERE = {
@@ -88,13 +78,13 @@ _WHERE = {
     "StoreError": "errors",
     "ThrottledError": "errors",
     "UsageError": "errors",
-    "ParseResult": "parsing",
-    "parse_bytes": "parsing",
-    "parse_lines": "parsing",
-    "parse_log_events": "parsing",
-    "Store": "store",
-    "IngestReport": "ingest",
-    "ingest_paths": "ingest",
+    "ParseResult": "ingest.parse",
+    "parse_bytes": "ingest.parse",
+    "parse_lines": "ingest.parse",
+    "parse_log_events": "ingest.parse",
+    "Store": "store.store",
+    "IngestReport": "ingest.run",
+    "ingest_paths": "ingest.run",
     "SyncOptions": "sync",
     "SyncReport": "sync",
     "build_sample_store": "sample",
@@ -118,26 +108,26 @@ _WHERE = {
     "data_health": "metrics.health",
     "returns_summary": "metrics.returns",
     "backlog_status": "metrics.backlog",
-    "export_csv": "export",
-    "workers_csv_bytes": "export",
-    "tasks_csv_bytes": "export",
-    "pseudonymize_frame": "export",
-    "data_dir": "cli",
+    "export_csv": "export.tables",
+    "workers_csv_bytes": "export.tables",
+    "tasks_csv_bytes": "export.tables",
+    "pseudonymize_frame": "export.pseudonyms",
+    "data_dir": "cli.arguments",
     "SAMPLE_LOGS_DIR": "sample",
     "store_is_empty": "dataset",
     "last_log_sync": "dataset",
     "restrict": "dataset",
-    "StoreSummary": "store",
+    "StoreSummary": "store.store",
     "DataHealth": "metrics.health",
     "ReturnsSummary": "metrics.returns",
     "escape_controls": "text",
     "has_controls": "text",
     "DEFINITIONS": "metrics.definitions",
     "help_for": "metrics.definitions",
-    "definitions_csv_bytes": "export",
-    "pseudonym": "export",
-    "REJECT_REASONS": "parsing",
-    "window_of_last": "time_arguments",
+    "definitions_csv_bytes": "export.csv_writer",
+    "pseudonym": "export.pseudonyms",
+    "REJECT_REASONS": "ingest.rules",
+    "window_of_last": "cli.time_arguments",
 }
 
 # ``analytics.sync`` (the function) is left out: the name is the submodule's.

@@ -28,9 +28,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics import schema
 from analytics.errors import UsageError
-from analytics.store import Store
+from analytics.store import schema
+from analytics.store.store import Store
 
 #: Events columns read from the store: everything but the message text and its binary key, which
 #: no metric needs and which would double the memory of a large window.

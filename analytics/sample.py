@@ -16,11 +16,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from analytics import schema
-from analytics.ingest import ingest_paths
+from analytics.ingest.run import ingest_paths
 from analytics.sources import cognito, sagemaker, sqs, workteam_metrics
 from analytics.sources._convert import as_utc, table_from_rows
-from analytics.store import Store
+from analytics.store import schema
+from analytics.store.store import Store
 from analytics.sync import pool_subs_in_events
 
 #: The bundled sample: ``logs/`` (files to ingest) and ``aws/`` (recorded API exchanges).

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from analytics.dataset import last_log_sync
-from analytics.parsing import REJECT_REASONS
-from analytics.store import Store
+from analytics.ingest.rules import REJECT_REASONS
+from analytics.store.store import Store
 from analytics.text import escape_controls
 
 

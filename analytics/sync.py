@@ -31,7 +31,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics import schema
 from analytics.aws import (
     DEFAULT_ANSWER_TIMEOUT_SECONDS,
     EndpointWatch,
@@ -40,11 +39,12 @@ from analytics.aws import (
     make_session,
 )
 from analytics.errors import AwsError, NotFoundError, UsageError
-from analytics.parsing import parse_log_events
+from analytics.ingest.parse import parse_log_events
 from analytics.progress import Progress
 from analytics.sources import cloudwatch_logs, cognito, sagemaker, sqs, workteam_metrics
 from analytics.sources._convert import as_utc, epoch_ms, table_from_rows
-from analytics.store import Store
+from analytics.store import schema
+from analytics.store.store import Store
 from analytics.text import escape_controls
 
 #: How far back a first sync reaches when ``--since`` is not given.

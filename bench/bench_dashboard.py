@@ -71,7 +71,7 @@ from analytics import (
     throughput_series,
     worker_summary,
 )
-from tests.served_dashboard import HEADLESS_CHROMIUM_ARGS, PAGE_SETTLED_JS, serve_dashboard
+from tests.support.served_dashboard import HEADLESS_CHROMIUM_ARGS, PAGE_SETTLED_JS, serve_dashboard
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = REPO_ROOT / "bench" / "results"

@@ -42,10 +42,10 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from analytics.ingest import ingest_paths
-from analytics.schema import MESSAGE_STRING_FIELDS, MESSAGE_TIME_FIELDS
-from analytics.store import Store
-from analytics.timeparse import format_java_time
+from analytics.ingest.run import ingest_paths
+from analytics.ingest.times import format_java_time
+from analytics.store.schema import MESSAGE_STRING_FIELDS, MESSAGE_TIME_FIELDS
+from analytics.store.store import Store
 from bench.machine import describe_machine, peak_rss_mb, write_results
 
 START_EPOCH_S = 1_793_000_000  # 2026-10-25
@@ -135,7 +135,7 @@ def _ingest_command(source: Path, store: Path, *, exact_only: bool) -> list[str]
     arguments = ["ingest", "--no-progress", "--data", str(store), str(source)]
     if not exact_only:
         return [sys.executable, "-m", "analytics.cli", *arguments]
-    script = f"{_HIDE_NUMBA}\nfrom analytics.cli import main\nsys.exit(main({arguments!r}))"
+    script = f"{_HIDE_NUMBA}\nfrom analytics.cli.main import main\nsys.exit(main({arguments!r}))"
     return [sys.executable, "-c", script]
 
 

@@ -24,7 +24,7 @@ import time
 import uuid
 from pathlib import Path
 
-from analytics.store import Store
+from analytics.store.store import Store
 from analytics.sync import LOG_OVERLAP, SyncOptions, sync
 from tests.aws_emulator import running_emulator
 from tests.aws_emulator.fixtures import TEST_ENVIRONMENT

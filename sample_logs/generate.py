@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from analytics.timeparse import MONTH_NAMES, WEEKDAY_NAMES, format_java_time
+from analytics.ingest.times import MONTH_NAMES, WEEKDAY_NAMES, format_java_time
 
 Json = dict[str, Any]
 

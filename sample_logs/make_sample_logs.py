@@ -10,7 +10,7 @@ Usage (from the repository root):
 Three modules next to this one make the sample: ``generate`` simulates the account (cast, worker
 activity, backlog, derived truth), ``render`` writes the log files and ``record`` the AWS API
 exchanges; this one puts them together into ``planted.json`` and holds the command line, whose
-``--verify`` re-reads the files with the project's own parser (``analytics.parsing``).
+``--verify`` re-reads the files with the project's own parser (``analytics.ingest.parse``).
 
 Everything is derived from ``random.Random(SEED)`` and fixed dates: two runs write the same bytes
 (gzip members carry ``mtime=0`` and no file name). ``planted.json`` is the machine-readable truth
@@ -81,7 +81,7 @@ from render import (
     render_log_file,
 )
 
-from analytics.parsing import parse_bytes
+from analytics.ingest.parse import parse_bytes
 
 # --------------------------------------------------------------------------------------------
 # Putting it together
@@ -544,7 +544,7 @@ def check(root: Path) -> int:
 
 @dataclass
 class ReadEvent:
-    """One event record as ``analytics.parsing`` reads it (a row of ``schema.EVENTS``), with
+    """One event record as ``analytics.ingest.parse`` reads it (a row of ``schema.EVENTS``), with
     where it is: ``{"file", "line"}``, or ``{"file", "event_index"}`` in a CLI document."""
 
     event: Json

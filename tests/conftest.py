@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from analytics.store import Store
+from analytics.store.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_LOGS = REPO_ROOT / "sample_logs"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analytics.schema import OUTCOME_EVENT_TYPES
+from analytics.store.schema import OUTCOME_EVENT_TYPES
 
 #: Where ``main`` writes by default: ``docs/metrics.md`` of the checkout this file is in.
 METRICS_DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"

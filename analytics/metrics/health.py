@@ -18,8 +18,8 @@ from analytics.metrics.outcomes import (
     ms_to_times,
     outcomes_of,
 )
-from analytics.schema import OUTCOME_EVENT_TYPES
 from analytics.sources.cognito import UNKNOWN_USER_STATUS
+from analytics.store.schema import OUTCOME_EVENT_TYPES
 
 
 @dataclass(frozen=True)

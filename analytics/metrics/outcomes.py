@@ -15,7 +15,7 @@ import pandas as pd
 
 from analytics.dataset import TeamData
 from analytics.metrics.grouping import category_codes, codes_of, pair_codes
-from analytics.schema import OUTCOME_EVENT_TYPES, OUTCOME_TIME_FIELDS
+from analytics.store.schema import OUTCOME_EVENT_TYPES, OUTCOME_TIME_FIELDS
 
 #: NumPy's integer for a missing time (``NaT`` viewed as int64).
 MISSING_MS = np.iinfo(np.int64).min

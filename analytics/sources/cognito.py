@@ -13,9 +13,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from analytics import schema
 from analytics.aws import converting_errors
 from analytics.sources._convert import as_utc, table_from_rows
+from analytics.store import schema
 
 #: ``status`` of a sub seen in worker activity that the user pool no longer has (deleted user?).
 #: Cognito's own statuses are upper case words too, but never this one.

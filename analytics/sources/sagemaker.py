@@ -14,9 +14,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from analytics import schema
 from analytics.aws import converting_errors
 from analytics.sources._convert import as_int, as_utc, table_from_rows
+from analytics.store import schema
 
 
 def _workteam(response_or_workteam: Mapping[str, Any]) -> Mapping[str, Any]:

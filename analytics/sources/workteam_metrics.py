@@ -20,9 +20,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from analytics import schema
 from analytics.aws import converting_errors
 from analytics.sources._convert import as_utc, table_from_rows
+from analytics.store import schema
 
 WORKTEAM_NAMESPACE = "AWS/SageMaker/Workteam"
 WORKTEAM_STATISTICS = ("Sum", "SampleCount")

@@ -13,7 +13,7 @@ import pytest
 
 from analytics.aws import DEFAULT_ANSWER_TIMEOUT_SECONDS
 from analytics.progress import Progress
-from analytics.store import Store
+from analytics.store.store import Store
 from analytics.sync import SyncOptions, SyncReport, sync
 from tests.aws_emulator.seed import SAMPLE_LOG_GROUP, SAMPLE_REGION
 from tests.aws_emulator.server import Emulator

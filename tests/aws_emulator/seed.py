@@ -21,9 +21,9 @@ from moto.cognitoidp.models import cognitoidp_backends
 from moto.logs.models import LogEvent, logs_backends
 from moto.sqs.models import sqs_backends
 
-from analytics.ingest import ingest_paths
+from analytics.ingest.run import ingest_paths
 from analytics.sources._convert import as_utc, epoch_ms
-from analytics.store import Store
+from analytics.store.store import Store
 from tests.aws_emulator.server import ACCOUNT_ID, Emulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from analytics.sources.cognito import users_from_pages
-from analytics.store import Store
+from analytics.store.store import Store
 from analytics.text import escape_controls, has_controls
 from tests.conftest import POOL, message_line
 from tests.faults.support import assert_clean_error, assert_no_traceback, run_cli

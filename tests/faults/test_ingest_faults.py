@@ -13,12 +13,12 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from analytics.parsing import REJECT_REASONS
-from analytics.store import Store
-from analytics.timeparse import PLAUSIBLE_FROM_MS, PLAUSIBLE_UNTIL_MS
+from analytics.ingest.rules import REJECT_REASONS
+from analytics.ingest.times import PLAUSIBLE_FROM_MS, PLAUSIBLE_UNTIL_MS
+from analytics.store.store import Store
 from tests.conftest import message_line
 from tests.faults.support import assert_clean_error, assert_no_traceback, run_cli
-from tests.hostile_values import (
+from tests.support.hostile_values import (
     ABSURD_VALUES,
     ENVELOPE_FIELDS,
     MESSAGE_FIELDS,

@@ -20,11 +20,11 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from analytics import schema
 from analytics.dataset import load_team_data
 from analytics.errors import StoreError
-from analytics.parsing import parse_bytes
-from analytics.store import Store
+from analytics.ingest.parse import parse_bytes
+from analytics.store import schema
+from analytics.store.store import Store
 from analytics.text import escape_controls
 from tests.conftest import POOL, message_line
 from tests.faults.support import assert_clean_error, assert_no_traceback, run_cli
@@ -59,9 +59,9 @@ def submitted_lines(first: int, count: int, day: dt.datetime = HOT_DAY) -> str:
 WRITER = """
 import os, sys
 from pathlib import Path
-import analytics.store
-from analytics.parsing import parse_bytes
-from analytics.store import Store
+import analytics.store.store
+from analytics.ingest.parse import parse_bytes
+from analytics.store.store import Store
 from tests.faults.test_store_faults import submitted_lines
 
 analytics.store.COMPACT_AFTER_FILES = 1

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from analytics.aws import CALL_PATIENCE
-from analytics.ingest import ingest_paths
-from analytics.store import Store
+from analytics.ingest.run import ingest_paths
+from analytics.store.store import Store
 from tests.aws_emulator import Emulator, Faults, running_emulator
 from tests.aws_emulator.fixtures import TEST_ENVIRONMENT, use_test_credentials
 from tests.aws_emulator.hostile import misbehaving_endpoint

@@ -1,0 +1,1 @@
+"""``gt-throughput``, the command line: ``main`` assembles the commands, one module each."""

@@ -1,0 +1,111 @@
+"""``gt-throughput export``: write the per-worker or per-task CSV file and its definitions."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+from analytics.cli.arguments import add_data_argument, data_dir
+from analytics.cli.time_arguments import LAST_HELP, SINCE_HELP
+from analytics.errors import UsageError
+
+HELP = "write per-worker or per-task CSV files"
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``export`` and its arguments to ``subparsers``."""
+    parser: argparse.ArgumentParser = subparsers.add_parser("export", help=HELP, description=HELP)
+    add_data_argument(parser)
+    parser.add_argument(
+        "what",
+        choices=["workers", "tasks"],
+        help="workers: one row per worker (counts, times, flags); tasks: one row per task",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="the CSV file to write (replaced whole, or left as it was on failure); a device or"
+        " pipe such as /dev/stdout is written through",
+    )
+    parser.add_argument(
+        "--definitions",
+        metavar="FILE",
+        help="where to write the column definitions (default: FILE.definitions.csv beside --out;"
+        " none when --out is a device or pipe)",
+    )
+    parser.add_argument(
+        "--since",
+        metavar="WHEN",
+        help=f"window start: {SINCE_HELP}; no offset means --timezone",
+    )
+    parser.add_argument(
+        "--until", metavar="WHEN", help="window end (exclusive), same forms as --since"
+    )
+    parser.add_argument("--last", metavar="SPAN", help=LAST_HELP)
+    parser.add_argument(
+        "--team", action="append", default=[], metavar="NAME", help="work team name (repeatable)"
+    )
+    parser.add_argument(
+        "--job", action="append", default=[], metavar="NAME", help="labeling job name (repeatable)"
+    )
+    parser.add_argument(
+        "--timezone", default="UTC", help="IANA time zone of the times written (default UTC)"
+    )
+    parser.add_argument(
+        "--pseudonymize",
+        action="store_true",
+        help="replace worker IDs, usernames and emails with stable pseudonyms"
+        " (key: $GT_THROUGHPUT_PSEUDONYM_KEY, else a fixed salt)",
+    )
+    parser.add_argument("--worker", metavar="KEY", help="tasks: only this worker's tasks")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``export`` with the parsed ``args``; returns the exit code."""
+    from analytics.cli.time_arguments import last_span_start, parse_span, parse_when
+    from analytics.dataset import Filters, data_as_of
+    from analytics.export.tables import check_timezone, export_csv
+    from analytics.store.store import Store
+
+    timezone = check_timezone(args.timezone)
+    store = Store(data_dir(args.data))
+    now = dt.datetime.now(dt.UTC)
+    since = parse_when(args.since, now, "--since", timezone) if args.since is not None else None
+    until = parse_when(args.until, now, "--until", timezone) if args.until is not None else None
+    if args.last is not None:
+        if args.since is not None or args.until is not None:
+            raise UsageError("--last replaces --since and --until: give either --last or those")
+        since = last_span_start(args.last, data_as_of(store), "--last")
+    elif since is not None and parse_span(args.since) is not None:
+        latest = data_as_of(store)
+        if latest is not None and latest < since:
+            print(
+                f"note: the store's data ends {latest:%Y-%m-%d %H:%M} UTC, before --since "
+                f"{args.since} (counted back from now): --last {args.since.strip()} gives the"
+                " store's last stretch of that length",
+                file=sys.stderr,
+            )
+    filters = Filters(
+        since=since,
+        until=until,
+        workteams=tuple(args.team),
+        jobs=tuple(args.job),
+    )
+    result = export_csv(
+        store,
+        args.what,
+        Path(args.out),
+        filters=filters,
+        timezone=timezone,
+        pseudonymize=args.pseudonymize,
+        worker_key=args.worker,
+        definitions=Path(args.definitions) if args.definitions is not None else None,
+    )
+    # When the CSV went to a device or pipe (--out /dev/stdout), keep that stream CSV only.
+    print(result.summary_line(), file=sys.stderr if result.streamed else sys.stdout)
+    return 0

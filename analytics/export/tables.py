@@ -1,0 +1,139 @@
+"""The ``export`` of the per-worker and per-task tables: CSV files of the store, with their
+definitions beside them.
+
+How cells are written is :mod:`analytics.export.csv_writer`; identities are replaced by
+:mod:`analytics.export.pseudonyms`; where the files may go is
+:mod:`analytics.export.destinations`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from analytics.dataset import Filters, load_team_data, store_is_empty
+from analytics.errors import UsageError
+from analytics.export.csv_writer import definitions_csv_bytes, frame_csv_bytes
+from analytics.export.destinations import definitions_path_for, output_destination, write_outputs
+from analytics.metrics.outcomes import task_table
+from analytics.metrics.workers import Thresholds, worker_summary
+from analytics.store.store import Store
+
+
+def workers_csv_bytes(
+    frame: pd.DataFrame, *, timezone: str = "UTC", pseudonymize: bool = False
+) -> bytes:
+    """The per-worker table (``worker_summary``) as CSV bytes; see the module docstring."""
+    return frame_csv_bytes(frame, timezone=timezone, pseudonymize=pseudonymize)
+
+
+def tasks_csv_bytes(
+    frame: pd.DataFrame, *, timezone: str = "UTC", pseudonymize: bool = False
+) -> bytes:
+    """The task table (``task_table``) as CSV bytes; see the module docstring."""
+    return frame_csv_bytes(frame, timezone=timezone, pseudonymize=pseudonymize)
+
+
+def check_timezone(timezone: str) -> str:
+    """``timezone`` if it is an IANA time zone name, else a ``UsageError`` naming the fix."""
+    try:
+        if not timezone.strip():
+            raise ValueError(timezone)
+        pd.Timestamp("2000-01-01", tz=timezone)
+    except (KeyError, ValueError, IndexError) as exc:
+        raise UsageError(
+            f"--timezone must be an IANA time zone such as UTC or Europe/Berlin (got {timezone!r})"
+        ) from exc
+    return timezone
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What ``export_csv`` wrote.
+
+    ``definitions_path`` is None when no definitions were written (``out`` is a device or a
+    pipe and no place was named for them); ``streamed`` is True when ``out`` is one.
+    """
+
+    path: Path
+    definitions_path: Path | None
+    rows: int
+    streamed: bool = False
+
+    def summary_line(self) -> str:
+        """One line for the terminal."""
+        if self.definitions_path is not None:
+            definitions = f"definitions: {self.definitions_path}"
+        else:
+            definitions = (
+                "definitions not written beside a device, pipe or descriptor:"
+                " add --definitions FILE"
+            )
+        return f"wrote {self.rows:,} rows to {self.path} ({definitions})"
+
+
+def export_csv(
+    store: Store,
+    what: Literal["workers", "tasks"],
+    out: Path,
+    *,
+    filters: Filters | None = None,
+    timezone: str = "UTC",
+    pseudonymize: bool = False,
+    worker_key: str | None = None,
+    thresholds: Thresholds | None = None,
+    definitions: Path | None = None,
+) -> ExportResult:
+    """Write the per-worker or per-task CSV of ``store`` to ``out``, and its definitions.
+
+    The definitions go to ``definitions`` when given, else beside ``out`` as
+    ``FILE.definitions.csv`` when ``out`` is a regular file, else nowhere. How each destination
+    is written (a regular file replaced atomically, a device or pipe written through, anything
+    else refused) is described in :func:`write_outputs`.
+
+    Raises
+    ------
+    UsageError
+        When the store is empty (there is nothing trustworthy to export; the dashboard's sample
+        fallback is deliberately not used here), or a destination cannot be written (the message
+        names it, why, and the fix).
+    """
+    check_timezone(timezone)
+    # Destinations first: a wrong --out is reported before the store is read.
+    target = output_destination(Path(out), "--out", example=f"{what}.csv")
+    companion = None
+    if definitions is not None:
+        companion = output_destination(
+            Path(definitions), "--definitions", example=f"{what}.definitions.csv"
+        )
+    elif not target.streamed:
+        companion = output_destination(
+            Path(definitions_path_for(out)), "--out's definitions file", example=f"{what}.csv"
+        )
+    if companion is not None and os.path.abspath(companion.path) == os.path.abspath(target.path):
+        raise UsageError(f"--definitions {definitions} is the --out file: name another file")
+    if store_is_empty(store):
+        raise UsageError(
+            f"the store in {store.root} is empty: run gt-throughput ingest or sync first"
+        )
+    data = load_team_data(store, filters or Filters())
+    if what == "workers":
+        frame = worker_summary(data, thresholds or Thresholds())
+        payload = workers_csv_bytes(frame, timezone=timezone, pseudonymize=pseudonymize)
+    else:
+        frame = task_table(data, worker_key=worker_key)
+        payload = tasks_csv_bytes(frame, timezone=timezone, pseudonymize=pseudonymize)
+    outputs = [(payload, target)]
+    if companion is not None:
+        outputs.append((definitions_csv_bytes(frame.columns), companion))
+    write_outputs(outputs)
+    return ExportResult(
+        path=target.path,
+        definitions_path=companion.path if companion is not None else None,
+        rows=len(frame),
+        streamed=target.streamed,
+    )
