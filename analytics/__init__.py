@@ -1,25 +1,32 @@
 """groundtruth-throughput: analytics for SageMaker Ground Truth private labeling teams.
 
-The names below are what the dashboard and the CLI use, and the library's API for scripts and
-notebooks: the error tree (``GroundTruthError``, ``UsageError``, ``StoreError``, ``InputFileError``,
-``AwsError``, ``AccessDeniedError``, ``CredentialsError``, ``NotFoundError``, ``ThrottledError``,
-``ServiceUnavailableError``), ``parse_bytes``, ``parse_lines``, ``parse_log_events``,
-``ParseResult``, ``load_team_data``, ``Thresholds``, ``IngestReport`` and ``SyncReport``.
-Everything else is internal (``tests/unit/test_layers.py`` checks both). They are imported on first
-use (PEP 562), so ``gt-throughput --help`` starts without loading pandas.
+The names imported in the ``TYPE_CHECKING`` block below are what the dashboard and the CLI use,
+and the library's API for scripts and notebooks: the error tree (``GroundTruthError``,
+``UsageError``, ``StoreError``, ``InputFileError``, ``AwsError``, ``AccessDeniedError``,
+``CredentialsError``, ``NotFoundError``, ``ThrottledError``, ``ServiceUnavailableError``),
+``parse_bytes``, ``parse_lines``, ``parse_log_events``, ``ParseResult``, ``load_team_data``,
+``Thresholds``, ``IngestReport`` and ``SyncReport``. Everything else is internal
+(``tests/unit/test_layers.py`` checks both). They are imported on first use (PEP 562), so
+``gt-throughput --help`` starts without loading pandas. docs/architecture.md lists them by stage.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    # THE public names, listed once: each imported from the module that defines it. Type checkers
+    # read these imports; at run time ``_public_names`` reads this block, and each name is
+    # imported from its module on first use (PEP 562).
     from analytics.cli.arguments import data_dir
     from analytics.cli.time_arguments import window_of_last
     from analytics.dataset import (
         Filters,
         TeamData,
+        data_as_of,
         last_log_sync,
         load_team_data,
         previous_period,
@@ -40,7 +47,12 @@ if TYPE_CHECKING:
     )
     from analytics.export.csv_writer import definitions_csv_bytes
     from analytics.export.pseudonyms import pseudonym, pseudonymize_frame
-    from analytics.export.tables import export_csv, tasks_csv_bytes, workers_csv_bytes
+    from analytics.export.tables import (
+        check_timezone,
+        export_csv,
+        tasks_csv_bytes,
+        workers_csv_bytes,
+    )
     from analytics.ingest.parse import ParseResult, parse_bytes, parse_lines, parse_log_events
     from analytics.ingest.rules import REJECT_REASONS
     from analytics.ingest.run import IngestReport, ingest_paths
@@ -62,137 +74,32 @@ if TYPE_CHECKING:
     )
     from analytics.metrics.workers import Thresholds, worker_summary
     from analytics.sample import SAMPLE_LOGS_DIR, build_sample_store
+    from analytics.serve import check_can_serve, streamlit_command
     from analytics.store.store import Store, StoreSummary
-    from analytics.sync import SyncOptions, SyncReport
+    from analytics.sync import SyncOptions, SyncReport, sync_from_aws
     from analytics.text import escape_controls, has_controls
 
 
-_WHERE = {
-    "AccessDeniedError": "errors",
-    "AwsError": "errors",
-    "CredentialsError": "errors",
-    "GroundTruthError": "errors",
-    "InputFileError": "errors",
-    "NotFoundError": "errors",
-    "ServiceUnavailableError": "errors",
-    "StoreError": "errors",
-    "ThrottledError": "errors",
-    "UsageError": "errors",
-    "ParseResult": "ingest.parse",
-    "parse_bytes": "ingest.parse",
-    "parse_lines": "ingest.parse",
-    "parse_log_events": "ingest.parse",
-    "Store": "store.store",
-    "IngestReport": "ingest.run",
-    "ingest_paths": "ingest.run",
-    "SyncOptions": "sync",
-    "SyncReport": "sync",
-    "build_sample_store": "sample",
-    "Filters": "dataset",
-    "TeamData": "dataset",
-    "load_team_data": "dataset",
-    "previous_period": "dataset",
-    "Thresholds": "metrics.workers",
-    "worker_summary": "metrics.workers",
-    "job_summary": "metrics.jobs_teams",
-    "team_summary": "metrics.jobs_teams",
-    "kpis": "metrics.kpis",
-    "alerts": "metrics.alerts",
-    "task_table": "metrics.outcomes",
-    "throughput_series": "metrics.throughput",
-    "active_workers_series": "metrics.throughput",
-    "activity_heatmap": "metrics.throughput",
-    "task_time_quantiles": "metrics.throughput",
-    "task_time_histogram": "metrics.throughput",
-    "worker_sessions": "metrics.sessions",
-    "data_health": "metrics.health",
-    "returns_summary": "metrics.returns",
-    "backlog_status": "metrics.backlog",
-    "export_csv": "export.tables",
-    "workers_csv_bytes": "export.tables",
-    "tasks_csv_bytes": "export.tables",
-    "pseudonymize_frame": "export.pseudonyms",
-    "data_dir": "cli.arguments",
-    "SAMPLE_LOGS_DIR": "sample",
-    "store_is_empty": "dataset",
-    "last_log_sync": "dataset",
-    "restrict": "dataset",
-    "StoreSummary": "store.store",
-    "DataHealth": "metrics.health",
-    "ReturnsSummary": "metrics.returns",
-    "escape_controls": "text",
-    "has_controls": "text",
-    "DEFINITIONS": "metrics.definitions",
-    "help_for": "metrics.definitions",
-    "definitions_csv_bytes": "export.csv_writer",
-    "pseudonym": "export.pseudonyms",
-    "REJECT_REASONS": "ingest.rules",
-    "window_of_last": "cli.time_arguments",
-}
+def _public_names() -> dict[str, str]:
+    """Each public name and its module (``ingest.run``), read from the ``TYPE_CHECKING`` block."""
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    block = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name)
+        if node.test.id == "TYPE_CHECKING"
+    )
+    return {
+        alias.asname or alias.name: node.module.removeprefix("analytics.")
+        for node in block.body
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
 
-# ``analytics.sync`` (the function) is left out: the name is the submodule's.
-__all__ = [
-    "DEFINITIONS",
-    "REJECT_REASONS",
-    "SAMPLE_LOGS_DIR",
-    "AccessDeniedError",
-    "AwsError",
-    "CredentialsError",
-    "DataHealth",
-    "Filters",
-    "GroundTruthError",
-    "IngestReport",
-    "InputFileError",
-    "NotFoundError",
-    "ParseResult",
-    "ReturnsSummary",
-    "ServiceUnavailableError",
-    "Store",
-    "StoreError",
-    "StoreSummary",
-    "SyncOptions",
-    "SyncReport",
-    "TeamData",
-    "Thresholds",
-    "ThrottledError",
-    "UsageError",
-    "active_workers_series",
-    "activity_heatmap",
-    "alerts",
-    "backlog_status",
-    "build_sample_store",
-    "data_dir",
-    "data_health",
-    "definitions_csv_bytes",
-    "escape_controls",
-    "export_csv",
-    "has_controls",
-    "help_for",
-    "ingest_paths",
-    "job_summary",
-    "kpis",
-    "last_log_sync",
-    "load_team_data",
-    "parse_bytes",
-    "parse_lines",
-    "parse_log_events",
-    "previous_period",
-    "pseudonym",
-    "pseudonymize_frame",
-    "restrict",
-    "returns_summary",
-    "store_is_empty",
-    "task_table",
-    "task_time_histogram",
-    "task_time_quantiles",
-    "tasks_csv_bytes",
-    "team_summary",
-    "throughput_series",
-    "window_of_last",
-    "worker_sessions",
-    "worker_summary",
-    "workers_csv_bytes",
-]
+
+_WHERE = _public_names()
+# ``analytics.sync`` is the submodule; its function is public as ``sync_from_aws``.
+__all__ = sorted(_WHERE)
 
 
 def __getattr__(name: str) -> Any:

@@ -557,7 +557,7 @@ def _caller_account(clients: _Clients) -> str:
         return str(client.get_caller_identity()["Account"])
 
 
-def sync(
+def sync_from_aws(
     store: Store,
     options: SyncOptions,
     *,

@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 
 from analytics.store.store import Store
-from analytics.sync import LOG_OVERLAP, SyncOptions, sync
+from analytics.sync import LOG_OVERLAP, SyncOptions, sync_from_aws
 from tests.aws_emulator import running_emulator
 from tests.aws_emulator.fixtures import TEST_ENVIRONMENT
 from tests.aws_emulator.seed import SAMPLE_LOG_GROUP, LogRecord, seed_log_records
@@ -96,7 +96,7 @@ def main() -> None:
         options = SyncOptions(region=REGION, endpoint_url=emulator.endpoint_url, since=START)
         emulator.calls.clear()
         began = time.perf_counter()
-        report = sync(store, options, now=first_end)
+        report = sync_from_aws(store, options, now=first_end)
         first_seconds = time.perf_counter() - began
         first_calls = emulator.count("logs:FilterLogEvents")
         all_first_calls = len(emulator.calls)
@@ -106,7 +106,7 @@ def main() -> None:
         emulator.calls.clear()
         began = time.perf_counter()
         incremental_options = SyncOptions(region=REGION, endpoint_url=emulator.endpoint_url)
-        report = sync(store, incremental_options, now=first_end + later_span)
+        report = sync_from_aws(store, incremental_options, now=first_end + later_span)
         incremental_seconds = time.perf_counter() - began
         incremental_calls = emulator.count("logs:FilterLogEvents")
         assert report.new_events == len(later), report.summary_text()

@@ -6,8 +6,8 @@ import argparse
 import os
 from typing import Any
 
+from analytics import UsageError
 from analytics.cli.arguments import DATA_ENV_VAR, add_data_argument, data_dir
-from analytics.errors import UsageError
 
 HELP = "serve the Streamlit dashboard (the store is read before it answers)"
 
@@ -38,7 +38,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``dashboard`` with the parsed ``args``; returns the exit code."""
-    from analytics.serve import check_can_serve, streamlit_command
+    from analytics import check_can_serve, streamlit_command
 
     if not 0 < args.port < 65536:
         raise UsageError(f"--port must be between 1 and 65535 (got {args.port})")

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from analytics import UsageError
 from analytics.cli.arguments import add_data_argument, data_dir
 from analytics.cli.time_arguments import LAST_HELP, SINCE_HELP
-from analytics.errors import UsageError
 
 HELP = "write per-worker or per-task CSV files"
 
@@ -67,10 +67,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``export`` with the parsed ``args``; returns the exit code."""
+    from analytics import Filters, Store, check_timezone, data_as_of, export_csv
     from analytics.cli.time_arguments import last_span_start, parse_span, parse_when
-    from analytics.dataset import Filters, data_as_of
-    from analytics.export.tables import check_timezone, export_csv
-    from analytics.store.store import Store
 
     timezone = check_timezone(args.timezone)
     store = Store(data_dir(args.data))

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from analytics import escape_controls
 from analytics.cli.arguments import add_data_argument, data_dir
-from analytics.text import escape_controls
 
 HELP = "read exported log files into the store"
 
@@ -38,9 +38,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``ingest`` with the parsed ``args``; returns the exit code."""
-    from analytics.ingest.run import ingest_paths
-    from analytics.progress import progress_for_terminal
-    from analytics.store.store import Store
+    from analytics import Store, ingest_paths
+    from analytics.cli.progress import progress_for_terminal
 
     store = Store(data_dir(args.data))
     progress = None if args.no_progress else progress_for_terminal(sys.stderr)

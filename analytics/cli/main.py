@@ -20,9 +20,8 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 
+from analytics import GroundTruthError, escape_controls
 from analytics.cli import dashboard, export, ingest, status, sync
-from analytics.errors import GroundTruthError
-from analytics.text import escape_controls
 
 DEBUG_ENV_VAR = "GT_THROUGHPUT_DEBUG"
 #: The exit code of a bug (``EX_SOFTWARE`` in BSD's sysexits.h).

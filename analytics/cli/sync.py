@@ -53,10 +53,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``sync`` with the parsed ``args``; returns the exit code."""
+    from analytics import Store, SyncOptions, sync_from_aws
+    from analytics.cli.progress import progress_for_terminal
     from analytics.cli.time_arguments import parse_when
-    from analytics.progress import progress_for_terminal
-    from analytics.store.store import Store
-    from analytics.sync import SyncOptions, sync
 
     now = dt.datetime.now(dt.UTC)
     options = SyncOptions(
@@ -69,6 +68,6 @@ def run(args: argparse.Namespace) -> int:
         answer_timeout_seconds=args.aws_timeout,
     )
     progress = None if args.no_progress else progress_for_terminal(sys.stderr, unit="windows")
-    report = sync(Store(data_dir(args.data)), options, progress=progress, now=now)
+    report = sync_from_aws(Store(data_dir(args.data)), options, progress=progress, now=now)
     print(report.summary_text())
     return report.exit_code

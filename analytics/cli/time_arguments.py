@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from analytics.errors import UsageError
+from analytics import UsageError
 
 #: Seconds of each span unit.
 SPAN_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}

@@ -14,7 +14,7 @@ import pytest
 from analytics.aws import DEFAULT_ANSWER_TIMEOUT_SECONDS
 from analytics.progress import Progress
 from analytics.store.store import Store
-from analytics.sync import SyncOptions, SyncReport, sync
+from analytics.sync import SyncOptions, SyncReport, sync_from_aws
 from tests.aws_emulator.seed import SAMPLE_LOG_GROUP, SAMPLE_REGION
 from tests.aws_emulator.server import Emulator
 
@@ -63,4 +63,4 @@ def run_sync(
         log_group=log_group,
         answer_timeout_seconds=answer_timeout_seconds,
     )
-    return sync(Store(data_dir), options, now=now, progress=progress)
+    return sync_from_aws(Store(data_dir), options, now=now, progress=progress)

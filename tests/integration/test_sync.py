@@ -185,7 +185,7 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import datetime as dt, os, signal, sys
     from analytics.store.store import Store
-    from analytics.sync import SyncOptions, sync
+    from analytics.sync import SyncOptions, sync_from_aws
 
     endpoint, data, kill_after = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
@@ -199,7 +199,7 @@ KILL_SCRIPT = textwrap.dedent(
         since=dt.datetime(2026, 10, 25, tzinfo=dt.UTC),
     )
     now = dt.datetime(2026, 11, 9, 0, 30, tzinfo=dt.UTC)
-    sync(Store(data), options, progress=progress, now=now)
+    sync_from_aws(Store(data), options, progress=progress, now=now)
     """
 )
 

@@ -1,6 +1,6 @@
-"""Layers that hold: the dashboard uses ``analytics`` only through the names
-``analytics/__init__.py`` exports, every exported name is used or documented, and nothing in
-``analytics/`` imports the dashboard (the CLI only locates its file)."""
+"""Layers that hold: the dashboard and the CLI (``analytics/cli/``) use ``analytics`` only through
+the names ``analytics/__init__.py`` exports, every exported name is used or documented, and nothing
+in ``analytics/`` imports the dashboard (the CLI only locates its file)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from tests.conftest import REPO_ROOT
 
 DASHBOARD_FILES = sorted((REPO_ROOT / "dashboard").rglob("*.py"))
 ANALYTICS_FILES = sorted((REPO_ROOT / "analytics").rglob("*.py"))
-#: The CLI: one module today, perhaps a package tomorrow.
-CLI_FILES = [path for path in ANALYTICS_FILES if path.stem == "cli" or path.parent.name == "cli"]
+#: The CLI: ``analytics/cli/``, ``main`` and one module per command.
+CLI_FILES = [path for path in ANALYTICS_FILES if "cli" in path.relative_to(REPO_ROOT).parts[1:-1]]
 
 
 def _relative(path: Path) -> str:
@@ -55,6 +55,24 @@ def test_the_dashboard_uses_analytics_only_through_its_public_names(path: Path) 
         f"{how} {name}"
         for how, name in _analytics_uses(path)
         if how not in ("from analytics import", "analytics.") or name not in public
+    ]
+    assert wrong == [], f"{_relative(path)}: import these through analytics.__all__"
+
+
+def _within_the_cli(how: str, name: str) -> bool:
+    return how.startswith("from analytics.cli") or (
+        how == "import" and name.startswith("analytics.cli")
+    )
+
+
+@pytest.mark.parametrize("path", CLI_FILES, ids=_relative)
+def test_the_cli_uses_the_rest_of_analytics_only_through_its_public_names(path: Path) -> None:
+    public = set(analytics.__all__)
+    wrong = [
+        f"{how} {name}"
+        for how, name in _analytics_uses(path)
+        if not _within_the_cli(how, name)
+        and (how not in ("from analytics import", "analytics.") or name not in public)
     ]
     assert wrong == [], f"{_relative(path)}: import these through analytics.__all__"
 
