@@ -11,6 +11,9 @@ import pytest
 
 from analytics.store.store import Store
 
+#: The emulator fixtures (``emulator``, ``sample_account``) for every tier that reaches AWS.
+pytest_plugins = ["tests.aws_emulator.fixtures"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_LOGS = REPO_ROOT / "sample_logs"
 

@@ -55,6 +55,14 @@ def _kind_of(mode: int) -> str:
     return next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
 
 
+def _not_a_log_file(path: Path, mode: int) -> str:
+    """Why a named ``path`` of ``mode`` (not a regular file) is not read, and the fix."""
+    return (
+        f"{path_text(path)}: {_kind_of(mode)}, not a regular file: name a log file or a folder "
+        "of them"
+    )
+
+
 def _stat_problem(path: Path, error: OSError) -> str:
     """Why ``path`` cannot be looked at, in words (a broken link and a link loop named)."""
     if error.errno == errno.ELOOP:
@@ -74,10 +82,7 @@ def _open_regular(path: Path) -> io.FileIO:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise InputFileError(
-                f"{path_text(path)}: {_kind_of(mode)}, not a regular file: name a log file or "
-                "a folder of them"
-            )
+            raise InputFileError(_not_a_log_file(path, mode))
         fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
         return io.FileIO(fd, "rb", closefd=True)
     except BaseException:
@@ -181,10 +186,7 @@ def expand_paths(
         elif stat.S_ISREG(mode):
             files.append((path, True))
         else:
-            unreadable.append(
-                f"{path_text(path)}: {_kind_of(mode)}, not a regular file: name a log file or "
-                "a folder of them"
-            )
+            unreadable.append(_not_a_log_file(path, mode))
     return files
 
 

@@ -18,8 +18,7 @@ from analytics.metrics.outcomes import (
     ms_to_times,
     outcomes_of,
 )
-from analytics.sources.cognito import UNKNOWN_USER_STATUS
-from analytics.store.schema import OUTCOME_EVENT_TYPES
+from analytics.store.schema import OUTCOME_EVENT_TYPES, UNKNOWN_USER_STATUS
 
 
 @dataclass(frozen=True)
@@ -194,7 +193,7 @@ def unknown_identities(data: TeamData) -> pd.DataFrame:
     """Cognito subs in the log that Cognito does not know (deleted, or from another pool).
 
     A sub is unknown when the users table has no row for it, or only a row the sync marked
-    ``NOT_IN_COGNITO`` (``sources.cognito.UNKNOWN_USER_STATUS``: seen in the log, absent from
+    ``NOT_IN_COGNITO`` (``store.schema.UNKNOWN_USER_STATUS``: seen in the log, absent from
     ListUsers). Empty when the users table is empty (identities were never synced).
     """
     columns = ["worker_key", "worker_id", "cognito_user_pool_id", "events", "last_event_time"]

@@ -3,7 +3,7 @@
 A worker-activity event names its worker by ``cognito_sub_id``; the pool's ``sub`` attribute joins
 it to a username, email and name. ListUsers is used rather than AdminGetUser, which counts toward
 the pool's billed monthly active users. A sub seen in events but absent from the pool belongs to a
-user deleted since: it gets a row with status :data:`UNKNOWN_USER_STATUS`, never an error.
+user deleted since: it gets a row with status ``schema.UNKNOWN_USER_STATUS``, never an error.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ import pyarrow as pa
 from analytics.aws import converting_errors
 from analytics.sources._convert import as_utc, table_from_rows
 from analytics.store import schema
+from analytics.store.schema import UNKNOWN_USER_STATUS
 
-#: ``status`` of a sub seen in worker activity that the user pool no longer has (deleted user?).
-#: Cognito's own statuses are upper case words too, but never this one.
-UNKNOWN_USER_STATUS = "NOT_IN_COGNITO"
 #: ListUsers and ListUsersInGroup return at most 60 users a page.
 PAGE_SIZE = 60
 

@@ -108,6 +108,9 @@ REJECTED = pa.schema(
 )
 
 #: Cognito users (ListUsers), one row per user pool and sub.
+#: ``status`` of a sub seen in worker activity that the user pool no longer has (deleted user?).
+#: Cognito's own statuses are upper case words too, but never this one.
+UNKNOWN_USER_STATUS = "NOT_IN_COGNITO"
 USERS = pa.schema(
     [
         pa.field("user_pool_id", pa.string(), nullable=False),

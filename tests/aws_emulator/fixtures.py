@@ -1,12 +1,12 @@
-"""Fixture helpers for the sync tests: credentials isolated from the developer's, the emulator.
-
-Test modules declare their own small fixtures on top of these (``emulator`` per module, reset
-per test), so no ``conftest.py`` change is needed.
+"""Fixtures of the tests that reach AWS: credentials isolated from the developer's, the emulator
+(one per test module) and the sample account seeded into it. ``tests/conftest.py`` loads this
+module as a plugin, so every test module may ask for ``emulator`` and ``sample_account``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,8 @@ from analytics.aws import DEFAULT_ANSWER_TIMEOUT_SECONDS
 from analytics.progress import Progress
 from analytics.store.store import Store
 from analytics.sync import SyncOptions, SyncReport, sync_from_aws
-from tests.aws_emulator.seed import SAMPLE_LOG_GROUP, SAMPLE_REGION
-from tests.aws_emulator.server import Emulator
+from tests.aws_emulator.seed import SAMPLE_LOG_GROUP, SAMPLE_REGION, seed_sample_account
+from tests.aws_emulator.server import Emulator, running_emulator
 
 #: The sample's "now": just after its recordings were taken.
 SAMPLE_NOW = dt.datetime(2026, 11, 9, 0, 30, tzinfo=dt.UTC)
@@ -64,3 +64,21 @@ def run_sync(
         answer_timeout_seconds=answer_timeout_seconds,
     )
     return sync_from_aws(Store(data_dir), options, now=now, progress=progress)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    """A running emulator, one per test module; the fixtures that seed it reset it first."""
+    with running_emulator() as running:
+        yield running
+
+
+@pytest.fixture
+def sample_account(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """The emulator holding the sample account, with no faults and no recorded calls, and
+    boto3's chain pointed at fake credentials only."""
+    use_test_credentials(monkeypatch)
+    emulator.reset()
+    seed_sample_account(emulator)
+    emulator.calls.clear()
+    return emulator

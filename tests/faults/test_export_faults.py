@@ -18,42 +18,20 @@ import stat
 import subprocess
 import sys
 import threading
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from analytics.sources.cognito import users_from_pages
 from analytics.store.store import Store
 from analytics.text import escape_controls, has_controls
-from tests.conftest import POOL, message_line
+from tests.conftest import message_line
 from tests.faults.support import assert_clean_error, assert_no_traceback, run_cli
+from tests.support.hostile_identities import HOSTILE_TEXTS, cognito_users, formula_start
 
-HOSTILE_IDENTITIES = {
-    "carriage-return": "\r=1+1",
-    "line-feed": "a\n=1+1",
-    "crlf": "x\r\n=cmd|' /C calc'!A0",
-    "nul": "a\x00b",
-    "formula": '=HYPERLINK("http://x","y")',
-    "plus": "+1",
-    "minus": "-1",
-    "at": "@SUM(A1)",
-    "tab": "\t=1+1",
-    "leading-space": " =1+1",
-    "full-width-equals": "\uff1d1+1",
-    "quotes-and-commas": 'say "hi", ""twice""',
-    "bidi-override": "\u202eevil\u202c",
-    "very-long": "x" * 20_000 + "\r=1+1",
-}
-
-
-def _formula_start(cell: str) -> bool:
-    starts = ("=", "+", "-", "@", "\t", "\r")
-    return cell.startswith(starts) or unicodedata.normalize("NFKC", cell.lstrip()).startswith(
-        starts
-    )
+#: Every hostile text but the empty one: each becomes a worker's Cognito identity here.
+HOSTILE_IDENTITIES = {name: text for name, text in HOSTILE_TEXTS.items() if text}
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -67,7 +45,7 @@ def _assert_every_cell_safe(header: list[str], records: list[list[str]]) -> None
         assert len(record) == len(header)
         for name, cell in zip(header, record, strict=True):
             assert not has_controls(cell), (name, cell[:60])
-            if _formula_start(cell):  # only a number may start with "-"
+            if formula_start(cell):  # only a number may start with "-"
                 float(cell)
 
 
@@ -95,25 +73,7 @@ def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ingested = run_cli("ingest", "--data", root / "store", log, "--no-progress")
     assert ingested.returncode == 0, ingested.stderr
     assert f"{len(lines)} new events" in ingested.stdout
-    users = users_from_pages(
-        POOL,
-        [
-            {
-                "Users": [
-                    {
-                        "Username": value,
-                        "Attributes": [
-                            {"Name": "sub", "Value": value},
-                            {"Name": "email", "Value": value},
-                        ],
-                        "Enabled": True,
-                        "UserStatus": "CONFIRMED",
-                    }
-                    for value in HOSTILE_IDENTITIES.values()
-                ]
-            }
-        ],
-    )
+    users = cognito_users({text: text for text in HOSTILE_IDENTITIES.values()})
     Store(root / "store").replace_table("users", users)
     return root / "store"
 

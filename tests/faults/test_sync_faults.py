@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,10 +17,10 @@ import pytest
 from analytics.aws import CALL_PATIENCE
 from analytics.ingest.run import ingest_paths
 from analytics.store.store import Store
-from tests.aws_emulator import Emulator, Faults, running_emulator
+from tests.aws_emulator import Emulator, Faults
 from tests.aws_emulator.fixtures import TEST_ENVIRONMENT, use_test_credentials
 from tests.aws_emulator.hostile import misbehaving_endpoint
-from tests.aws_emulator.seed import SAMPLE_LOGS, LogRecord, seed_log_records, seed_sample_account
+from tests.aws_emulator.seed import SAMPLE_LOGS, LogRecord, seed_log_records
 from tests.conftest import message_line
 from tests.faults.support import assert_clean_error, assert_no_traceback, run_cli
 
@@ -104,31 +103,18 @@ def test_a_black_hole_is_reported_within_the_default_bound(stored: Path) -> None
 
 
 # --------------------------------------------------------------------------- behind the emulator
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with running_emulator() as running:
-        yield running
-
-
-@pytest.fixture
-def account(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    """The emulator holding the sample account, with no faults."""
-    use_test_credentials(monkeypatch)
-    emulator.reset()
-    seed_sample_account(emulator)
-    return emulator
-
-
 def warnings_of(completed: subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in completed.stdout.splitlines() if line.startswith("warning:")]
 
 
-def test_logs_that_never_answer_fail_only_their_part(account: Emulator, stored: Path) -> None:
+def test_logs_that_never_answer_fail_only_their_part(
+    sample_account: Emulator, stored: Path
+) -> None:
     before = event_keys(stored)
-    account.set_faults(Faults(misbehaving_actions={"logs:FilterLogEvents": "silent"}))
+    sample_account.set_faults(Faults(misbehaving_actions={"logs:FilterLogEvents": "silent"}))
 
     completed, seconds = sync(
-        stored, account.endpoint_url, *DAY, "--aws-timeout", str(TIMEOUT), timeout=100
+        stored, sample_account.endpoint_url, *DAY, "--aws-timeout", str(TIMEOUT), timeout=100
     )
 
     assert_no_traceback(completed)
@@ -143,12 +129,12 @@ def test_logs_that_never_answer_fail_only_their_part(account: Emulator, stored: 
 
 
 def test_an_html_answer_to_one_operation_is_named_and_the_rest_syncs(
-    account: Emulator, stored: Path
+    sample_account: Emulator, stored: Path
 ) -> None:
     before = event_keys(stored)
-    account.set_faults(Faults(misbehaving_actions={"sagemaker:ListWorkteams": "html"}))
+    sample_account.set_faults(Faults(misbehaving_actions={"sagemaker:ListWorkteams": "html"}))
 
-    completed, _ = sync(stored, account.endpoint_url, *DAY, timeout=100)
+    completed, _ = sync(stored, sample_account.endpoint_url, *DAY, timeout=100)
 
     assert_no_traceback(completed)
     assert completed.returncode == 0

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -21,7 +20,7 @@ import pytest
 from analytics.aws import RUN_PATIENCE
 from analytics.errors import UsageError
 from analytics.ingest.run import ingest_paths
-from analytics.sources.cognito import UNKNOWN_USER_STATUS
+from analytics.store.schema import UNKNOWN_USER_STATUS
 from analytics.store.store import Store
 from analytics.sync import (
     PART_BACKLOG,
@@ -32,14 +31,13 @@ from analytics.sync import (
     PART_USERS,
     SyncReport,
 )
-from tests.aws_emulator import Emulator, Faults, running_emulator
+from tests.aws_emulator import Emulator, Faults
 from tests.aws_emulator.fixtures import (
     SAMPLE_NOW,
     TEST_ENVIRONMENT,
     run_sync,
-    use_test_credentials,
 )
-from tests.aws_emulator.seed import SAMPLE_LOGS, seed_sample_account
+from tests.aws_emulator.seed import SAMPLE_LOGS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLANTED = json.loads((SAMPLE_LOGS / "planted.json").read_text(encoding="utf-8"))
@@ -57,22 +55,6 @@ PER_WORKER_COLUMNS = [
 #: One short day of the sample: enough for every part, few FilterLogEvents calls.
 DAY_START = dt.datetime(2026, 11, 3, tzinfo=dt.UTC)
 DAY_END = dt.datetime(2026, 11, 4, tzinfo=dt.UTC)
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with running_emulator() as running:
-        yield running
-
-
-@pytest.fixture
-def sample_account(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    """The emulator holding the sample account, with no faults and no recorded calls."""
-    use_test_credentials(monkeypatch)
-    emulator.reset()
-    seed_sample_account(emulator)
-    emulator.calls.clear()
-    return emulator
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,10 @@ from analytics.export.csv_writer import (
 from analytics.export.pseudonyms import DEFAULT_PSEUDONYM_SALT, pseudonym, pseudonymize_frame
 from analytics.export.tables import tasks_csv_bytes, workers_csv_bytes
 from analytics.ingest.parse import parse_bytes
-from analytics.sources.cognito import users_from_pages
 from analytics.store.store import Store
 from analytics.text import has_controls
-from tests.conftest import POOL, message_line
+from tests.conftest import message_line
+from tests.support.hostile_identities import HOSTILE_TEXTS, cognito_users, formula_start
 from tests.support.team_data import data_of, events_of, line
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -74,34 +73,7 @@ def test_text_cell_escapes_controls_then_neutralises(text: str, expected: str) -
 
 
 # --------------------------------------------------------------------------- hostile identities
-HOSTILE_TEXT = [
-    pytest.param("\r=1+1", id="carriage-return"),
-    pytest.param("a\n=1+1", id="line-feed"),
-    pytest.param("x\r\n=cmd|' /C calc'!A0", id="crlf"),
-    pytest.param("a\x00b", id="nul"),
-    pytest.param("\x1b[31mred\x7f\x85", id="other-controls"),
-    pytest.param('=HYPERLINK("http://x","y")', id="equals"),
-    pytest.param("+1", id="plus"),
-    pytest.param("-1", id="minus"),
-    pytest.param("-3.2", id="negative-number"),
-    pytest.param("@SUM(A1)", id="at"),
-    pytest.param("\t=1+1", id="tab"),
-    pytest.param(" =1+1", id="leading-space"),
-    pytest.param("\uff1d1+1", id="full-width-equals"),
-    pytest.param('say "hi", ""twice""', id="quote-characters"),
-    pytest.param("a,b,,c", id="commas"),
-    pytest.param("\u202eevil\u202c", id="bidi-override"),
-    pytest.param("x" * 100_000 + "\r=1+1", id="very-long"),
-    pytest.param("", id="empty"),
-]
-
-
-def _formula_start(cell: str) -> bool:
-    """What a spreadsheet may run: OWASP's starts, also after whitespace, in NFKC form."""
-    starts = ("=", "+", "-", "@", "\t", "\r")
-    return cell.startswith(starts) or unicodedata.normalize("NFKC", cell.lstrip()).startswith(
-        starts
-    )
+HOSTILE_TEXT = [pytest.param(text, id=name) for name, text in HOSTILE_TEXTS.items()]
 
 
 def parsed_csv(payload: bytes, frame: pd.DataFrame) -> list[dict[str, str]]:
@@ -125,7 +97,7 @@ def parsed_csv(payload: bytes, frame: pd.DataFrame) -> list[dict[str, str]]:
         assert len(row) == len(header)
     for cell in header:
         assert not has_controls(cell)
-        assert not _formula_start(cell), cell
+        assert not formula_start(cell), cell
     for record in records:
         for name, cell in zip(header, record, strict=True):
             assert not has_controls(cell), (name, cell[:80])
@@ -133,7 +105,7 @@ def parsed_csv(payload: bytes, frame: pd.DataFrame) -> list[dict[str, str]]:
                 if cell:
                     float(cell)  # a number, written bare
             else:
-                assert not _formula_start(cell), (name, cell[:80])
+                assert not formula_start(cell), (name, cell[:80])
     return [dict(zip(header, record, strict=True)) for record in records]
 
 
@@ -152,25 +124,7 @@ def hostile_team_data(value: str) -> Any:
     parsed = parse_bytes("\n".join(lines).encode("utf-8"), "hostile.jsonl")
     assert parsed.rejected.num_rows == 0
     keys = set(parsed.events.column("worker_key").to_pylist())
-    users = users_from_pages(
-        POOL,
-        [
-            {
-                "Users": [
-                    {
-                        "Username": value,
-                        "Attributes": [
-                            {"Name": "sub", "Value": key},
-                            {"Name": "email", "Value": value},
-                        ],
-                        "Enabled": True,
-                        "UserStatus": "CONFIRMED",
-                    }
-                    for key in keys
-                ]
-            }
-        ],
-    )
+    users = cognito_users(dict.fromkeys(keys, value))
     return team_data_from_tables(parsed.events, tables={"users": users})
 
 

@@ -48,32 +48,27 @@ def _analytics_uses(path: Path) -> Iterator[tuple[str, str]]:
             yield "analytics.", node.attr
 
 
-@pytest.mark.parametrize("path", DASHBOARD_FILES, ids=_relative)
-def test_the_dashboard_uses_analytics_only_through_its_public_names(path: Path) -> None:
+def _private_uses(path: Path, *, own_package: str | None = None) -> list[str]:
+    """The uses of ``analytics`` in ``path`` that are not its public names (nor, with
+    ``own_package``, modules of that package of ``analytics``)."""
     public = set(analytics.__all__)
-    wrong = [
+    own = f"analytics.{own_package}" if own_package else None
+    return [
         f"{how} {name}"
         for how, name in _analytics_uses(path)
-        if how not in ("from analytics import", "analytics.") or name not in public
+        if not (own and (how.startswith(f"from {own}") or name.startswith(own)))
+        and (how not in ("from analytics import", "analytics.") or name not in public)
     ]
-    assert wrong == [], f"{_relative(path)}: import these through analytics.__all__"
 
 
-def _within_the_cli(how: str, name: str) -> bool:
-    return how.startswith("from analytics.cli") or (
-        how == "import" and name.startswith("analytics.cli")
-    )
+@pytest.mark.parametrize("path", DASHBOARD_FILES, ids=_relative)
+def test_the_dashboard_uses_analytics_only_through_its_public_names(path: Path) -> None:
+    assert _private_uses(path) == [], f"{_relative(path)}: import these through analytics.__all__"
 
 
 @pytest.mark.parametrize("path", CLI_FILES, ids=_relative)
 def test_the_cli_uses_the_rest_of_analytics_only_through_its_public_names(path: Path) -> None:
-    public = set(analytics.__all__)
-    wrong = [
-        f"{how} {name}"
-        for how, name in _analytics_uses(path)
-        if not _within_the_cli(how, name)
-        and (how not in ("from analytics import", "analytics.") or name not in public)
-    ]
+    wrong = _private_uses(path, own_package="cli")
     assert wrong == [], f"{_relative(path)}: import these through analytics.__all__"
 
 

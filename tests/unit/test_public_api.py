@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +60,11 @@ def test_the_cli_help_does_not_load_pandas_or_boto3() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_docs_architecture_lists_exactly_the_public_names() -> None:
+    doc = (Path(analytics.__file__).parents[1] / "docs" / "architecture.md").read_text("utf-8")
+    section = doc[doc.index("## The public API") : doc.index("## Tests, by tier")]
+    named = set(re.findall(r"`(\w+)`", section)) - {"TYPE_CHECKING"}
+    assert sorted(set(analytics.__all__) - named) == [], "add them to docs/architecture.md"
+    assert sorted(named - set(analytics.__all__)) == [], "not public: drop them from the docs"

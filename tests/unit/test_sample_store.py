@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 import pytest
 
 from analytics.sample import SAMPLE_LOGS_DIR, build_sample_store
-from analytics.sources.cognito import UNKNOWN_USER_STATUS
+from analytics.store.schema import UNKNOWN_USER_STATUS
 from analytics.store.store import Store
 
 PLANTED = json.loads((SAMPLE_LOGS_DIR / "planted.json").read_text(encoding="utf-8"))

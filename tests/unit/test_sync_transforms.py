@@ -10,6 +10,7 @@ import pytest
 
 from analytics.sources import cognito, sagemaker, sqs, workteam_metrics
 from analytics.sources._convert import as_utc
+from analytics.store import schema
 from analytics.sync import PartResult, SyncReport, plan_log_windows
 
 NOW = dt.datetime(2026, 11, 9, 12, 0, tzinfo=dt.UTC)
@@ -167,7 +168,7 @@ def test_users_and_unknown_subs() -> None:
         True,
     )
     unknown = cognito.unknown_users("pool", {"s-1", "s-gone", ""}, users).to_pylist()
-    assert [(u["sub"], u["status"]) for u in unknown] == [("s-gone", cognito.UNKNOWN_USER_STATUS)]
+    assert [(u["sub"], u["status"]) for u in unknown] == [("s-gone", schema.UNKNOWN_USER_STATUS)]
 
 
 def test_memberships_from_group_pages() -> None:
