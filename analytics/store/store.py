@@ -1004,6 +1004,22 @@ class Store:
             else:
                 self._finish_merges(journal.parent)
 
+    @contextlib.contextmanager
+    def visible_files(self) -> Iterator[list[Path]]:
+        """Every data file a reader of the store sees now (events, rejected lines, tables),
+        held for the block: no file listed is deleted before the block ends (the read lock of
+        ``_snapshot``). A table may be replaced by a rename meanwhile: open it once and use what
+        that one descriptor reads. Used by ``publish`` to mirror the store.
+        """
+        with self._snapshot():
+            files = self._event_files() + _visible_parquet_files(self.rejected_dir)
+            files += [
+                path
+                for name in schema.TABLES
+                if (path := self.tables_dir / f"{name}.parquet").is_file()
+            ]
+            yield files
+
     def _event_files(self) -> list[Path]:
         return [f for directory in self._partitions() for f in _visible_parquet_files(directory)]
 
