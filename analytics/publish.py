@@ -278,6 +278,62 @@ def _read_manifest(
         return None, etag, escape_controls(str(exc))
 
 
+#: How many manifests a reader tries before giving up (each try that finds a named file gone
+#: means a publish ran meanwhile).
+READ_ATTEMPTS = 5
+
+
+def load_published(client: Any, location: S3Location, kind: str) -> tuple[Manifest, pa.Table]:
+    """The rows of ``kind`` (``events``, ``rejected``, a table name) as one manifest names them.
+
+    A file the manifest names but S3 no longer has was deleted by a later publish (step 5): the
+    manifest is read again, at most ``READ_ATTEMPTS`` times.
+
+    Raises
+    ------
+    StoreError
+        No published store there, or files stayed missing (the message says what to do).
+    """
+    for _ in range(READ_ATTEMPTS):
+        manifest, _etag = read_manifest(client, location)
+        if manifest is None:
+            raise StoreError(
+                f"{location} holds no published store (no {MANIFEST_NAME}): run gt-throughput"
+                f" publish --to {location} first"
+            )
+        parts = []
+        gone = None
+        for published in manifest.files_of(kind):
+            with converting_errors(client, location.uri(published.key)):
+                try:
+                    answer = client.get_object(
+                        Bucket=location.bucket, Key=location.key(published.key)
+                    )
+                except botocore.exceptions.ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+                        raise
+                    gone = published.key
+                    break
+                parts.append(pq.read_table(pa.BufferReader(answer["Body"].read())))
+        if gone is None:
+            if not parts:
+                table_schema = _schema_of(kind)
+                return manifest, table_schema.empty_table()
+            return manifest, pa.concat_tables(parts, promote_options="permissive")
+    raise StoreError(
+        f"{location.uri(str(gone))} is named by {MANIFEST_NAME} but gone after {READ_ATTEMPTS}"
+        f" reads of the manifest: run gt-throughput publish --to {location} again to mend it"
+    )
+
+
+def _schema_of(kind: str) -> pa.Schema:
+    if kind == "events":
+        return schema.EVENTS
+    if kind == "rejected":
+        return schema.REJECTED
+    return schema.TABLES[kind][0]
+
+
 # --------------------------------------------------------------------------- publishing
 @dataclass(frozen=True)
 class PublishOptions:

@@ -26,6 +26,7 @@ from analytics.publish import (
     PublishOptions,
     PublishReport,
     S3Location,
+    load_published,
     parse_s3_location,
     publish,
     read_manifest,
@@ -520,3 +521,41 @@ def test_a_bad_s3_location_is_refused_in_one_line(value: str, needle: str) -> No
     assert message.startswith("--to ")
     assert "\n" not in message
     assert "e.g. --to s3://" in message
+
+
+def test_load_published_reads_a_kind_as_the_manifest_names_it(
+    s3: Emulator, store: Store, tmp_path: Path
+) -> None:
+    add_events(store, tmp_path / "in", "a", 30)
+    store.replace_table("users", USERS)
+    run_publish(s3, store)
+
+    manifest, events = load_published(client(s3), LOCATION, "events")
+    _, users = load_published(client(s3), LOCATION, "users")
+    _, jobs = load_published(client(s3), LOCATION, "jobs")
+
+    assert Counter(events.column("event_key").to_pylist()) == local_state(store)["events"]
+    assert users.to_pylist() == store.read_table("users").to_pylist()
+    assert jobs.num_rows == 0
+    assert jobs.schema == schema.JOBS
+    assert manifest.generation == 1
+
+
+def test_a_file_gone_from_under_the_manifest_is_named_and_the_next_publish_mends_it(
+    s3: Emulator, store: Store, tmp_path: Path
+) -> None:
+    add_events(store, tmp_path / "in", "a", 30)
+    run_publish(s3, store)
+    manifest, _ = read_manifest(client(s3), LOCATION)
+    assert manifest is not None
+    lost = manifest.files_of("events")[0].key
+    client(s3).delete_object(Bucket=BUCKET, Key=LOCATION.key(lost))
+
+    with pytest.raises(StoreError, match="gone after 5 reads of the manifest") as raised:
+        load_published(client(s3), LOCATION, "events")
+    assert lost in str(raised.value)
+    report = run_publish(s3, store)
+
+    assert report.uploaded == 1
+    _, events = load_published(client(s3), LOCATION, "events")
+    assert Counter(events.column("event_key").to_pylist()) == local_state(store)["events"]
