@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -559,3 +560,37 @@ def test_a_file_gone_from_under_the_manifest_is_named_and_the_next_publish_mends
     assert report.uploaded == 1
     _, events = load_published(client(s3), LOCATION, "events")
     assert Counter(events.column("event_key").to_pylist()) == local_state(store)["events"]
+
+
+def test_a_manifest_written_by_another_publish_meanwhile_stops_this_one_cleanly(
+    s3: Emulator, store: Store, tmp_path: Path
+) -> None:
+    add_events(store, tmp_path / "in", "a", 30)
+    run_publish(s3, store)
+    add_events(store, tmp_path / "in", "b", 30, days=3)  # three new event files to upload
+    theirs = {"format": "groundtruth-throughput published store", "format_version": 1}
+    theirs |= {"generation": 9, "published": "", "store": {}, "files": []}
+    uploads_before = s3.count("s3:PutObject")
+
+    def write_manifest_during_the_uploads() -> None:
+        while s3.count("s3:PutObject") == uploads_before:
+            time.sleep(0.01)
+        client(s3).put_object(
+            Bucket=BUCKET, Key=LOCATION.key(MANIFEST_NAME), Body=json.dumps(theirs).encode()
+        )
+
+    s3.set_faults(Faults(action_delay_seconds={"s3:PutObject": 0.3}))
+    other = threading.Thread(target=write_manifest_during_the_uploads)
+    other.start()
+    try:
+        with pytest.raises(StoreError, match=r"another publish wrote .* meanwhile"):
+            run_publish(s3, store)
+    finally:
+        other.join(timeout=60)
+    s3.set_faults(Faults())
+
+    manifest, _ = read_manifest(client(s3), LOCATION)
+    assert manifest is not None
+    assert manifest.generation == 9  # theirs stands: ours did not overwrite it
+    run_publish(s3, store)
+    assert published_state(client(s3)) == local_state(store)
