@@ -594,3 +594,21 @@ def test_a_manifest_written_by_another_publish_meanwhile_stops_this_one_cleanly(
     assert manifest.generation == 9  # theirs stands: ours did not overwrite it
     run_publish(s3, store)
     assert published_state(client(s3)) == local_state(store)
+
+
+def test_a_prefix_with_spaces_and_url_characters_is_published_and_read_back(
+    s3: Emulator, store: Store, tmp_path: Path
+) -> None:
+    add_events(store, tmp_path / "in", "a", 20)
+    location = parse_s3_location(f"s3://{BUCKET}/odd prefix/é#?%+=&", "--to")
+
+    run_publish(s3, store, location)
+    run_publish(s3, store, location)
+
+    assert published_state(client(s3), location) == local_state(store)
+    manifest, _ = read_manifest(client(s3), location)
+    assert manifest is not None
+    assert manifest.generation == 1
+    assert listed_keys(client(s3), location) == sorted(
+        [MANIFEST_NAME, *(f.key for f in manifest.files)]
+    )
