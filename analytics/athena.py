@@ -27,13 +27,12 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
-from analytics import schema
 from analytics.errors import UsageError
-from analytics.publish import S3Location, parse_s3_location
-from analytics.store import NO_DATE_PARTITION
+from analytics.s3_location import S3Location, parse_s3_location
+from analytics.store import schema
+from analytics.store.store import NO_DATE_PARTITION
 from analytics.text import escape_controls
 
-DEFAULT_DATABASE = "groundtruth_throughput"
 #: The first day projected: Ground Truth opened in November 2018, so no worker activity is older.
 #: A query without a ``"date"`` condition looks at every day from here to today.
 FIRST_PROJECTED_DAY = "2018-11-01"
@@ -153,7 +152,7 @@ def _statements(location: S3Location, database: str) -> Iterator[str]:
         )
 
 
-def athena_ddl(location: str, database: str = DEFAULT_DATABASE) -> str:
+def athena_ddl(location: str, database: str) -> str:
     """The statements that create ``database`` and its tables over the store published at
     ``location`` (``--location s3://bucket/prefix``), separated by blank lines.
 
@@ -172,6 +171,6 @@ def athena_ddl(location: str, database: str = DEFAULT_DATABASE) -> str:
     if not _DATABASE_NAME.fullmatch(database):
         raise UsageError(
             f"--database {escape_controls(database)!r} is not an Athena database name: use"
-            f" lowercase letters, digits and underscores, e.g. --database {DEFAULT_DATABASE}"
+            f" lowercase letters, digits and underscores, e.g. --database groundtruth_throughput"
         )
     return "\n\n".join(_statements(parsed, database)) + "\n"

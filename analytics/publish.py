@@ -45,7 +45,6 @@ import botocore.exceptions
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analytics import schema
 from analytics.aws import (
     DEFAULT_ANSWER_TIMEOUT_SECONDS,
     EndpointWatch,
@@ -54,7 +53,9 @@ from analytics.aws import (
     make_session,
 )
 from analytics.errors import StoreError, UsageError
-from analytics.store import LEGACY_NO_DATE_PARTITION, NO_DATE_PARTITION, Store
+from analytics.s3_location import S3Location
+from analytics.store import keys, schema
+from analytics.store.store import LEGACY_NO_DATE_PARTITION, NO_DATE_PARTITION, Store
 from analytics.text import escape_controls, has_controls
 
 #: The pointer object, at the prefix's root (outside every table's folder; ``_`` makes Hive,
@@ -67,70 +68,8 @@ MANIFEST_VERSION = 1
 MANAGED_FOLDERS = ("events", "rejected", "tables")
 #: DeleteObjects takes at most 1,000 keys per call.
 _DELETE_BATCH = 1000
-#: S3 keys are at most 1,024 bytes; the longest key we add below the prefix is a table file
-#: (``tables/memberships/part-`` + 32 hex + ``.parquet``): 80 bytes, so the prefix gets 900.
-_MAX_PREFIX_BYTES = 900
-_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _DATA_FILE = re.compile(r"[^/\\\x00]+\.parquet")
 _CONFLICT_CODES = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
-
-
-@dataclass(frozen=True)
-class S3Location:
-    """A bucket and a key prefix (no leading or trailing ``/``; ``""`` for the bucket's root)."""
-
-    bucket: str
-    prefix: str
-
-    def key(self, relative: str) -> str:
-        """The S3 key of ``relative`` (a key below the prefix)."""
-        return f"{self.prefix}/{relative}" if self.prefix else relative
-
-    def uri(self, relative: str = "") -> str:
-        """``s3://bucket/prefix/relative``."""
-        return f"s3://{self.bucket}/{self.key(relative)}"
-
-    def __str__(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
-
-
-def parse_s3_location(value: str, argument: str) -> S3Location:
-    """``s3://bucket/prefix`` as an :class:`S3Location`.
-
-    Raises
-    ------
-    UsageError
-        ``value`` is not an S3 URI this tool can write and others can read, naming ``argument``
-        (``--to``, ``--location``) and the fix.
-    """
-    shown = escape_controls(value)
-    example = f"e.g. {argument} s3://my-bucket/gt-store"
-    if not value.startswith("s3://"):
-        raise UsageError(f"{argument} {shown} is not an S3 URI: give s3://BUCKET/PREFIX, {example}")
-    bucket, _, prefix = value.removeprefix("s3://").partition("/")
-    if not _BUCKET.fullmatch(bucket) or ".." in bucket:
-        raise UsageError(
-            f"{argument} {shown}: {escape_controls(bucket)!r} is not an S3 bucket name (3-63"
-            f" lowercase letters, digits, dots and hyphens), {example}"
-        )
-    prefix = prefix.strip("/")
-    if has_controls(prefix):
-        raise UsageError(f"{argument} {shown}: the prefix holds control characters; {example}")
-    if any(part in ("", ".", "..") for part in prefix.split("/")) and prefix:
-        raise UsageError(
-            f"{argument} {shown}: the prefix has an empty, '.' or '..' part, which Spark and"
-            f" Hadoop paths collapse; {example}"
-        )
-    if len(prefix.encode("utf-8", "surrogatepass")) > _MAX_PREFIX_BYTES:
-        raise UsageError(
-            f"{argument} {shown[:80]}...: the prefix is over {_MAX_PREFIX_BYTES} bytes; S3 keys"
-            f" are at most 1,024; {example}"
-        )
-    try:
-        prefix.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise UsageError(f"{argument} {shown}: the prefix is not valid UTF-8; {example}") from exc
-    return S3Location(bucket, prefix)
 
 
 # --------------------------------------------------------------------------- the manifest
@@ -367,6 +306,28 @@ class PublishReport:
     foreign: tuple[str, ...]
     manifest_written: bool
 
+    def summary_text(self) -> str:
+        """What ``gt-throughput publish`` prints: one line, and one per foreign object."""
+        megabytes = self.uploaded_bytes / 1e6
+        if self.manifest_written:
+            done = f"published generation {self.generation}"
+        else:
+            done = f"nothing new: generation {self.generation} stands"
+        lines = [
+            f"{self.location}: {done}; {self.files} files, {self.uploaded} uploaded"
+            f" ({megabytes:.1f} MB), {self.kept} already there, {self.deleted} replaced"
+            " deleted"
+        ]
+        if self.foreign:
+            lines.append(
+                f"warning: {len(self.foreign)} objects in the store's folders are not this"
+                " tool's and were left alone (Athena reads them too):"
+            )
+            lines += [f"  {escape_controls(key)}" for key in self.foreign[:20]]
+            if len(self.foreign) > 20:
+                lines.append(f"  ... and {len(self.foreign) - 20} more")
+        return "\n".join(lines)
+
 
 @dataclass(frozen=True)
 class _LocalFile:
@@ -440,9 +401,9 @@ def _list_objects(client: Any, location: S3Location) -> dict[str, int]:
 def _store_meta(store: Store) -> dict[str, Any]:
     return {
         "schema_version": store.schema_version(),
-        "event_key_algorithm": schema.EVENT_KEY_ALGORITHM
+        "event_key_algorithm": keys.EVENT_KEY_ALGORITHM
         if store.schema_version() == schema.STORE_SCHEMA_VERSION
-        else schema.EVENT_KEY_ALGORITHM_V1,
+        else keys.EVENT_KEY_ALGORITHM_V1,
     }
 
 

@@ -31,9 +31,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics.ingest import ingest_paths
-from analytics.publish import PublishOptions, S3Location, publish
-from analytics.store import Store
+from analytics.ingest.run import ingest_paths
+from analytics.publish import PublishOptions, publish
+from analytics.s3_location import S3Location
+from analytics.store.store import Store
 from bench.bench_ingest import write_events
 from bench.machine import describe_machine, peak_rss_mb, write_results
 from tests.aws_emulator import running_emulator

@@ -18,21 +18,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analytics import schema
 from analytics.aws import make_client, make_session
 from analytics.errors import AccessDeniedError, StoreError, UsageError
-from analytics.ingest import ingest_paths
+from analytics.ingest.run import ingest_paths
 from analytics.publish import (
     MANIFEST_NAME,
     PublishOptions,
     PublishReport,
-    S3Location,
     load_published,
-    parse_s3_location,
     publish,
     read_manifest,
 )
-from analytics.store import COMPACT_AFTER_FILES, Store
+from analytics.s3_location import S3Location, parse_s3_location
+from analytics.store import schema
+from analytics.store.store import COMPACT_AFTER_FILES, Store
 from tests.aws_emulator.fixtures import use_test_credentials
 from tests.aws_emulator.seed import SAMPLE_REGION
 from tests.aws_emulator.server import Emulator, Faults, running_emulator
@@ -470,58 +469,6 @@ def test_a_missing_bucket_is_named(s3: Emulator, store: Store, tmp_path: Path) -
     with pytest.raises(Exception, match="no-such-bucket") as raised:
         run_publish(s3, store, S3Location("no-such-bucket", "x"))
     assert "does not exist" in str(raised.value)
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("s3://bucket/prefix", S3Location("bucket", "prefix")),
-        ("s3://bucket/a/b/", S3Location("bucket", "a/b")),
-        ("s3://bucket", S3Location("bucket", "")),
-        ("s3://my.bucket-1/é x", S3Location("my.bucket-1", "é x")),
-    ],
-    ids=["plain", "trailing-slash", "bucket-root", "dots-unicode-space"],
-)
-def test_an_s3_location_is_parsed(value: str, expected: S3Location) -> None:
-    assert parse_s3_location(value, "--to") == expected
-
-
-@pytest.mark.parametrize(
-    ("value", "needle"),
-    [
-        ("/local/folder", "not an S3 URI"),
-        ("s3:/bucket/x", "not an S3 URI"),
-        ("S3://bucket/x", "not an S3 URI"),
-        ("s3://Bucket/x", "not an S3 bucket name"),
-        ("s3://b/x", "not an S3 bucket name"),
-        ("s3://", "not an S3 bucket name"),
-        ("s3://bu..cket/x", "not an S3 bucket name"),
-        ("s3://bucket/a//b", "empty, '.' or '..' part"),
-        ("s3://bucket/a/../b", "empty, '.' or '..' part"),
-        ("s3://bucket/a\nb", "control characters"),
-        ("s3://bucket/" + "x" * 901, "over 900 bytes"),
-    ],
-    ids=[
-        "a-path",
-        "one-slash",
-        "upper-scheme",
-        "upper-bucket",
-        "short-bucket",
-        "no-bucket",
-        "double-dot-bucket",
-        "empty-part",
-        "dot-dot-part",
-        "line-feed",
-        "too-long",
-    ],
-)
-def test_a_bad_s3_location_is_refused_in_one_line(value: str, needle: str) -> None:
-    with pytest.raises(UsageError, match=needle) as raised:
-        parse_s3_location(value, "--to")
-    message = str(raised.value)
-    assert message.startswith("--to ")
-    assert "\n" not in message
-    assert "e.g. --to s3://" in message
 
 
 def test_load_published_reads_a_kind_as_the_manifest_names_it(
