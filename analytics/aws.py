@@ -79,8 +79,11 @@ CLIENT_CONFIG = Config(
 #: and replace stored rows with nothing: such an answer is refused here, naming what it lacks.
 ANSWER_MEMBERS_READ: Mapping[str, tuple[str, ...]] = {
     "sts:GetCallerIdentity": ("Account",),
-    # An empty body is S3's whole answer to a write (rest-xml); a listing always has KeyCount.
+    # An empty body is S3's whole answer to a write (rest-xml), and an object's body is a stream
+    # the watch does not read: an answer from S3 has its ETag header; a listing has KeyCount.
     "s3:ListObjectsV2": ("KeyCount",),
+    "s3:GetObject": ("ETag",),
+    "s3:PutObject": ("ETag",),
     "logs:FilterLogEvents": ("events",),
     "sqs:GetQueueUrl": ("QueueUrl",),
     "sagemaker:ListWorkteams": ("Workteams", "Workteams[].WorkteamName"),
