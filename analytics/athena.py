@@ -30,7 +30,7 @@ import pyarrow as pa
 from analytics.errors import UsageError
 from analytics.s3_location import S3Location, parse_s3_location
 from analytics.store import schema
-from analytics.store.store import NO_DATE_PARTITION
+from analytics.store.schema import NO_DATE_PARTITION
 from analytics.text import escape_controls
 
 #: The first day projected: Ground Truth opened in November 2018, so no worker activity is older.

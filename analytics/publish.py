@@ -55,7 +55,8 @@ from analytics.aws import (
 from analytics.errors import StoreError, UsageError
 from analytics.s3_location import S3Location
 from analytics.store import keys, schema
-from analytics.store.store import LEGACY_NO_DATE_PARTITION, NO_DATE_PARTITION, Store
+from analytics.store.schema import LEGACY_NO_DATE_PARTITION, NO_DATE_PARTITION
+from analytics.store.store import Store
 from analytics.text import escape_controls, has_controls
 
 #: The pointer object, at the prefix's root (outside every table's folder; ``_`` makes Hive,
@@ -159,25 +160,13 @@ def _kind_of(key: str) -> str | None:
     parts = key.split("/")
     if not _DATA_FILE.fullmatch(parts[-1]) or parts[-1].startswith((".", "_")):
         return None
-    if len(parts) == 3 and parts[0] == "events" and _is_partition(parts[1]):
+    if len(parts) == 3 and parts[0] == "events" and schema.is_partition_name(parts[1]):
         return "events"
     if len(parts) == 2 and parts[0] == "rejected":
         return "rejected"
     if len(parts) == 3 and parts[0] == "tables" and parts[1] in schema.TABLES:
         return parts[1]
     return None
-
-
-def _is_partition(name: str) -> bool:
-    value = name.removeprefix("date=")
-    if name == value:
-        return False
-    if value == NO_DATE_PARTITION:
-        return True
-    try:
-        return dt.date.fromisoformat(value).isoformat() == value
-    except ValueError:
-        return False
 
 
 def read_manifest(client: Any, location: S3Location) -> tuple[Manifest | None, str | None]:

@@ -79,12 +79,8 @@ from analytics.store.keys import (
     event_keys,
     md5_keys,
 )
+from analytics.store.schema import LEGACY_NO_DATE_PARTITION, NO_DATE_PARTITION
 
-#: The partition of events without a time. Not ``__HIVE_DEFAULT_PARTITION__`` (a null
-#: partition value), which earlier versions used: pyarrow cannot infer the type of a partition
-#: column whose only value is null, nor pandas unify it with dated partitions.
-NO_DATE_PARTITION = "unknown"
-LEGACY_NO_DATE_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 _UNIQUE_COLUMNS = {"event_key", "raw_message", "reject_key", "raw_text", "detail"}
 _REPEATING_COLUMNS = {
     field.name
@@ -183,14 +179,8 @@ def _partition_name(day: str | None) -> str:
 
 def _partition_problem(directory: Path) -> str | None:
     """Why ``directory`` (an ``events/`` entry named ``date=...``) is no partition of ours."""
-    value = directory.name.removeprefix("date=")
-    if value in (NO_DATE_PARTITION, LEGACY_NO_DATE_PARTITION):
+    if schema.is_partition_name(directory.name):
         return None
-    try:
-        if dt.date.fromisoformat(value).isoformat() == value:
-            return None
-    except ValueError:
-        pass
     return f"not a partition this tool writes (date=YYYY-MM-DD or date={NO_DATE_PARTITION})"
 
 
