@@ -52,7 +52,7 @@ from analytics.aws import (
     make_client,
     make_session,
 )
-from analytics.errors import StoreError, UsageError
+from analytics.errors import NotFoundError, StoreError, UsageError
 from analytics.s3_location import S3Location
 from analytics.store import keys, schema
 from analytics.store.schema import LEGACY_NO_DATE_PARTITION, NO_DATE_PARTITION
@@ -195,8 +195,15 @@ def _read_manifest(
         try:
             answer = client.get_object(Bucket=location.bucket, Key=location.key(MANIFEST_NAME))
         except botocore.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            code = exc.response.get("Error", {}).get("Code")
+            if code in ("NoSuchKey", "404"):
                 return None, None, None
+            if code == "NoSuchBucket":
+                raise NotFoundError(
+                    f"the bucket {location.bucket} ({location}) does not exist in"
+                    f" {client.meta.region_name}: create it (aws s3 mb s3://{location.bucket})"
+                    " or check the S3 URI and --region"
+                ) from exc
             raise
         etag = str(answer["ETag"])
         data = answer["Body"].read()

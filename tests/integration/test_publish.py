@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from analytics.aws import make_client, make_session
-from analytics.errors import AccessDeniedError, StoreError, UsageError
+from analytics.errors import AccessDeniedError, NotFoundError, StoreError, UsageError
 from analytics.ingest.run import ingest_paths
 from analytics.publish import (
     MANIFEST_NAME,
@@ -466,9 +466,9 @@ def test_a_manifest_of_a_newer_format_is_refused_not_misread(s3: Emulator) -> No
 
 def test_a_missing_bucket_is_named(s3: Emulator, store: Store, tmp_path: Path) -> None:
     add_events(store, tmp_path / "in", "a", 10)
-    with pytest.raises(Exception, match="no-such-bucket") as raised:
+    with pytest.raises(NotFoundError) as raised:
         run_publish(s3, store, S3Location("no-such-bucket", "x"))
-    assert "does not exist" in str(raised.value)
+    assert str(raised.value).startswith("the bucket no-such-bucket (s3://no-such-bucket/x) does")
 
 
 def test_load_published_reads_a_kind_as_the_manifest_names_it(
