@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     # THE public names, listed once: each imported from the module that defines it. Type checkers
     # read these imports; at run time ``_public_names`` reads this block, and each name is
     # imported from its module on first use (PEP 562).
+    from analytics.athena import athena_ddl
     from analytics.cli.arguments import data_dir
     from analytics.cli.time_arguments import window_of_last
     from analytics.dataset import (
@@ -73,6 +74,8 @@ if TYPE_CHECKING:
         throughput_series,
     )
     from analytics.metrics.workers import Thresholds, worker_summary
+    from analytics.publish import PublishOptions, publish_store
+    from analytics.s3_location import parse_s3_location
     from analytics.sample import SAMPLE_LOGS_DIR, build_sample_store
     from analytics.serve import check_can_serve, streamlit_command
     from analytics.store.store import Store, StoreSummary

@@ -79,6 +79,11 @@ CLIENT_CONFIG = Config(
 #: and replace stored rows with nothing: such an answer is refused here, naming what it lacks.
 ANSWER_MEMBERS_READ: Mapping[str, tuple[str, ...]] = {
     "sts:GetCallerIdentity": ("Account",),
+    # An empty body is S3's whole answer to a write (rest-xml), and an object's body is a stream
+    # the watch does not read: an answer from S3 has its ETag header; a listing has KeyCount.
+    "s3:ListObjectsV2": ("KeyCount",),
+    "s3:GetObject": ("ETag",),
+    "s3:PutObject": ("ETag",),
     "logs:FilterLogEvents": ("events",),
     "sqs:GetQueueUrl": ("QueueUrl",),
     "sagemaker:ListWorkteams": ("Workteams", "Workteams[].WorkteamName"),
@@ -127,6 +132,7 @@ NOT_FOUND_CODES = frozenset(
         "QueueDoesNotExist",
         "UserNotFoundException",
         "NoSuchEntity",
+        "NoSuchBucket",
     }
 )
 THROTTLING_CODES = frozenset(
@@ -220,6 +226,10 @@ def unparseable_answer(
         location = escape_controls(lowered.get("location", "nowhere"))
         return f"a redirect (HTTP {status}) to {location}"
     if not body.strip():
+        if protocol == "rest-xml":
+            # S3 answers writes, deletes and HEADs with headers only; a listing without its
+            # members is caught by ANSWER_MEMBERS_READ.
+            return None
         return f"an empty body (HTTP {status})"
     if protocol in ("json", "rest-json"):
         try:
@@ -506,12 +516,17 @@ def iam_action(client: Any, operation_name: str) -> str:
     return f"{client.meta.service_model.service_name}:{operation_name}"
 
 
-def convert_client_error(exc: Exception, client: Any, what: str) -> AwsError:
+def convert_client_error(
+    exc: Exception, client: Any, what: str, *, writing: bool = False
+) -> AwsError:
     """Our exception for botocore exception ``exc`` raised by ``client`` while doing ``what``.
 
     ``what`` says, for a manager, what was being read ("the worker activity log group
-    /aws/sagemaker/groundtruth/WorkerActivity").
+    /aws/sagemaker/groundtruth/WorkerActivity"), or written when ``writing`` (``publish``).
     """
+    read, reading, done = (
+        ("write to", "writing to", "written") if writing else ("read", "reading", "read")
+    )
     region = client.meta.region_name
     if isinstance(exc, botocore.exceptions.ClientError):
         error = exc.response.get("Error", {})
@@ -523,14 +538,14 @@ def convert_client_error(exc: Exception, client: Any, what: str) -> AwsError:
         suffix = f" ({code}: {detail})" if detail else f" ({code})"
         if code in ACCESS_DENIED_CODES:
             return AccessDeniedError(
-                f"not allowed to read {what} in {region}: grant the IAM action {action}"
+                f"not allowed to {read} {what} in {region}: grant the IAM action {action}"
                 f" (docs/iam-policy.json lists every action this tool needs){suffix}",
                 operation=operation,
                 action=action,
             )
         if code in CREDENTIALS_CODES:
             return CredentialsError(
-                f"AWS rejected the credentials while reading {what} in {region}: they are"
+                f"AWS rejected the credentials while {reading} {what} in {region}: they are"
                 f" invalid or expired (refresh them, e.g. `aws sso login`){suffix}",
                 operation=operation,
             )
@@ -538,7 +553,7 @@ def convert_client_error(exc: Exception, client: Any, what: str) -> AwsError:
             return NotFoundError(f"{what} does not exist in {region}{suffix}", operation=operation)
         if code in THROTTLING_CODES:
             return ThrottledError(
-                f"AWS kept throttling {action} while reading {what} in {region}, even after"
+                f"AWS kept throttling {action} while {reading} {what} in {region}, even after"
                 f" {MAX_ATTEMPTS} attempts: run the same command again later{suffix}",
                 operation=operation,
             )
@@ -546,10 +561,10 @@ def convert_client_error(exc: Exception, client: Any, what: str) -> AwsError:
         if code in UNAVAILABLE_CODES or status in (501, 503):
             return ServiceUnavailableError(
                 f"{action} is not available at this endpoint in {region}, so {what} could not"
-                f" be read{suffix}",
+                f" be {done}{suffix}",
                 operation=operation,
             )
-        return AwsError(f"reading {what} in {region} failed{suffix}", operation=operation)
+        return AwsError(f"{reading} {what} in {region} failed{suffix}", operation=operation)
     if isinstance(
         exc, botocore.exceptions.NoCredentialsError | botocore.exceptions.PartialCredentialsError
     ):
@@ -568,12 +583,12 @@ def convert_client_error(exc: Exception, client: Any, what: str) -> AwsError:
         facts = exc.kwargs
         if not facts["attempts"]:
             return ServiceUnavailableError(
-                f"{what} in {region} was not read: {facts['problem']}; {check}",
+                f"{what} in {region} was not {done}: {facts['problem']}; {check}",
                 operation=facts["operation"],
             )
         attempts = facts["attempts"]
         return ServiceUnavailableError(
-            f"no usable answer from {endpoint} ({facts['operation']}) while reading {what} in"
+            f"no usable answer from {endpoint} ({facts['operation']}) while {reading} {what} in"
             f" {region}: {facts['problem']}, {attempts} attempt{'s' if attempts != 1 else ''}"
             f" over {facts['seconds']:.0f} s; {check}",
             operation=facts["operation"],
@@ -585,7 +600,7 @@ def convert_client_error(exc: Exception, client: Any, what: str) -> AwsError:
         else:
             source, problem = endpoint, escape_controls(str(exc).splitlines()[0])
         return ServiceUnavailableError(
-            f"unparseable answer from {source} while reading {what} in {region}: {problem}, not"
+            f"unparseable answer from {source} while {reading} {what} in {region}: {problem}, not"
             " an AWS answer; check that --endpoint-url (if you gave one) is an AWS API endpoint,"
             " and for a captive portal or proxy between you and AWS (log in to the network,"
             " check HTTPS_PROXY)"
@@ -599,13 +614,13 @@ def convert_client_error(exc: Exception, client: Any, what: str) -> AwsError:
         | botocore.exceptions.ProxyConnectionError,
     ):
         return ServiceUnavailableError(
-            f"could not reach {endpoint} in {region} while reading {what}: {check} ({exc})"
+            f"could not reach {endpoint} in {region} while {reading} {what}: {check} ({exc})"
         )
-    return AwsError(f"reading {what} in {region} failed: {exc}")
+    return AwsError(f"{reading} {what} in {region} failed: {exc}")
 
 
 @contextlib.contextmanager
-def converting_errors(client: Any, what: str) -> Iterator[None]:
+def converting_errors(client: Any, what: str, *, writing: bool = False) -> Iterator[None]:
     """Run the block, turning botocore's exceptions into ours (see :func:`convert_client_error`)."""
     try:
         yield
@@ -614,4 +629,4 @@ def converting_errors(client: Any, what: str) -> Iterator[None]:
         botocore.exceptions.BotoCoreError,
         botocore.parsers.ResponseParserError,
     ) as exc:
-        raise convert_client_error(exc, client, what) from exc
+        raise convert_client_error(exc, client, what, writing=writing) from exc

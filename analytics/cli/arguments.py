@@ -1,4 +1,4 @@
-"""Arguments every command shares: where the store is."""
+"""Arguments several commands share: where the store is, how AWS is reached."""
 
 from __future__ import annotations
 
@@ -20,4 +20,24 @@ def add_data_argument(parser: argparse.ArgumentParser) -> None:
         "--data",
         metavar="DIR",
         help=f"store directory (default: ${DATA_ENV_VAR}, else ./{DEFAULT_DATA_DIR})",
+    )
+
+
+def add_aws_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--region``, ``--profile``, ``--endpoint-url`` and ``--aws-timeout`` (``sync``,
+    ``publish``): see :class:`analytics.aws.EndpointWatch` for how the timeout bounds a run."""
+    parser.add_argument("--region", help="AWS region (default: the profile's or $AWS_REGION)")
+    parser.add_argument(
+        "--profile", help="AWS profile (default: boto3's chain: env, default profile, SSO, role)"
+    )
+    parser.add_argument(
+        "--endpoint-url", metavar="URL", help="another endpoint than AWS's (emulator, proxy)"
+    )
+    parser.add_argument(
+        "--aws-timeout",
+        metavar="SECONDS",
+        type=float,
+        default=30.0,
+        help="how long to wait for an AWS endpoint's answer (default: %(default)g); an endpoint"
+        " silent for 2.5 times that is given up, see docs/sync.md",
     )

@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from typing import Any
 
-from analytics.cli.arguments import add_data_argument, data_dir
+from analytics.cli.arguments import add_aws_arguments, add_data_argument, data_dir
 from analytics.cli.time_arguments import SINCE_HELP
 
 HELP = "pull logs, metrics, identities, teams and jobs from AWS"
@@ -17,13 +17,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``sync`` and its arguments to ``subparsers``."""
     parser: argparse.ArgumentParser = subparsers.add_parser("sync", help=HELP, description=HELP)
     add_data_argument(parser)
-    parser.add_argument("--region", help="AWS region (default: the profile's or $AWS_REGION)")
-    parser.add_argument(
-        "--profile", help="AWS profile (default: boto3's chain: env, default profile, SSO, role)"
-    )
-    parser.add_argument(
-        "--endpoint-url", metavar="URL", help="another endpoint than AWS's (emulator, proxy)"
-    )
+    add_aws_arguments(parser)
     parser.add_argument(
         "--since",
         metavar="WHEN",
@@ -38,14 +32,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="NAME",
         default="/aws/sagemaker/groundtruth/WorkerActivity",
         help="worker activity log group (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--aws-timeout",
-        metavar="SECONDS",
-        type=float,
-        default=30.0,
-        help="how long to wait for an AWS endpoint's answer (default: %(default)g); an endpoint"
-        " silent for 2.5 times that is given up, see docs/sync.md",
     )
     parser.add_argument("--no-progress", action="store_true", help="do not draw progress")
     return parser

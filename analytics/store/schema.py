@@ -8,6 +8,7 @@ written by a newer version rather than misread it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -19,6 +20,27 @@ import pyarrow as pa
 STORE_SCHEMA_VERSION = 2
 
 UTC_MS = pa.timestamp("ms", tz="UTC")
+
+#: The partition of events without a time. Not ``__HIVE_DEFAULT_PARTITION__`` (a null
+#: partition value), which earlier versions used: pyarrow cannot infer the type of a partition
+#: column whose only value is null, nor pandas unify it with dated partitions.
+NO_DATE_PARTITION = "unknown"
+LEGACY_NO_DATE_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+
+
+def is_partition_name(name: str) -> bool:
+    """Whether ``name`` names a partition of ``events/``: ``date=YYYY-MM-DD`` (a real day),
+    ``date=unknown``, or the legacy timeless folder the store renames when idle."""
+    value = name.removeprefix("date=")
+    if value == name:
+        return False
+    if value in (NO_DATE_PARTITION, LEGACY_NO_DATE_PARTITION):
+        return True
+    try:
+        return dt.date.fromisoformat(value).isoformat() == value
+    except ValueError:
+        return False
+
 
 #: Each outcome event type and the time field of its message that says when it happened (the time
 #: that ends the task). Any other ``event_type`` (e.g. ``TasksAccepted``) is kept and shown but

@@ -79,12 +79,8 @@ from analytics.store.keys import (
     event_keys,
     md5_keys,
 )
+from analytics.store.schema import LEGACY_NO_DATE_PARTITION, NO_DATE_PARTITION
 
-#: The partition of events without a time. Not ``__HIVE_DEFAULT_PARTITION__`` (a null
-#: partition value), which earlier versions used: pyarrow cannot infer the type of a partition
-#: column whose only value is null, nor pandas unify it with dated partitions.
-NO_DATE_PARTITION = "unknown"
-LEGACY_NO_DATE_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 _UNIQUE_COLUMNS = {"event_key", "raw_message", "reject_key", "raw_text", "detail"}
 _REPEATING_COLUMNS = {
     field.name
@@ -183,14 +179,8 @@ def _partition_name(day: str | None) -> str:
 
 def _partition_problem(directory: Path) -> str | None:
     """Why ``directory`` (an ``events/`` entry named ``date=...``) is no partition of ours."""
-    value = directory.name.removeprefix("date=")
-    if value in (NO_DATE_PARTITION, LEGACY_NO_DATE_PARTITION):
+    if schema.is_partition_name(directory.name):
         return None
-    try:
-        if dt.date.fromisoformat(value).isoformat() == value:
-            return None
-    except ValueError:
-        pass
     return f"not a partition this tool writes (date=YYYY-MM-DD or date={NO_DATE_PARTITION})"
 
 
@@ -1003,6 +993,22 @@ class Store:
                 self._compact_partition(journal.parent, mend=True)
             else:
                 self._finish_merges(journal.parent)
+
+    @contextlib.contextmanager
+    def visible_files(self) -> Iterator[list[Path]]:
+        """Every data file a reader of the store sees now (events, rejected lines, tables),
+        held for the block: no file listed is deleted before the block ends (the read lock of
+        ``_snapshot``). A table may be replaced by a rename meanwhile: open it once and use what
+        that one descriptor reads. Used by ``publish`` to mirror the store.
+        """
+        with self._snapshot():
+            files = self._event_files() + _visible_parquet_files(self.rejected_dir)
+            files += [
+                path
+                for name in schema.TABLES
+                if (path := self.tables_dir / f"{name}.parquet").is_file()
+            ]
+            yield files
 
     def _event_files(self) -> list[Path]:
         return [f for directory in self._partitions() for f in _visible_parquet_files(directory)]

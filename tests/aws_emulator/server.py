@@ -51,12 +51,17 @@ class Faults:
     drop_share: float = 0.0
     #: IAM actions (``cognito-idp:ListUsers``) answered with AccessDenied.
     denied_actions: set[str] = field(default_factory=set)
+    #: IAM actions answered with AccessDenied once this many requests of theirs were answered
+    #: (``{"s3:PutObject": 3}``: the fourth upload and every later one fail): a step interrupted.
+    denied_after: dict[str, int] = field(default_factory=dict)
     #: After this many requests, every request's connection is dropped (None: never).
     requests_before_outage: int | None = None
     #: IAM actions answered as a :data:`tests.aws_emulator.hostile.KINDS` kind ("silent", "html").
     misbehaving_actions: dict[str, str] = field(default_factory=dict)
     #: Seconds every request waits before it is handled (a slow but working network).
     delay_seconds: float = 0.0
+    #: Seconds the requests of these IAM actions wait besides (a slow upload, a fast reader).
+    action_delay_seconds: dict[str, float] = field(default_factory=dict)
     seed: int = 7
 
 
@@ -102,6 +107,25 @@ def _service_of(headers: Any) -> str:
     return "unknown"
 
 
+def _s3_operation(method: str, path: str, headers: Any) -> str:
+    """The S3 operation of a path-style request (``/bucket`` or ``/bucket/key``)."""
+    resource, _, query = path.partition("?")
+    has_key = "/" in resource.strip("/")
+    if method == "PUT":
+        if not has_key:
+            return "CreateBucket"
+        return "CopyObject" if headers.get("x-amz-copy-source") else "PutObject"
+    if method == "POST" and "delete" in parse_qs(query, keep_blank_values=True):
+        return "DeleteObjects"
+    if method == "DELETE":
+        return "DeleteObject" if has_key else "DeleteBucket"
+    if method == "HEAD":
+        return "HeadObject" if has_key else "HeadBucket"
+    if method == "GET":
+        return "GetObject" if has_key else "ListObjectsV2"
+    return "Unknown"
+
+
 def _operation_of(path: str, headers: Any, body: bytes) -> tuple[str, str]:
     """(protocol, operation) of a request: json, cbor or query."""
     target = headers.get("X-Amz-Target")
@@ -125,11 +149,15 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         service = _service_of(self.headers)
         protocol, operation = _operation_of(self.path, self.headers, body)
+        if service == "s3":
+            protocol, operation = "rest-xml", _s3_operation(self.command, self.path, self.headers)
         emulator = self.server.emulator
         outcome = emulator.decide(service, operation)
         emulator.record(Call(service, operation, outcome))
-        if emulator.faults.delay_seconds:
-            time.sleep(emulator.faults.delay_seconds)
+        delay = emulator.faults.delay_seconds
+        delay += emulator.faults.action_delay_seconds.get(f"{service}:{operation}", 0.0)
+        if delay:
+            time.sleep(delay)
         if outcome in KINDS:
             misbehave(self, outcome)
             return
@@ -143,12 +171,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(protocol, 400, code, "Rate exceeded")
             return
         if outcome == "denied":
-            code = "AccessDenied" if protocol == "query" else "AccessDeniedException"
+            code = "AccessDenied" if protocol in ("query", "rest-xml") else "AccessDeniedException"
             message = (
                 f"User: arn:aws:iam::{ACCOUNT_ID}:user/test is not authorized to perform:"
                 f" {service}:{operation} because no identity-based policy allows it"
             )
-            self._error(protocol, 400, code, message)
+            self._error(protocol, 403 if protocol == "rest-xml" else 400, code, message)
             return
         if service == "sagemaker" and operation in OPERATIONS:
             self._sagemaker(operation, body)
@@ -178,7 +206,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def _error(self, protocol: str, status: int, code: str, message: str) -> None:
-        if protocol == "query":
+        if protocol == "rest-xml":
+            payload = (
+                f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
+                f"<Message>{message}</Message><RequestId>{uuid.uuid4()}</RequestId></Error>"
+            ).encode()
+            self._send(status, "application/xml", payload, {})
+        elif protocol == "query":
             payload = (
                 "<ErrorResponse><Error><Type>Sender</Type>"
                 f"<Code>{code}</Code><Message>{message}</Message></Error>"
@@ -288,6 +322,11 @@ class Emulator:
                 return "dropped"
             if f"{service}:{operation}" in faults.denied_actions:
                 return "denied"
+            allowed = faults.denied_after.get(f"{service}:{operation}")
+            if allowed is not None:
+                done = sum(1 for c in self.calls if c.action == f"{service}:{operation}")
+                if done >= allowed:
+                    return "denied"
             if f"{service}:{operation}" in faults.misbehaving_actions:
                 return faults.misbehaving_actions[f"{service}:{operation}"]
             draw = self._random.random()

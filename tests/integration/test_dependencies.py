@@ -100,6 +100,11 @@ IMPORT_CASES = [
         {"numba", "streamlit", "plotly", "duckdb", "polars"},
         id="export",
     ),
+    pytest.param(
+        ["athena-ddl", "--location", "s3://gt-bucket/store"],
+        {"pandas", "boto3", "numba", "streamlit", "plotly", "duckdb", "polars"},
+        id="athena-ddl",
+    ),
 ]
 
 
