@@ -15,6 +15,18 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from analytics.access import (
+        ALB_IDENTITY_HEADER,
+        EVERYTHING,
+        AccessSettings,
+        IdentityRefused,
+        Person,
+        Scope,
+        append_audit,
+        grant_for,
+        proxy_person,
+        scope_team_data,
+    )
     from analytics.cli.arguments import data_dir
     from analytics.cli.time_arguments import window_of_last
     from analytics.dataset import (
@@ -68,6 +80,16 @@ if TYPE_CHECKING:
 
 
 _WHERE = {
+    "ALB_IDENTITY_HEADER": "access",
+    "EVERYTHING": "access",
+    "AccessSettings": "access",
+    "IdentityRefused": "access",
+    "Person": "access",
+    "Scope": "access",
+    "append_audit": "access",
+    "grant_for": "access",
+    "proxy_person": "access",
+    "scope_team_data": "access",
     "AccessDeniedError": "errors",
     "AwsError": "errors",
     "CredentialsError": "errors",
@@ -132,20 +154,26 @@ _WHERE = {
 
 # ``analytics.sync`` (the function) is left out: the name is the submodule's.
 __all__ = [
+    "ALB_IDENTITY_HEADER",
     "DEFINITIONS",
+    "EVERYTHING",
     "REJECT_REASONS",
     "SAMPLE_LOGS_DIR",
     "AccessDeniedError",
+    "AccessSettings",
     "AwsError",
     "CredentialsError",
     "DataHealth",
     "Filters",
     "GroundTruthError",
+    "IdentityRefused",
     "IngestReport",
     "InputFileError",
     "NotFoundError",
     "ParseResult",
+    "Person",
     "ReturnsSummary",
+    "Scope",
     "ServiceUnavailableError",
     "Store",
     "StoreError",
@@ -159,6 +187,7 @@ __all__ = [
     "active_workers_series",
     "activity_heatmap",
     "alerts",
+    "append_audit",
     "backlog_status",
     "build_sample_store",
     "data_dir",
@@ -166,6 +195,7 @@ __all__ = [
     "definitions_csv_bytes",
     "escape_controls",
     "export_csv",
+    "grant_for",
     "has_controls",
     "help_for",
     "ingest_paths",
@@ -177,10 +207,12 @@ __all__ = [
     "parse_lines",
     "parse_log_events",
     "previous_period",
+    "proxy_person",
     "pseudonym",
     "pseudonymize_frame",
     "restrict",
     "returns_summary",
+    "scope_team_data",
     "store_is_empty",
     "task_table",
     "task_time_histogram",
