@@ -60,6 +60,8 @@ SECRETS_DIR_ENV_VAR = "GT_THROUGHPUT_SECRETS_DIR"
 STREAMLIT_SECRETS_FILE = "secrets.toml"
 #: At least 32 characters (Streamlit warns below 112 bits of entropy).
 MIN_COOKIE_SECRET_CHARS = 32
+#: A viewer's pseudonyms are keyed by a secret of at least this many characters.
+MIN_PSEUDONYM_KEY_CHARS = 16
 #: The header an AWS Application Load Balancer sets once it has authenticated someone.
 ALB_IDENTITY_HEADER = "x-amzn-oidc-data"
 #: Where an ALB publishes the public key of a ``kid`` (PEM), per region.
@@ -323,6 +325,17 @@ def access_settings(
             f"{where} has sign-in but no [[access.rules]]: nobody could see anything; add at "
             'least one, e.g. email = "you@example.com" with role = "admin"'
         )
+    if sign_in is not None and any(rule.role == "viewer" for rule in rules):
+        from analytics.export import PSEUDONYM_KEY_ENV_VAR
+
+        # With the salt built into the tool, a viewer could compute a colleague's pseudonym
+        # from their email and find them in the tables.
+        if len(environ.get(PSEUDONYM_KEY_ENV_VAR, "").strip()) < MIN_PSEUDONYM_KEY_CHARS:
+            raise UsageError(
+                f"{where} has viewer rules but ${PSEUDONYM_KEY_ENV_VAR} is not set to a secret "
+                f"of at least {MIN_PSEUDONYM_KEY_CHARS} characters: without it a viewer could "
+                f"recompute anyone's pseudonym; set it (make one with {GENERATE_SECRET})"
+            )
     ask = _text(access, "ask", f"{where} [access]", required=False)
     return AccessSettings(sign_in, rules, ask or AccessSettings.ask)
 

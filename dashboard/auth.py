@@ -34,7 +34,7 @@ from dashboard.literal import html_line, literal
 
 _LOG = logging.getLogger(__name__)
 #: Session-state keys of this module.
-_PERSON, _ROLE, _SEEN = "auth_person", "auth_role", "auth_last_view"
+_PERSON, _ROLE, _SEEN, _PROXY = "auth_person", "auth_role", "auth_last_view", "auth_proxy"
 
 
 @functools.cache
@@ -47,15 +47,24 @@ def _person(access: AccessSettings) -> Person | None:
     sign_in = access.sign_in
     assert sign_in is not None
     if sign_in.mode == "proxy":
+        # The header of this session's connection, checked once: the ALB's token expires in
+        # minutes, while the connection it opened, and so the session, may last all day.
+        header = st.context.headers.get(ALB_IDENTITY_HEADER)
+        checked = st.session_state.get(_PROXY)
+        if checked is not None and checked[0] == header:
+            person: Person = checked[1]
+            return person
         try:
-            return proxy_person(
-                st.context.headers.get(ALB_IDENTITY_HEADER),
+            person = proxy_person(
+                header,
                 st.context.ip_address or "127.0.0.1",  # Streamlit says None for loopback
                 sign_in,
             )
         except IdentityRefused as exc:
             _LOG.warning("identity header refused: %s", exc)
             return None
+        st.session_state[_PROXY] = (header, person)
+        return person
     if not st.user.is_logged_in:
         return None
     return Person.from_claims(st.user.to_dict(), sign_in.groups_claim)
@@ -119,7 +128,9 @@ def signed_in_scope(store_root: str) -> Scope:
     _sign_out_control(person, st.session_state[_ROLE], access)
     if grant is None:
         _no_rule_page(person, access)
-        record(store_root, "view", page="no access")
+        if not st.session_state.get(_SEEN):
+            st.session_state[_SEEN] = "no access"
+            record(store_root, "view", page="no access")
         st.stop()
     return grant.scope
 

@@ -26,7 +26,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from analytics import Filters, Store, build_sample_store, load_team_data, worker_summary
+from analytics import (
+    Filters,
+    Store,
+    build_sample_store,
+    load_team_data,
+    pseudonym,
+    worker_summary,
+)
 from tests.served_dashboard import (
     HEADLESS_CHROMIUM_ARGS,
     PAGE_SETTLED_JS,
@@ -42,6 +49,7 @@ PROVIDER_START_SECONDS = 60
 STEP_TIMEOUT_MS = 60_000
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 COOKIE_SECRET = "cookie-secret-for-the-browser-test-0123456789"
+PSEUDONYM_KEY = "pseudonym-key-for-the-browser-test"
 #: The provider's people: sub -> claims (``groups`` is the rules' groups claim).
 PEOPLE: dict[str, dict[str, object]] = {
     "lead-text": {"email": "lead@corp.example", "email_verified": True, "name": "Lena Lead"},
@@ -93,6 +101,7 @@ class Served:
     text_team_workers: set[str]
     text_team_jobs: set[str]
     every_identity: set[str]
+    every_worker: set[str]
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +157,7 @@ def served(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         **os.environ,
         "GT_TEST_CLIENT_SECRET": "any-secret",
         "GT_TEST_COOKIE_SECRET": COOKIE_SECRET,
+        "GT_THROUGHPUT_PSEUDONYM_KEY": PSEUDONYM_KEY,
     }
     log = folder / "server.log"
     try:
@@ -166,6 +176,7 @@ def served(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                 text_team_workers=set(worker_summary(text)["worker_key"].astype("str")),
                 text_team_jobs=set(text.jobs["labeling_job_name"]),
                 every_identity=identities,
+                every_worker=set(worker_summary(whole)["worker_key"].astype("str")),
             )
     except DashboardDidNotStart as exc:
         pytest.fail(str(exc))
@@ -289,8 +300,15 @@ def test_a_lead_sees_only_their_team_everywhere_even_after_editing_the_url(
     tasks = list(csv.DictReader(io.StringIO(download(page, "Download this worker's tasks (CSV)"))))
     assert tasks
     assert {t["labeling_job_name"] for t in tasks} <= served.text_team_jobs
-    # Who viewed and downloaded what, beside the store.
-    mine = [line for line in audit_lines(served) if line["who"] == "lead@corp.example"]
+    # Who viewed and downloaded what, beside the store (the click's record is written by the
+    # rerun the click starts, a moment after the file arrived).
+    settled(page)
+    deadline = time.monotonic() + 30
+    while True:
+        mine = [line for line in audit_lines(served) if line["who"] == "lead@corp.example"]
+        if "tasks.csv" in {line.get("file") for line in mine} or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)  # the server writes the line: nothing to wait on but time
     viewed = {line["page"] for line in mine if line["action"] == "view"}
     assert viewed >= {"Overview", "Workers", "Worker detail", "Jobs", "Data"}
     assert {line["file"] for line in mine if line["action"] == "download"} >= {
@@ -322,6 +340,11 @@ def test_a_viewer_sees_no_name_or_email(context: BrowserContext, served: Served)
     assert rows
     assert all(re.fullmatch(r"p-[0-9a-f]{16}", r["worker_key"]) for r in rows)
     assert not set(re.findall(r"[\w.+-]+", downloaded)) & served.every_identity
+    # Keyed by the server's secret: not what the built-in salt gives anyone for these people.
+    assert {r["worker_key"] for r in rows} == {
+        pseudonym(key, PSEUDONYM_KEY.encode()) for key in served.every_worker
+    }
+    assert not {r["worker_key"] for r in rows} & {pseudonym(k) for k in served.every_worker}
 
 
 def test_a_person_without_a_rule_sees_who_they_are_and_whom_to_ask_and_no_data(

@@ -41,7 +41,14 @@ from analytics.access import (
 from analytics.errors import UsageError
 
 SECRET = "s" * 40
-ENVIRON = {"COOKIE": SECRET, "CLIENT": "client-secret", "SHORT": "short", "EMPTY": ""}
+PSEUDONYM_KEY = "pseudonym-key-of-the-test"
+ENVIRON = {
+    "COOKIE": SECRET,
+    "CLIENT": "client-secret",
+    "SHORT": "short",
+    "EMPTY": "",
+    "GT_THROUGHPUT_PSEUDONYM_KEY": PSEUDONYM_KEY,
+}
 
 # --------------------------------------------------------------------------- rule matching
 RULES = (
@@ -245,6 +252,15 @@ def test_bad_settings_are_refused_with_the_fix(
         access_settings(auth, access, where="cfg.toml", environ=ENVIRON)
     assert message in str(raised.value)
     assert SECRET not in str(raised.value)
+
+
+@pytest.mark.parametrize("key", ["", "short-key"], ids=["unset", "short"])
+def test_viewers_need_a_secret_pseudonym_key(key: str) -> None:
+    viewer = {"rules": [{"group": "g", "role": "viewer", "teams": ["t"]}]}
+    environ = {**ENVIRON, "GT_THROUGHPUT_PSEUDONYM_KEY": key}
+    with pytest.raises(UsageError, match=r"viewer rules but \$GT_THROUGHPUT_PSEUDONYM_KEY"):
+        access_settings(OIDC, viewer, where="cfg.toml", environ=environ)
+    assert access_settings(OIDC, viewer, where="cfg.toml", environ=ENVIRON).rules
 
 
 def test_good_settings_travel_to_the_server_without_their_secrets() -> None:
