@@ -326,7 +326,7 @@ def access_settings(
             'least one, e.g. email = "you@example.com" with role = "admin"'
         )
     if sign_in is not None and any(rule.role == "viewer" for rule in rules):
-        from analytics.export import PSEUDONYM_KEY_ENV_VAR
+        from analytics.export.pseudonyms import PSEUDONYM_KEY_ENV_VAR
 
         # With the salt built into the tool, a viewer could compute a colleague's pseudonym
         # from their email and find them in the tables.

@@ -34,7 +34,7 @@ from analytics import (
     pseudonym,
     worker_summary,
 )
-from tests.served_dashboard import (
+from tests.support.served_dashboard import (
     HEADLESS_CHROMIUM_ARGS,
     PAGE_SETTLED_JS,
     DashboardDidNotStart,
