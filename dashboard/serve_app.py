@@ -32,7 +32,7 @@ async def _read_the_store_first(_app: Any) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        # Streamlit read its secrets (sign-in) at start: the private copy goes with the server.
+        # Streamlit reads its secrets (sign-in) while it serves: the private copy goes at stop.
         secrets = os.environ.get("GT_THROUGHPUT_SECRETS_DIR")
         if secrets and Path(secrets).name.startswith("gt-throughput-auth-"):
             shutil.rmtree(secrets, ignore_errors=True)
