@@ -21,6 +21,21 @@ if TYPE_CHECKING:
     # THE public names, listed once: each imported from the module that defines it. Type checkers
     # read these imports; at run time ``_public_names`` reads this block, and each name is
     # imported from its module on first use (PEP 562).
+    from analytics.access import (
+        ALB_IDENTITY_HEADER,
+        EVERYTHING,
+        AccessSettings,
+        IdentityRefused,
+        Person,
+        Scope,
+        append_audit,
+        check_exposure,
+        grant_for,
+        proxy_person,
+        read_access_config,
+        scope_team_data,
+        serving_setup,
+    )
     from analytics.athena import athena_ddl
     from analytics.cli.arguments import data_dir
     from analytics.cli.time_arguments import window_of_last

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import lookahead
+import analytics
+from dashboard import auth, lookahead
 from dashboard.cache import choose_source
 from dashboard.sidebar import render_sidebar
 
@@ -25,7 +26,9 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 
-source = choose_source()
+# Before anything reads the store: who is this, and what may they see (sign-in, access rules).
+scope = auth.signed_in_scope(str(analytics.data_dir(None)))
+source = choose_source(scope)
 st.session_state["source"] = source
 if source.is_sample:
     # Words of ours only: the store's path (which may hold any character) is on the Data page,
@@ -46,6 +49,8 @@ pages = [
     st.Page(PAGES_DIR / "jobs.py", title="Jobs", icon=":material/work:"),
     st.Page(PAGES_DIR / "data.py", title="Data", icon=":material/database:"),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+auth.record_view(source.configured_root, page.title, st.session_state["view"])
+page.run()
 # While the manager reads this page, compute the views one filter change away.
 lookahead.look_ahead(source, st.session_state["view"].key, st.session_state["view"].timezone)

@@ -5,6 +5,11 @@ version as a shared resource (``TeamData`` is never mutated, so it is never copi
 to the sidebar's filters is cached per filter set, and each metric is a ``st.cache_data`` wrapper
 around a pure ``analytics`` function, keyed by the store version and the filters. A sync or an
 ingest changes the store version, so the next rerun reads the new data without a restart.
+
+What a signed-in person may see is applied here, once: ``Source.scope`` (from their access
+rules) cuts the converted store to their teams and pseudonymizes it for a viewer
+(``scoped_store``), and every cut, metric, table, download and sidebar choice is made from that
+result, so no page and no URL parameter can reach more.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 import analytics
-from analytics import Filters, StoreSummary, TeamData
+from analytics import EVERYTHING, Filters, Scope, StoreSummary, TeamData
 
 TTL_SECONDS = 600
 #: Where the bundled sample's store is built when there is no data of one's own.
@@ -32,12 +37,14 @@ SAMPLE_STORE_ENV_VAR = "GT_THROUGHPUT_SAMPLE_STORE"
 
 @dataclass(frozen=True)
 class Source:
-    """The store the dashboard shows: its folder, whether it is the bundled sample, its version."""
+    """The store the dashboard shows: its folder, whether it is the bundled sample, its version,
+    and the scope of the person looking (every team, names visible, unless they signed in)."""
 
     root: str
     is_sample: bool
     version: str
     configured_root: str
+    scope: Scope = EVERYTHING
 
 
 @dataclass(frozen=True)
@@ -94,14 +101,14 @@ def _sample_store_root() -> str:
     return str(root)
 
 
-def choose_source() -> Source:
-    """The store to show: the configured one (``gt-throughput dashboard --data``), or the
-    bundled sample when that store is missing or empty."""
+def choose_source(scope: Scope = EVERYTHING) -> Source:
+    """The store to show, as ``scope`` may see it: the configured one (``gt-throughput dashboard
+    --data``), or the bundled sample when that store is missing or empty."""
     configured = analytics.data_dir(None)
     if configured.exists() and not analytics.store_is_empty(analytics.Store(configured)):
-        return Source(str(configured), False, store_version(configured), str(configured))
+        return Source(str(configured), False, store_version(configured), str(configured), scope)
     sample = Path(_sample_store_root())
-    return Source(str(sample), True, store_version(sample), str(configured))
+    return Source(str(sample), True, store_version(sample), str(configured), scope)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the store…")
@@ -120,19 +127,26 @@ def _store_summary(root: str, version: str) -> StoreSummary:
     return analytics.Store(root).summary()
 
 
+@st.cache_resource(max_entries=8, show_spinner="Reading the store…")
+def scoped_store(root: str, version: str, scope: Scope) -> TeamData:
+    """The converted store as ``scope`` may see it: THE point where access is enforced."""
+    last_sync = analytics.last_log_sync(_store_state(root, version))
+    return analytics.scope_team_data(_whole_store(root, version), scope, last_log_sync=last_sync)
+
+
 @st.cache_resource(max_entries=16, ttl=TTL_SECONDS, show_spinner=False)
-def team_data(root: str, version: str, key: FilterKey) -> TeamData:
+def team_data(root: str, version: str, key: FilterKey, scope: Scope = EVERYTHING) -> TeamData:
     """The store cut to ``key``'s filters (shared between sessions: TeamData is never mutated)."""
-    return cut(root, version, key)
+    return cut(root, version, key, scope)
 
 
-def cut(root: str, version: str, key: FilterKey) -> TeamData:
-    """The store cut to ``key``'s filters, computed now and not cached.
+def cut(root: str, version: str, key: FilterKey, scope: Scope = EVERYTHING) -> TeamData:
+    """The store as ``scope`` may see it, cut to ``key``'s filters, computed now, not cached.
 
     Cut from the converted store with ``restrict``, which gives what loading with the filters
     gives at a fraction of the cost of converting again.
     """
-    everything = _whole_store(root, version)
+    everything = scoped_store(root, version, scope)
     if key == FilterKey():
         return everything
     last_sync = analytics.last_log_sync(_store_state(root, version))
@@ -140,23 +154,77 @@ def cut(root: str, version: str, key: FilterKey) -> TeamData:
 
 
 def store_summary(source: Source) -> StoreSummary:
-    """What the store holds (events, range, rejected lines, tables)."""
-    return _store_summary(source.root, source.version)
+    """What the store holds (events, range, rejected lines, tables), as the scope sees it."""
+    if source.scope.is_everything:
+        return _store_summary(source.root, source.version)
+    return _scoped_summary(source.root, source.version, source.scope)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _scoped_summary(root: str, version: str, scope: Scope) -> StoreSummary:
+    import dataclasses
+
+    import pyarrow as pa
+
+    class _Tables(dict[str, pa.Table]):
+        def __missing__(self, name: str) -> pa.Table:
+            return pa.table({})  # a store table the TeamData does not carry: none shown
+
+    data = scoped_store(root, version, scope)
+    columns = ["event_time", "worker_key", "workteam_arn", "labeling_job_arn", "event_type"]
+    frames = {
+        item.name: getattr(data, item.name)
+        for item in dataclasses.fields(data)
+        if isinstance(getattr(data, item.name), pd.DataFrame)
+        and item.name not in ("events", "rejected")
+    }
+    # As ``load_events(text_as_dictionary=True)`` gives them, which ``summary`` expects.
+    events = pa.table(
+        {
+            name: pa.array(data.events[name].astype("object"), pa.string()).dictionary_encode()
+            if name != "event_time"
+            else pa.Array.from_pandas(data.events[name])
+            for name in columns
+        }
+    )
+    return analytics.Store(root).summary(
+        events=events,
+        rejected=pa.Table.from_pandas(data.rejected, preserve_index=False),
+        tables=_Tables(
+            {
+                name: pa.Table.from_pandas(frame, preserve_index=False)
+                for name, frame in frames.items()
+            }
+        ),
+    )
 
 
 def sync_state(source: Source) -> dict[str, Any]:
-    """The store's sync state: last sync of each part, checkpoints."""
-    return _store_state(source.root, source.version)
+    """The store's sync state: last sync of each part, checkpoints (for a scoped person,
+    without the parts' messages, which may name any team)."""
+    state = _store_state(source.root, source.version)
+    if source.scope.is_everything:
+        return state
+    parts = state.get("last_sync")
+    if not isinstance(parts, dict):
+        return {}
+    return {
+        "last_sync": {
+            name: {k: v for k, v in info.items() if k != "message"}
+            for name, info in parts.items()
+            if isinstance(info, dict)
+        }
+    }
 
 
 def as_of(source: Source) -> pd.Timestamp:
     """The latest time the store knows of: latest event or last log sync."""
-    return team_data(source.root, source.version, FilterKey()).as_of
+    return team_data(source.root, source.version, FilterKey(), source.scope).as_of
 
 
 def choices(source: Source) -> tuple[list[str], list[str]]:
     """Work team and labeling job names known to the store, for the sidebar."""
-    data = team_data(source.root, source.version, FilterKey())
+    data = team_data(source.root, source.version, FilterKey(), source.scope)
     # unique() first: converting a million values to str on every rerun took over a second.
     teams = set(data.events["workteam_name"].dropna().unique().astype("str"))
     teams |= set(data.workteams["workteam_name"].dropna().astype("str"))
@@ -173,7 +241,9 @@ Cuts = Callable[[FilterKey], TeamData]
 
 
 def _data(source: Source, key: FilterKey, cuts: Cuts | None = None) -> TeamData:
-    return cuts(key) if cuts is not None else team_data(source.root, source.version, key)
+    if cuts is not None:
+        return cuts(key)
+    return team_data(source.root, source.version, key, source.scope)
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)

@@ -15,6 +15,7 @@ from analytics import (
     help_for,
     pseudonymize_frame,
 )
+from dashboard.auth import downloaded
 from dashboard.sidebar import View
 
 #: Identity columns shown as pseudonyms in privacy mode.
@@ -95,5 +96,6 @@ def definitions_download(columns: list[str], *, key: str) -> None:
         file_name="definitions.csv",
         mime="text/csv",
         key=key,
+        on_click=downloaded("definitions.csv"),
         help="What every column of the download means, with its unit.",
     )

@@ -201,7 +201,7 @@ def _prepare(source: Source, key: FilterKey, tz: str) -> None:
 
     @functools.cache
     def cuts(view: FilterKey) -> TeamData:
-        return cache.cut(source.root, source.version, view)
+        return cache.cut(source.root, source.version, view, source.scope)
 
     try:
         for call in cache.overview_calls(source, key, tz, cuts=cuts):

@@ -10,6 +10,8 @@ wait for a million events to be read.
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,7 +29,13 @@ async def _read_the_store_first(_app: Any) -> AsyncIterator[None]:
     from dashboard import lookahead  # imported here: it pulls pandas, plotly and the store
 
     await asyncio.to_thread(lookahead.start_up)
-    yield
+    try:
+        yield
+    finally:
+        # Streamlit reads its secrets (sign-in) while it serves: the private copy goes at stop.
+        secrets = os.environ.get("GT_THROUGHPUT_SECRETS_DIR")
+        if secrets and Path(secrets).name.startswith("gt-throughput-auth-"):
+            shutil.rmtree(secrets, ignore_errors=True)
 
 
 def refusal(host: str | None, origin: str | None, allowed: Iterable[str]) -> str | None:

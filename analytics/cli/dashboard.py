@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from typing import Any
 
 from analytics import UsageError
@@ -33,18 +34,40 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="a further name the dashboard may be reached by (a proxy's, a DNS alias); "
         "repeatable. Requests naming any other host are refused (DNS rebinding)",
     )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="TOML config whose [auth] and [access] sections set sign-in and access rules "
+        "(see docs/sign-in.md); without sign-in only 127.0.0.1 may be served",
+    )
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``dashboard`` with the parsed ``args``; returns the exit code."""
-    from analytics import check_can_serve, streamlit_command
+    from analytics import (
+        AccessSettings,
+        check_can_serve,
+        check_exposure,
+        read_access_config,
+        serving_setup,
+        streamlit_command,
+    )
 
     if not 0 < args.port < 65536:
         raise UsageError(f"--port must be between 1 and 65535 (got {args.port})")
+    access = read_access_config(args.config) if args.config else AccessSettings()
     check_can_serve(args.host, args.port)
-    environment = {**os.environ, DATA_ENV_VAR: str(data_dir(args.data).resolve())}
+    check_exposure(access, args.host)  # no sign-in: this machine only
+    extra_arguments, extra_environment = serving_setup(access, args.host)
+    environment = {
+        **os.environ,
+        DATA_ENV_VAR: str(data_dir(args.data).resolve()),
+        **extra_environment,
+    }
     command = streamlit_command(host=args.host, port=args.port, also_allowed=args.allow_host)
+    command += extra_arguments
     print(
         f"reading the store, then serving the dashboard on http://{args.host}:{args.port} "
         "(Ctrl-C stops it)",

@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from analytics import escape_controls, help_for, tasks_csv_bytes
-from dashboard import cache, charts, components
+from dashboard import auth, cache, charts, components
 from dashboard.cache import FilterKey
 from dashboard.literal import html_line, literal
 from dashboard.sidebar import current_source, current_view
@@ -134,6 +134,7 @@ st.download_button(
     file_name=f"tasks-{names[worker_key]}.csv",
     mime="text/csv",
     key="worker_detail_download",
+    on_click=auth.downloaded("tasks.csv"),
     type="primary",
     disabled=tasks.empty,
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics import escape_controls, workers_csv_bytes
-from dashboard import cache, charts, components
+from dashboard import auth, cache, charts, components
 from dashboard.cache import FilterKey
 from dashboard.literal import literal
 from dashboard.sidebar import current_source, current_view
@@ -98,6 +98,7 @@ download.download_button(
     file_name="workers.csv",
     mime="text/csv",
     key="workers_download",
+    on_click=auth.downloaded("workers.csv"),
     type="primary",
     help="Exactly the rows shown above, as `gt-throughput export workers` writes them.",
 )

@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -63,18 +63,20 @@ def serve_dashboard(
     *,
     environment: Mapping[str, str] | None = None,
     start_seconds: float = 120.0,
+    arguments: Sequence[str] = (),
 ) -> Iterator[str]:
     """Run ``gt-throughput dashboard`` on ``data_dir`` in a subprocess; yield its URL.
 
     For the browser test and the benchmark: waits until the server answers its health check
     (or raises ``DashboardDidNotStart`` with the server's output, written to ``log``), and
-    stops it on exit (terminate, then kill), every wait bounded.
+    stops it on exit (terminate, then kill), every wait bounded. ``arguments`` are added to the
+    command (``--config FILE`` for sign-in).
     """
     port = free_local_port()
     command = [sys.executable, "-m", "analytics.cli", "dashboard", "--data", str(data_dir)]
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [*command, "--port", str(port)],
+            [*command, "--port", str(port), *arguments],
             cwd=REPO_ROOT,
             env=dict(environment) if environment is not None else None,
             stdout=output,
