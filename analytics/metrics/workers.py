@@ -28,6 +28,7 @@ from analytics.metrics.grouping import (
     group_sums,
     join_names,
     kept_bounds,
+    modified_z_by_group,
     sliced_quantiles,
     stable_order,
 )
@@ -46,14 +47,6 @@ from analytics.metrics.outcomes import (
     outcomes_of,
 )
 from analytics.metrics.sessions import interval_starts, sweep_sorted
-
-#: Scale of the median absolute deviation to the standard deviation of a normal distribution.
-MAD_SCALE = 0.6745
-#: When MAD is 0 (over half of the job's workers have the same median), the modified z-score uses
-#: the mean absolute deviation instead: ``(x - median) / (1.253314 * MeanAD)`` (IBM SPSS Statistics'
-#: definition; 1.253314 = sqrt(pi / 2) makes MeanAD estimate the standard deviation).
-MEAN_AD_SCALE = 1.253314
-
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -346,21 +339,13 @@ def _pair_medians(
 
 def _modified_z(pairs: pd.DataFrame) -> pd.DataFrame:
     """Add each job's median, MAD, MeanAD, the worker count and the modified z-score."""
-    by_job = pairs.groupby("job", sort=False)["median_ms"]
-    job_median = by_job.transform("median")
-    deviation = (pairs["median_ms"] - job_median).abs()
-    mad = deviation.groupby(pairs["job"], sort=False).transform("median")
-    mean_ad = deviation.groupby(pairs["job"], sort=False).transform("mean")
-    difference = pairs["median_ms"] - job_median
-    z_mad = MAD_SCALE * difference / mad.where(mad > 0)
-    z_mean = difference / (MEAN_AD_SCALE * mean_ad.where(mean_ad > 0))
-    z = z_mad.where(mad > 0, z_mean.where(mean_ad > 0, 0.0))
+    robust = modified_z_by_group(pairs["median_ms"], pairs["job"])
     return pairs.assign(
-        job_median_ms=job_median,
-        job_mad_ms=mad,
-        job_mean_ad_ms=mean_ad,
-        job_workers_compared=by_job.transform("size"),
-        modified_z=z.fillna(0.0),
+        job_median_ms=robust["group_median"],
+        job_mad_ms=robust["group_mad"],
+        job_mean_ad_ms=robust["group_mean_ad"],
+        job_workers_compared=robust["group_size"],
+        modified_z=robust["modified_z"],
     )
 
 
