@@ -48,6 +48,7 @@ from analytics.metrics.outcomes import (
 )
 from analytics.metrics.sessions import interval_starts, sweep_sorted
 
+
 @dataclass(frozen=True)
 class Thresholds:
     """When a worker is flagged. Every number is configurable; the defaults are the documented ones.
