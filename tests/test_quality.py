@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import math
 from typing import Any
 
@@ -11,7 +13,11 @@ import pandas as pd
 import pytest
 
 from analytics.dataset import Filters, TeamData, team_data_from_tables
+from analytics.export import workers_csv_bytes
+from analytics.metrics.outcomes import task_table
 from analytics.metrics.quality import (
+    QUALITY_COLUMNS,
+    QUALITY_FLAG_COLUMNS,
     Box,
     box_f1,
     box_iou,
@@ -27,6 +33,7 @@ from analytics.metrics.quality import (
     worker_job_quality,
     worker_quality,
 )
+from analytics.metrics.workers import job_worker_speed, worker_summary
 from tests.support_responses import (
     IMAGE_CLASSIFICATION,
     MULTI_LABEL,
@@ -537,3 +544,136 @@ def test_numbers_are_floats_and_counts_integers() -> None:
     for name in ("responses", "responses_scored", "gold_scored"):
         assert quality[name].dtype == np.int64
     assert same(quality.iloc[0]["agreement_rate"], math.nan)
+
+
+# --------------------------------------------------------------------------- in the worker table
+def paced_team(active: dict[str, float], wall_minutes: dict[str, int]) -> TeamData:
+    """Ten tasks per worker on job-a, one per hour from 10:00, taking ``wall_minutes`` on the
+    clock; with a response per task (same times) holding ``active`` seconds when given."""
+    lines, rows = [], []
+    for worker, minutes in wall_minutes.items():
+        for i in range(10):
+            accepted, submitted = f"{10 + i}:00", f"{10 + i}:{minutes:02d}"
+            lines.append(line(worker, accepted, submitted))
+            if worker in active:
+                rows.append(
+                    response(worker, i, label("cat"), accepted, submitted, active=active[worker])
+                )
+    return team(rows, [classified(i, "cat") for i in range(10)], [], *lines)
+
+
+WALL = {"a": 1, "b": 1, "c": 2, "d": 2, "e": 3, "pauser": 30}
+
+
+def test_slow_on_wall_clock_only_because_of_pauses_is_not_slow() -> None:
+    before = worker_summary(
+        team_data_from_tables(
+            events_of(
+                *[
+                    line(w, f"{10 + i}:00", f"{10 + i}:{m:02d}")
+                    for w, m in WALL.items()
+                    for i in range(10)
+                ]
+            )
+        )
+    )
+    assert row(before, "pauser")["slow_flag"]  # wall clock: 30 min against 1-3
+    active = {"a": 40.0, "b": 45.0, "c": 50.0, "d": 55.0, "e": 60.0, "pauser": 52.0}
+    after = worker_summary(paced_team(active, WALL))
+    assert not after["slow_flag"].any()
+
+
+def test_slow_on_active_time_says_so() -> None:
+    active = {"a": 40.0, "b": 45.0, "c": 50.0, "d": 55.0, "e": 60.0, "pauser": 600.0}
+    summary = worker_summary(paced_team(active, WALL))
+    reason = row(summary, "pauser")["slow_reason"]
+    # Active medians 40..60 and 600: median 52.5, MAD 7.5, z = 0.6745 * 547.5 / 7.5 = 49.2.
+    assert reason == (
+        "on job-a: median 600.0 s active (pauses excluded, from worker responses) over 10 "
+        "responses vs the job's 6 workers' median 52.5 s (MAD 7.5 s; modified z 49.2 > 3.5)"
+    )
+    assert summary["slow_flag"].sum() == 1
+
+
+def test_slow_on_wall_clock_says_so() -> None:
+    summary = worker_summary(
+        team_data_from_tables(
+            events_of(
+                *[
+                    line(w, f"{10 + i}:00", f"{10 + i}:{m:02d}")
+                    for w, m in WALL.items()
+                    for i in range(10)
+                ]
+            )
+        )
+    )
+    assert row(summary, "pauser")["slow_reason"].startswith(
+        "on job-a: median 1800.0 s wall clock (pauses included) over 10 tasks vs"
+    )
+
+
+def test_active_and_wall_workers_are_compared_apart() -> None:
+    # Only the pauser's output was read: alone on active time, nobody to compare with; the
+    # others stay compared on the wall clock among themselves.
+    summary = worker_summary(paced_team({"pauser": 52.0}, WALL))
+    assert not summary["slow_flag"].any()
+    speed = job_worker_speed(paced_team({"pauser": 52.0}, WALL)).set_index("worker_key")
+    assert speed.loc["pauser", "measure"] == "active"
+    assert speed.loc["pauser", "job_workers_compared"] == 1
+    assert speed.loc["a", "measure"] == "wall"
+    assert speed.loc["a", "job_workers_compared"] == 5
+
+
+def test_worker_table_without_responses_has_the_new_columns_empty() -> None:
+    summary = worker_summary(team_data_from_tables(events_of(line("w", "10:00", "10:01"))))
+    assert list(summary.columns[-10:]) == [*QUALITY_COLUMNS, *QUALITY_FLAG_COLUMNS]
+    assert summary[list(QUALITY_COLUMNS)].isna().all().all()
+    assert summary["quality_flag"].tolist() == [False]
+    assert summary["quality_reason"].tolist() == [""]
+
+
+def test_worker_table_carries_the_quality_numbers() -> None:
+    active = {"a": 40.0, "b": 45.0}
+    summary = worker_summary(paced_team(active, {"a": 1, "b": 1, "c": 1}))
+    a = row(summary, "a")
+    assert a["responses"] == 10
+    assert a["median_active_seconds"] == 40.0
+    assert math.isclose(a["active_share"], 40.0 / 60.0)
+    assert a["responses_scored"] == 10
+    assert a["agreement_rate"] == 1.0
+    assert pd.isna(row(summary, "c")["responses"])  # no response read for c
+
+
+def test_task_table_matches_each_task_to_its_response() -> None:
+    data = team(
+        [
+            response("w", 1, label("cat"), "10:00:00.400", "10:01:00.900", active=20.0),
+            response("v", 1, label("dog"), "10:00", "10:01", active=30.0),
+        ],
+        [classified(1, "cat")],
+        [],
+        line("w", "10:00", "10:01"),  # within a second of w's response
+        line("w", "11:00", "11:01"),  # no response
+        line("v", "10:00", "10:03"),  # submitted two minutes after v's response: no match
+    )
+    tasks = task_table(data)
+    assert tasks["active_seconds"].tolist()[0] == 20.0
+    assert tasks["agreement_score"].tolist()[0] == 1.0
+    assert tasks[["active_seconds", "agreement_score"]].iloc[1:].isna().all().all()
+
+
+def test_export_workers_has_exactly_the_new_column_names() -> None:
+    data = paced_team({"a": 40.0}, {"a": 1})
+    header = next(csv.reader(io.StringIO(workers_csv_bytes(worker_summary(data)).decode())))
+    assert header[-10:] == [
+        "responses",
+        "median_active_seconds",
+        "mean_active_seconds",
+        "active_share",
+        "agreement_rate",
+        "responses_scored",
+        "gold_accuracy",
+        "gold_scored",
+        "quality_flag",
+        "quality_reason",
+    ]
