@@ -14,6 +14,7 @@ import pytest
 
 from analytics.dataset import Filters, TeamData, team_data_from_tables
 from analytics.export import workers_csv_bytes
+from analytics.metrics.jobs_teams import job_summary
 from analytics.metrics.outcomes import task_table
 from analytics.metrics.quality import (
     QUALITY_COLUMNS,
@@ -677,3 +678,30 @@ def test_export_workers_has_exactly_the_new_column_names() -> None:
         "quality_flag",
         "quality_reason",
     ]
+
+
+def test_job_table_carries_agreement_between_workers() -> None:
+    data = team(
+        [
+            response("a", 1, label("cat")),
+            response("b", 1, label("cat")),
+            response("a", 2, label("cat")),
+            response("b", 2, label("dog")),
+            response("a", 3, label("dog"), job="job-only-in-output"),
+        ],
+        [classified(1, "cat"), classified(2, "cat")],
+        [],
+        line("a", "10:00", "10:01"),
+        line("x", "10:00", "10:01", job="job-without-output"),
+    )
+    jobs = job_summary(data).set_index("labeling_job_name")
+    assert jobs.loc["job-a", "objects_compared"] == 2
+    assert jobs.loc["job-a", "unanimous_share"] == 0.5
+    # Units {cat, cat}, {cat, dog}: n = 4, A_o = 2, n_cat = 3, n_dog = 1:
+    # alpha = 1 - 3 * (4 - 2) / (16 - 10) = 0.
+    assert jobs.loc["job-a", "krippendorff_alpha"] == 0.0
+    assert jobs.loc["job-a", "responses"] == 4
+    assert jobs.loc["job-only-in-output", "tasks_submitted"] == 0
+    assert jobs.loc["job-only-in-output", "responses"] == 1
+    assert pd.isna(at_key(jobs, "job-without-output", "responses"))
+    assert pd.isna(at_key(jobs, "job-without-output", "krippendorff_alpha"))
