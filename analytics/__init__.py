@@ -4,7 +4,9 @@ The names below are what the dashboard and the CLI use, and the library's API fo
 notebooks: the error tree (``GroundTruthError``, ``UsageError``, ``StoreError``, ``InputFileError``,
 ``AwsError``, ``AccessDeniedError``, ``CredentialsError``, ``NotFoundError``, ``ThrottledError``,
 ``ServiceUnavailableError``), ``parse_bytes``, ``parse_lines``, ``parse_log_events``,
-``ParseResult``, ``load_team_data``, ``Thresholds``, ``IngestReport`` and ``SyncReport``.
+``ParseResult``, ``load_team_data``, ``Thresholds``, ``IngestReport`` and ``SyncReport``; the
+metric functions the dashboard lays out (among them the response numbers of issue 11:
+``worker_job_quality``, ``gold_results``, ``response_coverage``).
 Everything else is internal (``tests/unit/test_layers.py`` checks both). They are imported on first
 use (PEP 562), so ``gt-throughput --help`` starts without loading pandas.
 """
@@ -51,6 +53,13 @@ if TYPE_CHECKING:
     from analytics.metrics.jobs_teams import job_summary, team_summary
     from analytics.metrics.kpis import kpis
     from analytics.metrics.outcomes import task_table
+    from analytics.metrics.quality import (
+        QUADRANTS,
+        ResponseCoverage,
+        gold_results,
+        response_coverage,
+        worker_job_quality,
+    )
     from analytics.metrics.returns import ReturnsSummary, returns_summary
     from analytics.metrics.sessions import worker_sessions
     from analytics.metrics.throughput import (
@@ -128,11 +137,17 @@ _WHERE = {
     "pseudonym": "export.pseudonyms",
     "REJECT_REASONS": "ingest.rules",
     "window_of_last": "cli.time_arguments",
+    "QUADRANTS": "metrics.quality",
+    "ResponseCoverage": "metrics.quality",
+    "gold_results": "metrics.quality",
+    "response_coverage": "metrics.quality",
+    "worker_job_quality": "metrics.quality",
 }
 
 # ``analytics.sync`` (the function) is left out: the name is the submodule's.
 __all__ = [
     "DEFINITIONS",
+    "QUADRANTS",
     "REJECT_REASONS",
     "SAMPLE_LOGS_DIR",
     "AccessDeniedError",
@@ -145,6 +160,7 @@ __all__ = [
     "InputFileError",
     "NotFoundError",
     "ParseResult",
+    "ResponseCoverage",
     "ReturnsSummary",
     "ServiceUnavailableError",
     "Store",
@@ -166,6 +182,7 @@ __all__ = [
     "definitions_csv_bytes",
     "escape_controls",
     "export_csv",
+    "gold_results",
     "has_controls",
     "help_for",
     "ingest_paths",
@@ -179,6 +196,7 @@ __all__ = [
     "previous_period",
     "pseudonym",
     "pseudonymize_frame",
+    "response_coverage",
     "restrict",
     "returns_summary",
     "store_is_empty",
@@ -189,6 +207,7 @@ __all__ = [
     "team_summary",
     "throughput_series",
     "window_of_last",
+    "worker_job_quality",
     "worker_sessions",
     "worker_summary",
     "workers_csv_bytes",
