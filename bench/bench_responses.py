@@ -15,13 +15,24 @@ load average at the start and the process's peak memory. Writes ``bench/results/
 The objects are image classification (the target, issue 11: under 1 s on the full size);
 ``--box-share 0.5`` makes half of them bounding boxes (a second job), whose scores are computed
 box by box in Python and cost more.
+
+``--ingest`` also writes the same responses as a job output folder, the way ``aws s3 sync`` of
+``s3://<S3OutputPath>/<job>/`` leaves it (one worker-response file per response under
+``annotations/worker-response/iteration-1/<object index>/``, and
+``manifests/output/output.manifest``), and times ``ingest_paths`` (the public ingest function)
+on it in a fresh process into an empty store: files per second (issue 11 target: at least
+10,000/s) and that process's peak memory. A tree whose ingest does not read job output folders
+reports that instead of a figure.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,7 +44,9 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics.dataset import table_schema, team_data_from_tables
+from analytics.ingest import ingest_paths
 from analytics.metrics.quality import worker_quality
+from analytics.store import Store
 from bench.machine import describe_machine, peak_rss_mb, write_results
 
 START_MS = 1_790_000_000_000  # 2026-09-21
@@ -174,6 +187,89 @@ def synthetic_tables(
     return {"responses": responses, "consolidated": consolidated, "gold": gold}
 
 
+def _iso(epoch_ms: int) -> str:
+    seconds, ms = divmod(int(epoch_ms), 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{ms:03d}Z"
+
+
+def write_job_folders(tables: dict[str, pa.Table], root: Path) -> int:
+    """The responses and consolidated labels as job output folders under ``root``; returns the
+    number of worker-response files written."""
+    responses = tables["responses"].to_pylist()
+    for number, row in enumerate(responses):
+        job = root / row["labeling_job_name"]
+        folder = job / "annotations" / "worker-response" / "iteration-1" / str(row["object_index"])
+        folder.mkdir(parents=True, exist_ok=True)
+        answer = {
+            "acceptanceTime": _iso(row["acceptance_time"].timestamp() * 1000),
+            "answerContent": orjson.loads(row["answer"]),
+            "submissionTime": _iso(row["submission_time"].timestamp() * 1000),
+            "timeSpentInSeconds": row["active_seconds"],
+            "workerId": row["worker_id"],
+            "workerMetadata": {
+                "identityData": {
+                    "identityProviderType": row["identity_provider_type"],
+                    "issuer": row["issuer"],
+                    "sub": row["sub"],
+                }
+            },
+        }
+        name = f"{_iso(row['submission_time'].timestamp() * 1000)[:19]}-{number}.json"
+        (folder / name).write_bytes(orjson.dumps({"answers": [answer]}))
+    lines: dict[str, list[bytes]] = {}
+    for row in tables["consolidated"].to_pylist():
+        job = row["labeling_job_name"]
+        lines.setdefault(job, []).append(
+            orjson.dumps(
+                {
+                    "source-ref": f"s3://bucket/{row['object_index']}.jpg",
+                    job: orjson.loads(row["label"]),
+                    f"{job}-metadata": orjson.loads(row["metadata"]),
+                }
+            )
+        )
+    for job, rows in lines.items():
+        manifest = root / job / "manifests" / "output" / "output.manifest"
+        manifest.parent.mkdir(parents=True, exist_ok=True)
+        manifest.write_bytes(b"\n".join(rows) + b"\n")
+    return len(responses)
+
+
+def _timed_ingest(folders: list[str], store_root: str) -> dict[str, Any]:
+    """Ingest ``folders`` into a new store (in a fresh process): seconds, responses, peak MB."""
+    store = Store(Path(store_root))
+    wall, cpu = time.perf_counter(), time.process_time()
+    report = ingest_paths(store, [Path(f) for f in folders])
+    return {
+        "seconds": time.perf_counter() - wall,
+        "cpu_seconds": time.process_time() - cpu,
+        "responses_new": getattr(report, "responses_new", None),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def measure_ingest(tables: dict[str, pa.Table]) -> dict[str, Any]:
+    """Write the job folders, then time their ingest in a fresh process."""
+    work = Path(tempfile.mkdtemp(prefix="bench-responses-"))
+    try:
+        started = time.perf_counter()
+        files = write_job_folders(tables, work / "outputs")
+        write_seconds = time.perf_counter() - started
+        folders = [str(p) for p in sorted((work / "outputs").iterdir())]
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(1) as pool:
+            result: dict[str, Any] = pool.apply(_timed_ingest, (folders, str(work / "store")))
+        result["files"] = files
+        result["write_seconds"] = write_seconds
+        if not result["responses_new"]:
+            result["note"] = "this tree's ingest does not read job output folders"
+        else:
+            result["files_per_second"] = files / result["seconds"]
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=100_000)
@@ -182,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--box-share", type=float, default=0.0)
+    parser.add_argument(
+        "--ingest", action="store_true", help="also time ingest_paths on a job output folder"
+    )
     args = parser.parse_args(argv)
     load_at_start = os.getloadavg()
     started = time.perf_counter()
@@ -189,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         args.objects, args.workers_per_object, args.workers, args.seed, args.box_share
     )
     generate_seconds = time.perf_counter() - started
+    ingest = measure_ingest(tables) if args.ingest else None
     empty_events = pa.table({})
     started = time.perf_counter()
     data = team_data_from_tables(empty_events, tables=tables)
@@ -215,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         "worker_quality_runs": [{"wall_seconds": w, "cpu_seconds": c} for w, c in runs],
         "worker_quality_best_seconds": best,
         "peak_rss_mb": peak_rss_mb(),
+        "ingest": ingest,
     }
     path = write_results("responses", results)
     load = ", ".join(f"{value:.1f}" for value in load_at_start)
@@ -229,6 +330,16 @@ def main(argv: list[str] | None = None) -> int:
         f"Every run: {every}. Peak memory {results['peak_rss_mb']:.0f} MB. "
         f"Target: under 1 s.\n\nResults: {path}"
     )
+    if ingest is not None:
+        if "note" in ingest:
+            print(f"\nIngest of the job folder: {ingest['note']}.")
+        else:
+            print(
+                f"\nIngest of the job folder ({ingest['files']:,} worker-response files, written "
+                f"in {ingest['write_seconds']:.1f} s): {ingest['seconds']:.1f} s "
+                f"(CPU {ingest['cpu_seconds']:.1f} s), {ingest['files_per_second']:,.0f} files/s, "
+                f"peak memory {ingest['peak_rss_mb']:.0f} MB. Target: at least 10,000 files/s."
+            )
     return 0
 
 
