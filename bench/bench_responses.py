@@ -44,9 +44,9 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics.dataset import table_schema, team_data_from_tables
-from analytics.ingest import ingest_paths
+from analytics.ingest.run import ingest_paths
 from analytics.metrics.quality import worker_quality
-from analytics.store import Store
+from analytics.store.store import Store
 from bench.machine import describe_machine, peak_rss_mb, write_results
 
 START_MS = 1_790_000_000_000  # 2026-09-21

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from analytics.dataset import Filters, TeamData, team_data_from_tables
-from analytics.export import workers_csv_bytes
+from analytics.export.tables import workers_csv_bytes
 from analytics.metrics.jobs_teams import job_summary
 from analytics.metrics.outcomes import task_table
 from analytics.metrics.quality import (
@@ -35,7 +35,7 @@ from analytics.metrics.quality import (
     worker_quality,
 )
 from analytics.metrics.workers import job_worker_speed, worker_summary
-from tests.support_responses import (
+from tests.support.responses import (
     IMAGE_CLASSIFICATION,
     MULTI_LABEL,
     OBJECT_DETECTION,
@@ -49,7 +49,7 @@ from tests.support_responses import (
     labels,
     response,
 )
-from tests.support_team_data import events_of, line, row, same
+from tests.support.team_data import events_of, line, row, same
 
 
 def team(

@@ -12,10 +12,10 @@ from streamlit.testing.v1 import AppTest
 
 from analytics.dataset import load_team_data
 from analytics.metrics.quality import QUADRANTS
-from analytics.store import Store
+from analytics.store.store import Store
 from dashboard import charts
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+REPOSITORY = Path(__file__).resolve().parents[2]
 APP = REPOSITORY / "dashboard" / "app.py"
 
 

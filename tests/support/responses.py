@@ -13,7 +13,7 @@ import orjson
 import pandas as pd
 
 from analytics.dataset import table_schema
-from tests.support_team_data import DAY, at
+from tests.support.team_data import DAY, at
 
 IMAGE_CLASSIFICATION = "groundtruth/image-classification"
 MULTI_LABEL = "groundtruth/image-classification-multilabel"

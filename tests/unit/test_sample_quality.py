@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from analytics.cli import main
+from analytics.cli.main import main
 from analytics.sample import build_sample_store
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+REPOSITORY = Path(__file__).resolve().parents[2]
 PLANTED = json.loads((REPOSITORY / "sample_logs" / "planted.json").read_text(encoding="utf-8"))
 
 
