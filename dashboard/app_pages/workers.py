@@ -137,7 +137,15 @@ st.caption(
     "point size is the number of responses. The dotted lines are the job's medians."
 )
 quality_pairs = cache.worker_job_quality_table(source, view.key)
-quality_jobs = sorted(quality_pairs["labeling_job_name"].astype("str").unique())
+# Jobs with the most scored responses first: where agreement says most.
+scored_by_job = (
+    quality_pairs.assign(job=quality_pairs["labeling_job_name"].astype("str"))
+    .groupby("job")["responses_scored"]
+    .sum()
+    .sort_index()
+    .sort_values(ascending=False, kind="stable")
+)
+quality_jobs = scored_by_job.index.tolist()
 if not quality_jobs:
     st.info(
         "No worker response in this window: speed and agreement need the labeling jobs' output "
