@@ -79,6 +79,13 @@ if TYPE_CHECKING:
     from analytics.metrics.jobs_teams import job_summary, team_summary
     from analytics.metrics.kpis import kpis
     from analytics.metrics.outcomes import task_table
+    from analytics.metrics.quality import (
+        QUADRANTS,
+        ResponseCoverage,
+        gold_results,
+        response_coverage,
+        worker_job_quality,
+    )
     from analytics.metrics.returns import ReturnsSummary, returns_summary
     from analytics.metrics.sessions import worker_sessions
     from analytics.metrics.throughput import (

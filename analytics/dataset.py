@@ -40,6 +40,60 @@ EVENT_COLUMNS: tuple[str, ...] = tuple(
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
+#: The tables of Ground Truth's job outputs (issue 11): worker responses, consolidated labels and
+#: gold answers. The store schema declares them (``schema.TABLES``); ``_RESPONSE_CONTRACT`` is the
+#: contract they follow, used only while the store schema does not declare them yet (a store
+#: written before issue 11 simply has none: empty frames with these columns).
+RESPONSE_TABLES = ("responses", "consolidated", "gold")
+_RESPONSE_CONTRACT: dict[str, pa.Schema] = {
+    "responses": pa.schema(
+        [
+            pa.field("labeling_job_name", pa.string(), nullable=False),
+            pa.field("iteration", pa.int32()),
+            pa.field("object_index", pa.int64(), nullable=False),
+            pa.field("worker_id", pa.string(), nullable=False),
+            pa.field("sub", pa.string()),
+            pa.field("identity_provider_type", pa.string()),
+            pa.field("issuer", pa.string()),
+            pa.field("acceptance_time", schema.UTC_MS),
+            pa.field("submission_time", schema.UTC_MS, nullable=False),
+            pa.field("active_seconds", pa.float64()),
+            pa.field("answer", pa.string()),
+            pa.field("source", pa.string()),
+        ]
+    ),
+    "consolidated": pa.schema(
+        [
+            pa.field("labeling_job_name", pa.string(), nullable=False),
+            pa.field("object_index", pa.int64(), nullable=False),
+            pa.field("label_attribute", pa.string()),
+            pa.field("task_type", pa.string()),
+            pa.field("label", pa.string()),
+            pa.field("metadata", pa.string()),
+            pa.field("source", pa.string()),
+        ]
+    ),
+    "gold": pa.schema(
+        [
+            pa.field("labeling_job_name", pa.string(), nullable=False),
+            pa.field("object_index", pa.int64(), nullable=False),
+            pa.field("label", pa.string()),
+            pa.field("loaded_at", schema.UTC_MS),
+        ]
+    ),
+}
+
+
+def table_schema(name: str) -> pa.Schema:
+    """The schema of the store table ``name``: the store schema's, else the response contract's."""
+    declared = schema.TABLES.get(name)
+    return declared[0] if declared is not None else _RESPONSE_CONTRACT[name]
+
+
+def _frame_names() -> tuple[str, ...]:
+    """Every table ``TeamData`` holds besides the events and rejected lines."""
+    return (*schema.TABLES, *(name for name in RESPONSE_TABLES if name not in schema.TABLES))
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -93,6 +147,12 @@ class TeamData:
         ``metrics`` and ``backlog`` are cut to the window too.
     rejected
         Every line ingest could not read (not cut: a rejected line has no trustworthy time).
+    responses, consolidated, gold
+        Worker responses, consolidated labels and gold answers of the selected jobs (issue 11;
+        ``table_schema`` gives their columns; empty when no job output was read). Not cut to the
+        window: whether an object was answered by two workers does not depend on it. The
+        numbers (``analytics.metrics.quality``) window responses by ``submission_time`` with
+        ``in_window``.
     as_of
         The window's end (UTC): ``until`` when given, else the later of the store's latest event
         time and the last successful log sync recorded in the store state. "Last activity N hours
@@ -109,6 +169,11 @@ class TeamData:
     metrics: pd.DataFrame = field(default_factory=lambda: _empty_frame(schema.METRICS))
     backlog: pd.DataFrame = field(default_factory=lambda: _empty_frame(schema.BACKLOG))
     rejected: pd.DataFrame = field(default_factory=lambda: _empty_frame(schema.REJECTED))
+    responses: pd.DataFrame = field(default_factory=lambda: _empty_frame(table_schema("responses")))
+    consolidated: pd.DataFrame = field(
+        default_factory=lambda: _empty_frame(table_schema("consolidated"))
+    )
+    gold: pd.DataFrame = field(default_factory=lambda: _empty_frame(table_schema("gold")))
     as_of: pd.Timestamp = field(default_factory=lambda: pd.Timestamp(_EPOCH))
     filters: Filters = field(default_factory=Filters)
 
@@ -197,7 +262,8 @@ def team_data_from_tables(
     events
         Events of ``schema.EVENTS`` (extra or missing columns tolerated); cut here by ``filters``.
     tables
-        Any of ``users``, ``memberships``, ``workteams``, ``jobs``, ``metrics``, ``backlog``.
+        Any of ``users``, ``memberships``, ``workteams``, ``jobs``, ``metrics``, ``backlog``,
+        ``responses``, ``consolidated``, ``gold``.
     rejected
         Rejected lines (``schema.REJECTED``).
     as_of
@@ -219,9 +285,8 @@ def team_data_from_tables(
     event_table = _cut_to_names(event_table, "workteam_name", filters.workteams)
     event_table = _cut_to_names(event_table, "labeling_job_name", filters.jobs)
     frames: dict[str, pd.DataFrame] = {}
-    for name, (table_schema, _) in schema.TABLES.items():
-        given = tables.get(name)
-        frames[name] = _as_schema_frame(given, table_schema)
+    for name in _frame_names():
+        frames[name] = _as_schema_frame(tables.get(name), table_schema(name))
     rejected_frame = _as_schema_frame(rejected, schema.REJECTED)
     return _assemble(events_frame(event_table), frames, rejected_frame, as_of, filters)
 
@@ -244,6 +309,9 @@ def _assemble(
         metrics=cut["metrics"],
         backlog=cut["backlog"],
         rejected=rejected,
+        responses=cut["responses"],
+        consolidated=cut["consolidated"],
+        gold=cut["gold"],
         as_of=pd.Timestamp(as_of).tz_convert("UTC"),
         filters=filters,
     )
@@ -294,7 +362,7 @@ def restrict(
         for name in cut.columns:
             if isinstance(cut[name].dtype, pd.CategoricalDtype):
                 cut[name] = _recode_as_first_seen(cut[name])
-    frames = {name: getattr(data, name) for name in schema.TABLES}
+    frames = {name: getattr(data, name) for name in _frame_names()}
     return _assemble(cut, frames, data.rejected, as_of, filters)
 
 
@@ -421,6 +489,17 @@ def _cut_tables(
             if not len(out["jobs"]) and filters.jobs:
                 keep |= backlog["labeling_job_name"].isin(filters.jobs)
         out["backlog"] = backlog[keep.to_numpy()].reset_index(drop=True)
+    if filters.jobs or filters.workteams:
+        selected = set(filters.jobs) if filters.jobs else None
+        if filters.workteams:
+            # A team's jobs: those it worked on in the window, and those sync says it was given.
+            of_teams = set(events["labeling_job_name"].dropna().astype("str").unique())
+            of_teams |= set(out["jobs"]["labeling_job_name"].dropna().astype("str"))
+            selected = of_teams if selected is None else selected & of_teams
+        for name in RESPONSE_TABLES:
+            frame = frames[name]
+            keep_rows = frame["labeling_job_name"].isin(sorted(selected or ())).to_numpy()
+            out[name] = frame[keep_rows].reset_index(drop=True)
     return out
 
 
@@ -490,6 +569,7 @@ def load_team_data(store: Store, filters: Filters | None = None) -> TeamData:
     events = store.load_events(
         filters.since, filters.until, columns=list(EVENT_COLUMNS), text_as_dictionary=True
     )
+    # Response tables the store schema does not declare yet are not read (empty frames).
     tables = {name: store.read_table(name) for name in schema.TABLES}
     return team_data_from_tables(
         events,

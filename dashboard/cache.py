@@ -403,3 +403,24 @@ def fill_overview(
 def backlog_history(source: Source, key: FilterKey) -> pd.DataFrame:
     """The backlog snapshots of the streaming jobs in the filters."""
     return _data(source, key).backlog
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
+def worker_job_quality_table(source: Source, key: FilterKey) -> pd.DataFrame:
+    """``worker_job_quality`` (speed against agreement per worker and job) for the filters."""
+    thresholds = analytics.Thresholds()
+    return analytics.worker_job_quality(
+        _data(source, key), thresholds.quality_z, thresholds.quality_min_scored
+    )
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
+def gold_rows(source: Source, key: FilterKey, worker_key: str | None) -> pd.DataFrame:
+    """``gold_results`` for the filters (one worker, or all)."""
+    return analytics.gold_results(_data(source, key), worker_key)
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
+def response_coverage(source: Source, key: FilterKey) -> analytics.ResponseCoverage:
+    """``response_coverage`` (responses without a log task and the reverse) for the filters."""
+    return analytics.response_coverage(_data(source, key))

@@ -249,3 +249,92 @@ def active_workers(series: pd.DataFrame, freq: str, tz: str) -> go.Figure:
     return _layout(
         figure, x_title=f"Time ({tz})", y_title=f"Active workers per {_period_word(freq)}"
     )
+
+
+#: One colour per quadrant of speed against agreement (``quality.QUADRANTS`` order).
+QUADRANT_COLORS = ("#009E73", "#0072B2", "#D55E00", "#CC79A7")
+
+
+def speed_against_agreement(
+    pairs: pd.DataFrame, labels: dict[str, str], quadrants: tuple[str, ...]
+) -> go.Figure:
+    """Workers of one job: median active seconds against agreement rate, point size =
+    responses, coloured by quadrant (``worker_job_quality`` rows), the job's medians as lines
+    and the four quadrants named in their corners. ``labels`` names every worker shown."""
+    figure = go.Figure()
+    known = pairs.dropna(subset=["median_active_seconds", "agreement_rate"])
+    largest = float(known["responses"].max()) if len(known) else 1.0
+    for quadrant, color in zip(quadrants, QUADRANT_COLORS, strict=True):
+        rows = known[known["quadrant"].astype("str") == quadrant]
+        if rows.empty:
+            continue
+        names = [literal(labels[str(k)]) for k in rows["worker_key"]]
+        figure.add_scatter(
+            x=rows["median_active_seconds"],
+            y=rows["agreement_rate"],
+            mode="markers",
+            name=literal(quadrant),
+            marker={
+                "color": color,
+                "size": rows["responses"].astype("float64"),
+                "sizemode": "area",
+                "sizeref": 2.0 * largest / 40.0**2,
+                "sizemin": 5,
+                "line": {"width": 1, "color": "white"},
+            },
+            text=names,
+            customdata=rows["responses"],
+            hovertemplate="%{text}: %{x:,.1f} s, agreement %{y:.0%}, %{customdata:,} responses"
+            "<extra></extra>",
+        )
+    if len(known):
+        speed, agreement = (
+            float(known["median_active_seconds"].median()),
+            float(known["agreement_rate"].median()),
+        )
+        figure.add_vline(x=speed, line={"dash": "dot", "color": "#999"})
+        figure.add_hline(y=agreement, line={"dash": "dot", "color": "#999"})
+        corners = (("left", "top"), ("right", "top"), ("left", "bottom"), ("right", "bottom"))
+        for quadrant, (x_side, y_side) in zip(quadrants, corners, strict=True):
+            figure.add_annotation(
+                text=literal(quadrant),
+                xref="paper",
+                yref="paper",
+                x=0.01 if x_side == "left" else 0.99,
+                y=0.99 if y_side == "top" else 0.01,
+                xanchor=x_side,
+                yanchor=y_side,
+                showarrow=False,
+                font={"color": "#666", "size": 12},
+            )
+    figure = _layout(
+        figure,
+        x_title="Median active seconds per response (pauses excluded)",
+        y_title="Agreement rate",
+        height=420,
+    )
+    figure.update_layout(hovermode="closest")
+    figure.update_yaxes(tickformat=".0%")
+    return figure
+
+
+def active_against_wall(jobs: pd.DataFrame) -> go.Figure:
+    """Per job, median wall-clock task seconds (log) beside median active seconds (responses)."""
+    names = _literal_values(jobs["labeling_job_name"])
+    figure = go.Figure()
+    figure.add_bar(
+        x=names,
+        y=jobs["median_task_seconds"],
+        name="Wall clock (log, pauses included)",
+        marker_color="#999999",
+        hovertemplate="%{y:,.1f} s<extra>wall clock</extra>",
+    )
+    figure.add_bar(
+        x=names,
+        y=jobs["median_active_seconds"],
+        name="Active (responses, pauses excluded)",
+        marker_color="#0072B2",
+        hovertemplate="%{y:,.1f} s<extra>active</extra>",
+    )
+    figure.update_layout(barmode="group")
+    return _layout(figure, x_title="Labeling job", y_title="Median seconds per task")

@@ -47,6 +47,14 @@ _OUTCOME = (
     f"{OUTCOME_EVENT_TYPES[-1]} in the window; each distinct event counts once."
 )
 _WALL = "Wall clock, pauses included (the log has no pause information)."
+_SCORED = (
+    "A response is scored only when its object was answered by at least two distinct workers "
+    "(with one, the consolidated label is that worker's own)."
+)
+_ACTIVE = (
+    "Active time is the worker response's timeSpentInSeconds: the time the worker actively "
+    "worked, pauses excluded (Ground Truth's job output, not the activity log)."
+)
 
 _ENTRIES: tuple[Definition, ...] = (
     # ------------------------------------------------------------------ identity
@@ -235,19 +243,23 @@ _ENTRIES: tuple[Definition, ...] = (
         "slow_flag",
         "Slow",
         "true/false",
-        "True when, on any labeling job where the worker has at least 10 submitted tasks with "
-        "task seconds, the modified z-score 0.6745 * (x - median) / MAD of the worker's median "
-        "task seconds x is above 3.5. median and MAD (median absolute deviation) are taken over "
-        "the medians of the job's workers with at least 10 such tasks. When MAD is 0, the score is "
-        "(x - median) / (1.253314 * MeanAD) with the mean absolute deviation; when that is 0 "
-        "too, everyone is equal and nobody is slow. Both thresholds are configurable.",
+        "True when, on any labeling job, the modified z-score 0.6745 * (x - median) / MAD of the "
+        "worker's median seconds x is above 3.5. Where the worker has at least 10 worker "
+        "responses with active seconds on the job, x is their median active seconds (pauses "
+        "excluded: a pause is not slowness); elsewhere x is the median task seconds (wall clock) "
+        "of at least 10 submitted tasks. median and MAD (median absolute deviation) are taken over "
+        "the job's workers measured the same way (active with active, wall clock with wall "
+        "clock). When MAD is 0, the score is (x - median) / (1.253314 * MeanAD) with the mean "
+        "absolute deviation; when that is 0 too, everyone is equal and nobody is slow. Both "
+        "thresholds are configurable.",
     ),
     Definition(
         "slow_reason",
         "Why slow",
         "text",
-        "For each job the worker is slow on: their median, the job's median of worker medians, "
-        "MAD and the modified z-score.",
+        "For each job the worker is slow on: which time was compared (active, pauses excluded, or "
+        "wall clock, pauses included), their median, the job's median of worker medians, MAD and "
+        "the modified z-score.",
     ),
     Definition(
         "return_flag",
@@ -268,6 +280,158 @@ _ENTRIES: tuple[Definition, ...] = (
     Definition(
         "idle_reason", "Why idle", "text", "Which of the two idle rules applied, with times."
     ),
+    # ------------------------------------------------------------------ worker responses
+    Definition(
+        "responses",
+        "Responses",
+        "responses",
+        "Distinct worker responses (job, object, worker, submission time) submitted in the window, "
+        "read from the labeling jobs' worker-response files. Empty when no job output was read.",
+    ),
+    Definition(
+        "median_active_seconds",
+        "Median active seconds",
+        "seconds",
+        "Median of active_seconds over the responses that have it. " + _ACTIVE,
+    ),
+    Definition(
+        "mean_active_seconds",
+        "Mean active seconds",
+        "seconds",
+        "Mean of active_seconds over the responses that have it. " + _ACTIVE,
+    ),
+    Definition(
+        "active_share",
+        "Active share of wall time",
+        "ratio",
+        "Sum of active_seconds / sum of wall seconds (submission minus acceptance) over the same "
+        "responses: those with both. 1 means no pauses; empty when the wall seconds sum to 0.",
+    ),
+    Definition(
+        "agreement_rate",
+        "Agreement rate",
+        "ratio",
+        "Mean agreement_score of the scored responses. " + _SCORED,
+    ),
+    Definition(
+        "responses_scored",
+        "Responses scored",
+        "responses",
+        "Responses with an agreement_score. " + _SCORED,
+    ),
+    Definition(
+        "gold_accuracy",
+        "Gold accuracy",
+        "ratio",
+        "Share of the responses on gold objects (gt-throughput gold) whose single label equals "
+        "the gold label exactly (case-sensitive).",
+    ),
+    Definition(
+        "gold_scored",
+        "Gold answers compared",
+        "responses",
+        "Responses on gold objects whose answer is a single label (compared with the gold label).",
+    ),
+    Definition(
+        "quality_flag",
+        "Low agreement",
+        "true/false",
+        "True when, on any labeling job, the modified z-score 0.6745 * (x - median) / MAD of the "
+        "worker's agreement_rate x is below -3.5, median and MAD taken over the job's workers "
+        "with at least 20 scored responses (the worker among them); the MeanAD fallback of "
+        "slow_flag applies. Both thresholds are configurable.",
+    ),
+    Definition(
+        "quality_reason",
+        "Why low agreement",
+        "text",
+        "For each job: the worker's agreement rate and scored responses, the job's median rate, "
+        "MAD and the modified z-score.",
+    ),
+    Definition(
+        "active_seconds",
+        "Active seconds",
+        "seconds",
+        "Of one response (or the log task matched to it: same worker and job, acceptance and "
+        "submission each within one second): timeSpentInSeconds. " + _ACTIVE,
+    ),
+    Definition(
+        "wall_seconds",
+        "Wall seconds",
+        "seconds",
+        "Of one response: submission time minus acceptance time, when both are known and the "
+        "difference is not negative. " + _WALL,
+    ),
+    Definition(
+        "agreement_score",
+        "Agreement score",
+        "score 0..1",
+        "Of one response (or the log task matched to it), against the object's consolidated "
+        "label: single-label classification 1 when the label equals the consolidated class name "
+        "exactly (case-sensitive: a job's label list may hold both Car and car), else 0; "
+        "multi-label: Jaccard index of the label sets (both empty: 1); bounding boxes: F1 = 2 * "
+        "matches / (worker boxes + consolidated boxes), boxes matched one to one with the same "
+        "label, greedily by descending IoU (ties in the boxes' order), a match needing IoU >= "
+        "0.5, no boxes on either side 1. Other task types are not scored. " + _SCORED,
+    ),
+    Definition(
+        "agreement_note",
+        "Why not scored",
+        "text",
+        "Empty when the response is scored, else 'not available: ' and the reason (one worker on "
+        "the object, a task type that is not scored, no consolidated label read, ...).",
+    ),
+    Definition("object_index", "Object", "index", "The data object's line in the input manifest."),
+    Definition("acceptance_time", "Accepted", "time", "acceptanceTime of the response."),
+    Definition("submission_time", "Submitted", "time", "submissionTime of the response."),
+    Definition(
+        "task_type", "Task type", "text", "The consolidated label's metadata type, when read."
+    ),
+    Definition(
+        "worker_label", "Worker's label", "text", "The response's label (single-label tasks)."
+    ),
+    Definition("gold_label", "Gold label", "text", "The gold answer of the object."),
+    Definition(
+        "gold_correct",
+        "Gold correct",
+        "true/false",
+        "The worker's label equals the gold label exactly (case-sensitive).",
+    ),
+    Definition(
+        "objects_compared",
+        "Objects compared",
+        "objects",
+        "Objects with single-label answers from at least two distinct workers in the window.",
+    ),
+    Definition(
+        "unanimous_share",
+        "Unanimous objects",
+        "ratio",
+        "Share of objects_compared on which every worker gave the same label.",
+    ),
+    Definition(
+        "krippendorff_alpha",
+        "Krippendorff's alpha",
+        "score",
+        "Krippendorff's alpha for nominal values over objects_compared (units = objects, values "
+        "= the workers' labels): 1 - (n - 1) * D_o / D_e from the coincidence matrix. 1 is "
+        "perfect agreement, 0 agreement by chance; empty when only one label occurs.",
+    ),
+    Definition(
+        "quadrant",
+        "Speed and agreement",
+        "text",
+        "Within a job: fast when median_active_seconds is at or below the job's median of "
+        "workers' medians, agreeing when agreement_rate is at or above the job's median rate: "
+        "fast and agreeing, slow and agreeing, fast and disagreeing, slow and disagreeing.",
+    ),
+    Definition(
+        "measure",
+        "Time compared",
+        "text",
+        "Which time the slow test compared: active (worker responses, pauses excluded) or wall "
+        "(log task seconds, pauses included).",
+    ),
     # ------------------------------------------------------------------ tasks
     Definition("outcome", "Outcome", "text", "submitted, returned or declined (the event type)."),
     Definition(
@@ -287,7 +451,12 @@ _ENTRIES: tuple[Definition, ...] = (
         "The outcome time minus the accepted time when it is negative (the outcome is logged "
         "before the acceptance): the task counts but has no task seconds.",
     ),
-    Definition("source", "Source", "text", "The file or log group the event was read from."),
+    Definition(
+        "source",
+        "Source",
+        "text",
+        "The file, S3 object or log group the event (or worker response) was first read from.",
+    ),
     # ------------------------------------------------------------------ jobs and teams
     Definition(
         "active_workers",
@@ -545,8 +714,8 @@ _ENTRIES: tuple[Definition, ...] = (
         "modified_z",
         "Modified z-score",
         "score",
-        "0.6745 * (x - median) / MAD over the job's workers' median task seconds, or the "
-        "MeanAD fallback (see slow_flag).",
+        "0.6745 * (x - median) / MAD over the job's workers' median seconds (slow_flag) or "
+        "agreement rates (quality_flag), or the MeanAD fallback (see slow_flag).",
     ),
 )
 
@@ -594,7 +763,8 @@ def render_markdown() -> str:
         "",
         "Times inside the tool are UTC; the dashboard and exports convert them to the time zone "
         "you choose. Task times from the log are wall-clock times (pauses included); the "
-        "`TimeSpent` metric excludes pauses. Both are shown where both exist.",
+        "`TimeSpent` metric and the worker responses' active seconds exclude pauses. Both are "
+        "shown where both exist.",
         "",
         "| Column | Label | Unit | Definition |",
         "| --- | --- | --- | --- |",

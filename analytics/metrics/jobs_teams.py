@@ -23,6 +23,7 @@ from analytics.metrics.outcomes import (
     outcome_counts,
     outcomes_of,
 )
+from analytics.metrics.quality import JOB_AGREEMENT_COLUMNS, QUALITY_COLUMNS, job_quality
 from analytics.metrics.workers import time_spent_metric_seconds
 
 GROUP_COLUMNS = (
@@ -117,6 +118,8 @@ JOB_COLUMNS = (
     "backlog_messages",
     "backlog_in_flight",
     "backlog_observed_at",
+    *QUALITY_COLUMNS,
+    *JOB_AGREEMENT_COLUMNS,
 )
 
 
@@ -133,11 +136,14 @@ def job_summary(data: TeamData) -> pd.DataFrame:
         Columns ``JOB_COLUMNS``: ``GROUP_COLUMNS`` as in ``worker_summary``, ``active_workers`` =
         workers with at least one outcome on the job; ``workteams`` = teams seen on it;
         ``JOB_TABLE_COLUMNS`` from ``DescribeLabelingJob``; ``backlog_*`` = the latest SQS snapshot
-        (streaming jobs).
+        (streaming jobs); ``QUALITY_COLUMNS`` and ``JOB_AGREEMENT_COLUMNS`` from the worker
+        responses (``quality.job_quality``; empty for jobs whose output was not read).
     """
     outcomes = outcomes_of(data)
     frame = _group_stats(outcomes, outcomes.job, outcomes.job_names, "labeling_job_name")
+    quality = job_quality(data)
     known = data.jobs["labeling_job_name"].dropna().astype("str").tolist()
+    known += quality["labeling_job_name"].astype("str").tolist()
     missing = sorted(set(known) - set(frame["labeling_job_name"]))
     if missing:
         frame = pd.concat([frame, _zero_rows(missing, "labeling_job_name")], ignore_index=True)
@@ -170,6 +176,13 @@ def job_summary(data: TeamData) -> pd.DataFrame:
     for name in ("tasks_submitted", "tasks_returned", "tasks_declined", "active_workers"):
         frame[name] = frame[name].fillna(0).astype(np.int64)
     frame["workteams"] = frame["workteams"].astype("str")
+    quality = quality.set_index(quality["labeling_job_name"].astype("str"))
+    for name in (*QUALITY_COLUMNS, *JOB_AGREEMENT_COLUMNS):
+        column = quality[name]
+        # Counts stay integers, empty (not 0) for jobs whose output was not read.
+        frame[name] = lookup(
+            jobs_here, column.astype("Int64") if column.dtype == np.int64 else column
+        )
     frame = frame.sort_values(["tasks_submitted", "labeling_job_name"], ascending=[False, True])
     return frame[list(JOB_COLUMNS)].reset_index(drop=True)
 

@@ -182,6 +182,8 @@ TASK_COLUMNS = (
     "task_seconds",
     "seconds_before_return",
     "clock_skew_seconds",
+    "active_seconds",
+    "agreement_score",
     "source",
 )
 
@@ -220,8 +222,13 @@ def task_table(data: TeamData, worker_key: str | None = None) -> pd.DataFrame:
         ``returned`` or ``declined``; ``task_seconds`` (submitted tasks) and
         ``seconds_before_return`` (returned tasks) are wall-clock seconds from acceptance, empty
         when a time is missing or the difference is negative; ``clock_skew_seconds`` is that
-        negative difference (outcome before acceptance) when there is one.
+        negative difference (outcome before acceptance) when there is one; ``active_seconds``
+        and ``agreement_score`` come from the submitted task's worker response, when one matches
+        (``quality.task_response_numbers``), else empty.
     """
+    # quality builds on this module (outcomes_of): imported here, not at the top, to avoid a cycle.
+    from analytics.metrics.quality import task_response_numbers
+
     outcomes = outcomes_of(data)
     events = data.events
     select = np.ones(len(outcomes), dtype=bool)
@@ -245,6 +252,9 @@ def task_table(data: TeamData, worker_key: str | None = None) -> pd.DataFrame:
             "source": picked["source"].astype("str").to_numpy(),
         }
     )
+    from_responses = task_response_numbers(data, rows)
+    for name in from_responses.columns:
+        frame[name] = from_responses[name].to_numpy()
     frame["outcome"] = frame["outcome"].astype("str")
     identities = identity_lookup(data)
     frame["username"] = frame["worker_key"].map(identities["username"]).astype("str")

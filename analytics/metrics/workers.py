@@ -28,6 +28,7 @@ from analytics.metrics.grouping import (
     group_sums,
     join_names,
     kept_bounds,
+    modified_z_by_group,
     sliced_quantiles,
     stable_order,
 )
@@ -45,14 +46,15 @@ from analytics.metrics.outcomes import (
     outcome_counts,
     outcomes_of,
 )
+from analytics.metrics.quality import (
+    QUALITY_COLUMNS,
+    QUALITY_FLAG_COLUMNS,
+    QUALITY_MIN_SCORED,
+    QUALITY_Z,
+    active_time_pairs,
+    worker_quality,
+)
 from analytics.metrics.sessions import interval_starts, sweep_sorted
-
-#: Scale of the median absolute deviation to the standard deviation of a normal distribution.
-MAD_SCALE = 0.6745
-#: When MAD is 0 (over half of the job's workers have the same median), the modified z-score uses
-#: the mean absolute deviation instead: ``(x - median) / (1.253314 * MeanAD)`` (IBM SPSS Statistics'
-#: definition; 1.253314 = sqrt(pi / 2) makes MeanAD estimate the standard deviation).
-MEAN_AD_SCALE = 1.253314
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,11 @@ class Thresholds:
         weekend is not idleness).
     session_gap_minutes
         A gap between tasks longer than this ends a working session.
+    quality_z
+        Modified z-score below minus this at which a worker's agreement rate on a job is low.
+    quality_min_scored
+        Scored responses a worker needs on a job to be compared on it (and to count in the job's
+        reference group).
     """
 
     slow_z: float = 3.5
@@ -82,6 +89,8 @@ class Thresholds:
     return_min_outcomes: int = 10
     idle_after_hours: float = 72.0
     session_gap_minutes: float = 30.0
+    quality_z: float = QUALITY_Z
+    quality_min_scored: int = QUALITY_MIN_SCORED
 
 
 WORKER_COLUMNS = (
@@ -115,6 +124,8 @@ WORKER_COLUMNS = (
     "return_reason",
     "idle_flag",
     "idle_reason",
+    *QUALITY_COLUMNS,
+    *QUALITY_FLAG_COLUMNS,
 )
 
 
@@ -250,6 +261,7 @@ SPEED_COLUMNS = (
     "job_mean_ad_seconds",
     "job_workers_compared",
     "modified_z",
+    "measure",
     "slow",
 )
 
@@ -344,29 +356,56 @@ def _pair_medians(
     )
 
 
-def _modified_z(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Add each job's median, MAD, MeanAD, the worker count and the modified z-score."""
-    by_job = pairs.groupby("job", sort=False)["median_ms"]
-    job_median = by_job.transform("median")
-    deviation = (pairs["median_ms"] - job_median).abs()
-    mad = deviation.groupby(pairs["job"], sort=False).transform("median")
-    mean_ad = deviation.groupby(pairs["job"], sort=False).transform("mean")
-    difference = pairs["median_ms"] - job_median
-    z_mad = MAD_SCALE * difference / mad.where(mad > 0)
-    z_mean = difference / (MEAN_AD_SCALE * mean_ad.where(mean_ad > 0))
-    z = z_mad.where(mad > 0, z_mean.where(mean_ad > 0, 0.0))
-    return pairs.assign(
-        job_median_ms=job_median,
-        job_mad_ms=mad,
-        job_mean_ad_ms=mean_ad,
-        job_workers_compared=by_job.transform("size"),
-        modified_z=z.fillna(0.0),
+#: How a (worker, job) pair's median was measured: ``wall`` from the log's task seconds (pauses
+#: included), ``active`` from the worker responses' ``timeSpentInSeconds`` (pauses excluded).
+WALL, ACTIVE = "wall", "active"
+
+
+def _fair_pairs(
+    pairs: pd.DataFrame, data: TeamData, names: tuple[pd.Index, pd.Index], min_tasks: int
+) -> pd.DataFrame:
+    """The pairs the slow test compares, each with its ``measure``: where a worker has at least
+    ``min_tasks`` responses with active seconds on a job, their median active time replaces the
+    wall-clock one (a pause is not slowness); elsewhere the wall clock, as before. ``names`` are
+    the worker keys and job names the pairs' codes index."""
+    pairs = pairs.assign(measure=WALL)
+    if not len(data.responses):
+        return pairs
+    active = active_time_pairs(data, min_tasks)
+    worker_keys, job_names = names
+    worker = worker_keys.astype("str").get_indexer(pd.Index(active["worker_key"]))
+    job = job_names.astype("str").get_indexer(pd.Index(active["labeling_job_name"]))
+    known = (worker >= 0) & (job >= 0)
+    active = pd.DataFrame(
+        {
+            "worker": worker[known].astype(np.int64),
+            "job": job[known].astype(np.int64),
+            "tasks_with_seconds": active["responses_with_active"].to_numpy()[known],
+            "median_ms": active["median_active_ms"].to_numpy()[known],
+            "measure": ACTIVE,
+        }
     )
+    replaced = pd.MultiIndex.from_frame(pairs[["worker", "job"]]).isin(
+        pd.MultiIndex.from_frame(active[["worker", "job"]])
+    )
+    return pd.concat([pairs[~replaced], active], ignore_index=True)
 
 
-def _speed(times: _TaskTimes, thresholds: Thresholds) -> pd.DataFrame:
-    """The scored (worker, job) pairs: modified z-score and slow flag."""
-    scored = _modified_z(times.pairs)
+def _speed(
+    times: _TaskTimes, thresholds: Thresholds, data: TeamData, names: tuple[pd.Index, pd.Index]
+) -> pd.DataFrame:
+    """The scored (worker, job) pairs: modified z-score and slow flag. A pair is compared with
+    the job's pairs measured the same way (active with active, wall clock with wall clock)."""
+    pairs = _fair_pairs(times.pairs, data, names, thresholds.slow_min_tasks)
+    group = pairs["job"].astype("str") + "/" + pairs["measure"]
+    robust = modified_z_by_group(pairs["median_ms"], group)
+    scored = pairs.assign(
+        job_median_ms=robust["group_median"],
+        job_mad_ms=robust["group_mad"],
+        job_mean_ad_ms=robust["group_mean_ad"],
+        job_workers_compared=robust["group_size"],
+        modified_z=robust["modified_z"],
+    )
     return scored.assign(slow=(scored["modified_z"] > thresholds.slow_z).to_numpy(dtype=bool))
 
 
@@ -385,7 +424,8 @@ def job_worker_speed(data: TeamData, thresholds: Thresholds = Thresholds()) -> p
     """
     outcomes = outcomes_of(data)
     times = _worker_task_times(worker_tasks(outcomes), thresholds.slow_min_tasks)
-    return _speed_frame(_speed(times, thresholds), outcomes)
+    names = (outcomes.worker_keys, outcomes.job_names)
+    return _speed_frame(_speed(times, thresholds, data, names), outcomes)
 
 
 def _speed_frame(scored: pd.DataFrame, outcomes: Outcomes) -> pd.DataFrame:
@@ -402,10 +442,18 @@ def _speed_frame(scored: pd.DataFrame, outcomes: Outcomes) -> pd.DataFrame:
             "job_mean_ad_seconds": scored["job_mean_ad_ms"].to_numpy() / MS_PER_SECOND,
             "job_workers_compared": scored["job_workers_compared"].to_numpy(),
             "modified_z": scored["modified_z"].to_numpy(),
+            "measure": pd.array(scored["measure"].to_numpy(dtype=object), dtype="str"),
             "slow": scored["slow"].to_numpy(dtype=bool),
         }
     )
     return frame.sort_values(["labeling_job_name", "worker_key"]).reset_index(drop=True)
+
+
+#: How a slow reason says which time it compared, and what it counted.
+_MEASURE_WORDS = {
+    WALL: ("wall clock (pauses included)", "tasks"),
+    ACTIVE: ("active (pauses excluded, from worker responses)", "responses"),
+}
 
 
 def _slow_reasons(scored: pd.DataFrame, job_names: pd.Index, n_workers: int, z: float) -> list[str]:
@@ -418,10 +466,12 @@ def _slow_reasons(scored: pd.DataFrame, job_names: pd.Index, n_workers: int, z: 
             if row["job_mad_ms"] > 0
             else f"MAD 0, mean absolute deviation {row['job_mean_ad_ms'] / MS_PER_SECOND:.1f} s"
         )
+        measured, counted = _MEASURE_WORDS[row["measure"]]
         reasons[int(row["worker"])].append(
-            f"on {jobs[int(row['job'])]}: median {row['median_ms'] / MS_PER_SECOND:.1f} s over "
-            f"{row['tasks_with_seconds']} tasks vs the job's {row['job_workers_compared']} "
-            f"workers' median {row['job_median_ms'] / MS_PER_SECOND:.1f} s ({spread}; "
+            f"on {jobs[int(row['job'])]}: median {row['median_ms'] / MS_PER_SECOND:.1f} s "
+            f"{measured} over {row['tasks_with_seconds']} {counted} vs the job's "
+            f"{row['job_workers_compared']} workers' median "
+            f"{row['job_median_ms'] / MS_PER_SECOND:.1f} s ({spread}; "
             f"modified z {row['modified_z']:.1f} > {z:g})"
         )
     return ["; ".join(items) for items in reasons]
@@ -513,7 +563,7 @@ def worker_summary(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.
     del tasks
     counts = totals.counts
     submitted, returned, declined = counts[:, SUBMITTED], counts[:, RETURNED], counts[:, DECLINED]
-    scored = _speed(times, thresholds)
+    scored = _speed(times, thresholds, data, (worker_keys, job_names))
     slow_reason = np.asarray(_slow_reasons(scored, job_names, n, thresholds.slow_z), dtype=object)
     with np.errstate(invalid="ignore", divide="ignore"):
         return_rate = returned / (submitted + returned)
@@ -687,5 +737,24 @@ def _finish_worker_frame(
     )
     for name in ("return_reason", "idle_reason", "slow_reason", "worker_id", "workteams", "jobs"):
         frame[name] = frame[name].astype("str")
+    frame = _add_quality(frame, data, thresholds)
     frame = frame.sort_values(["tasks_submitted", "worker_key"], ascending=[False, True])
     return frame[list(WORKER_COLUMNS)].reset_index(drop=True)
+
+
+def _add_quality(frame: pd.DataFrame, data: TeamData, thresholds: Thresholds) -> pd.DataFrame:
+    """Add ``QUALITY_COLUMNS`` and the quality flag (``quality.worker_quality``), empty for
+    workers without responses in the window (and for everyone when no job output was read)."""
+    quality = worker_quality(data, thresholds.quality_z, thresholds.quality_min_scored)
+    quality = quality.set_index(quality["worker_key"].astype("str"))
+    keys = frame["worker_key"].astype("str")
+    for name in QUALITY_COLUMNS:
+        values = keys.map(quality[name])
+        if name in ("responses", "responses_scored", "gold_scored"):
+            frame[name] = values.astype("Int64")
+        else:
+            frame[name] = values.astype("float64")
+    reason = keys.map(quality["quality_reason"].astype("object")).astype("object")
+    frame["quality_reason"] = pd.array(reason.where(reason.notna(), "").tolist(), dtype="str")
+    frame["quality_flag"] = (frame["quality_reason"] != "").to_numpy(dtype=bool)
+    return frame

@@ -106,6 +106,25 @@ with columns[1]:
     if not empty_days.empty:
         components.table(empty_days, view, key="data_empty_days")
 
+st.subheader("Worker responses against the activity log")
+st.caption(
+    "The two sources side by side, never merged: responses (from the jobs' output) that match no "
+    "submitted task in the log, and submitted log tasks (on jobs with responses) that match no "
+    "response. Same worker and job, acceptance and submission each within one second."
+)
+coverage = cache.response_coverage(source, view.key)
+sides = st.columns(2)
+with sides[0]:
+    lonely = coverage.responses_without_task
+    st.markdown(f"**Responses without a log task** ({len(lonely):,})")
+    if not lonely.empty:
+        components.table(lonely, view, key="data_responses_without_task")
+with sides[1]:
+    lonely = coverage.tasks_without_response
+    st.markdown(f"**Log tasks without a response** ({len(lonely):,})")
+    if not lonely.empty:
+        components.table(lonely, view, key="data_tasks_without_response")
+
 st.subheader("Bring in more data")
 root = escape_controls(str(source.configured_root))
 st.code(

@@ -38,6 +38,35 @@ components.table(
     jobs[LEADING + [c for c in jobs.columns if c not in LEADING]], view, key="jobs_table"
 )
 
+st.subheader("Agreement between workers, active against wall time")
+st.caption(
+    "From the jobs' worker responses: the share of objects every worker labeled alike, "
+    "Krippendorff's alpha for nominal labels (1 perfect, 0 chance), and the median active time "
+    "(pauses excluded) beside the log's wall-clock task time. Hover a header for its definition."
+)
+with_responses = jobs[jobs["responses"].notna().to_numpy()]
+if with_responses.empty:
+    st.caption("No worker response in this window for these jobs.")
+else:
+    components.table(
+        with_responses[
+            [
+                "labeling_job_name",
+                "responses",
+                "objects_compared",
+                "unanimous_share",
+                "krippendorff_alpha",
+                "agreement_rate",
+                "median_active_seconds",
+                "median_task_seconds",
+                "active_share",
+            ]
+        ],
+        view,
+        key="jobs_agreement",
+    )
+    st.plotly_chart(charts.active_against_wall(with_responses), key="jobs_active_wall")
+
 teams = cache.team_table(source, view.key)
 if not teams.empty:
     st.subheader("Work teams")

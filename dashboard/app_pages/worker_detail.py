@@ -42,16 +42,21 @@ worker_key = st.selectbox(
 st.query_params["worker"] = worker_key
 worker = workers[workers["worker_key"] == worker_key].to_dict("records")[0]
 
+FLAG_WORDS = {
+    "slow_flag": "Slow",
+    "idle_flag": "Idle",
+    "return_flag": "Returns",
+    "quality_flag": "Low agreement",
+}
 for flag, reason in (
     ("slow_flag", "slow_reason"),
     ("idle_flag", "idle_reason"),
     ("return_flag", "return_reason"),
+    ("quality_flag", "quality_reason"),
 ):
     if bool(worker[flag]):
         with st.container(border=True):
-            html_line(
-                f"<strong>{flag.removesuffix('_flag').title()}</strong>: {literal(worker[reason])}"
-            )
+            html_line(f"<strong>{FLAG_WORDS[flag]}</strong>: {literal(worker[reason])}")
 
 
 def _number(value: Any, pattern: str) -> str:
@@ -114,6 +119,41 @@ if job_names:
             charts.distribution_against_job(own, job_histogram, names[worker_key]),
             key="worker_distribution",
         )
+
+st.subheader("Active and wall time, agreement per task")
+st.caption(
+    "Wall clock from the activity log (pauses included) beside the active time of the task's "
+    "worker response (pauses excluded) and its agreement with the consolidated label. A task "
+    "matches its response when worker and job are the same and acceptance and submission are "
+    "each within one second."
+)
+submitted = tasks[tasks["outcome"] == "submitted"] if not tasks.empty else tasks
+if submitted.empty or submitted["active_seconds"].isna().all():
+    st.caption("No task of this worker matches a worker response in this window.")
+else:
+    components.table(
+        submitted[
+            [
+                "labeling_job_name",
+                "task_accepted_time",
+                "outcome_time",
+                "task_seconds",
+                "active_seconds",
+                "agreement_score",
+            ]
+        ],
+        view,
+        key="worker_detail_active",
+    )
+gold = cache.gold_rows(source, view.key, worker_key)
+st.subheader(f"Gold answers ({len(gold)})")
+if gold.empty:
+    st.caption("No response of this worker on an object with a gold answer in this window.")
+else:
+    correct = int(gold["gold_correct"].fillna(False).sum())
+    compared = int(gold["gold_correct"].notna().sum())
+    st.caption(f"{correct} of {compared} compared answers equal the gold label.")
+    components.table(gold.drop(columns=["worker_key"]), view, key="worker_detail_gold")
 
 returned = tasks[tasks["outcome"] == "returned"] if not tasks.empty else tasks
 st.subheader(f"Returns ({len(returned)})")

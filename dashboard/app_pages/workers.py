@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics import escape_controls, workers_csv_bytes
+from analytics import QUADRANTS, escape_controls, workers_csv_bytes
 from dashboard import auth, cache, charts, components
 from dashboard.cache import FilterKey
 from dashboard.literal import literal
@@ -16,7 +16,8 @@ st.title("Workers")
 st.caption(view.window_label)
 
 summary = cache.worker_table(source, view.key)
-flagged = summary["slow_flag"] | summary["idle_flag"] | summary["return_flag"]
+FLAGS = ("slow_flag", "idle_flag", "return_flag", "quality_flag")
+flagged = summary[list(FLAGS)].any(axis=1)
 # On screen, flagged workers first; the download keeps the export's order and columns.
 workers = (
     summary.assign(_flagged=flagged)
@@ -44,17 +45,13 @@ if search:
     ).str.lower()
     rows = rows[haystack.str.contains(search, regex=False).to_numpy()]
 if flagged_only == "Flagged":
-    rows = rows[(rows["slow_flag"] | rows["idle_flag"] | rows["return_flag"]).to_numpy()]
+    rows = rows[rows[list(FLAGS)].any(axis=1).to_numpy()]
 
-flags = (
-    int(workers["slow_flag"].sum()),
-    int(workers["idle_flag"].sum()),
-    int(workers["return_flag"].sum()),
-)
+flags = [int(workers[name].sum()) for name in FLAGS]
 st.markdown(
     f"**{len(rows):,}** of {len(workers):,} workers shown · "
-    f"{flags[0]} slow · {flags[1]} idle · {flags[2]} returning many tasks. "
-    "Hover a column header for its definition."
+    f"{flags[0]} slow · {flags[1]} idle · {flags[2]} returning many tasks · "
+    f"{flags[3]} with low agreement. Hover a column header for its definition."
 )
 LEADING = [
     "username",
@@ -70,11 +67,17 @@ LEADING = [
     "tasks_per_active_hour",
     "active_hours",
     "last_activity",
+    "quality_flag",
+    "responses",
+    "median_active_seconds",
+    "active_share",
+    "agreement_rate",
+    "gold_accuracy",
 ]
 ordered = rows[LEADING + [c for c in rows.columns if c not in LEADING]]
 components.table(ordered, view, key="workers_table", height=420)
 
-reasons = rows[rows["slow_flag"] | rows["idle_flag"] | rows["return_flag"]]
+reasons = rows[rows[list(FLAGS)].any(axis=1).to_numpy()]
 if not reasons.empty:
     with st.expander(f"Why these {len(reasons)} workers are flagged", expanded=True):
         items = []
@@ -84,6 +87,7 @@ if not reasons.empty:
                 (row["slow_flag"], row["slow_reason"]),
                 (row["idle_flag"], row["idle_reason"]),
                 (row["return_flag"], row["return_reason"]),
+                (row["quality_flag"], row["quality_reason"]),
             ):
                 if flag:
                     items.append(f"<li><strong>{name}</strong>: {literal(reason)}</li>")
@@ -126,3 +130,43 @@ if jobs_in_view:
             for r in workers.to_dict("records")
         }
         st.plotly_chart(charts.task_time_boxes(quantiles, labels), key="workers_boxes")
+
+st.subheader("Speed against agreement, within one job")
+st.caption(
+    "Each point is a worker on the job: median active seconds per response (pauses excluded, "
+    "from the job's worker responses) against the agreement rate with the consolidated label; "
+    "point size is the number of responses. The dotted lines are the job's medians."
+)
+quality_pairs = cache.worker_job_quality_table(source, view.key)
+# Jobs with the most scored responses first: where agreement says most.
+scored_by_job = (
+    quality_pairs.assign(job=quality_pairs["labeling_job_name"].astype("str"))
+    .groupby("job")["responses_scored"]
+    .sum()
+    .sort_index()
+    .sort_values(ascending=False, kind="stable")
+)
+quality_jobs = scored_by_job.index.tolist()
+if not quality_jobs:
+    st.info(
+        "No worker response in this window: speed and agreement need the labeling jobs' output "
+        "(gt-throughput ingest of a job's output folder, or sync)."
+    )
+else:
+    quality_job = st.selectbox(
+        "Labeling job", quality_jobs, format_func=escape_controls, key="workers_quality_job"
+    )
+    pairs = quality_pairs[quality_pairs["labeling_job_name"].astype("str") == quality_job]
+    people = {
+        str(r["worker_key"]): view.person(str(r["worker_key"]), r["username"], r["worker_id"])
+        for r in workers.to_dict("records")
+    }
+    # A worker known only from the responses is named by the privacy rule too.
+    people |= {
+        key: view.person(key)
+        for key in pairs["worker_key"].astype("str").tolist()
+        if key not in people
+    }
+    st.plotly_chart(
+        charts.speed_against_agreement(pairs, people, QUADRANTS), key="workers_quality_scatter"
+    )

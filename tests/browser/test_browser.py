@@ -468,3 +468,23 @@ def test_the_server_prints_no_error_nor_warning(visit: Visit, server: Server) ->
     assert "You can now view your Streamlit app" in printed, printed
     for alarming in ("Traceback", "Error", "WARNING", "missing ScriptRunContext"):
         assert alarming not in printed, printed
+
+
+#: The response charts (issue 11) and a text each draws once it has data.
+RESPONSE_CHARTS = {
+    "/workers": "fast and agreeing",  # a quadrant's name in the speed-against-agreement chart
+    "/jobs": "Active (responses, pauses excluded)",  # the active-against-wall legend
+}
+
+
+@pytest.mark.parametrize("path", RESPONSE_CHARTS, ids=lambda p: p.strip("/"))
+def test_response_charts_render_with_no_error(visit: Visit, server: Server, path: str) -> None:
+    if not len(load_team_data(Store(server.store)).responses):
+        pytest.skip("the sample has no worker responses yet (issue 11's sample data)")
+    page = visit.page
+    # Over all time: the sample's job outputs are older than the default seven days.
+    page.goto(visit.server.url + path + "?range=all&tz=UTC")
+    page.locator("h1", has_text=PAGES[path][0]).first.wait_for()
+    wait_until_settled(page)
+    page.locator(".js-plotly-plot", has_text=RESPONSE_CHARTS[path]).first.wait_for()
+    assert_no_exception(page)
