@@ -81,6 +81,7 @@ ANSWER_MEMBERS_READ: Mapping[str, tuple[str, ...]] = {
     "sts:GetCallerIdentity": ("Account",),
     "logs:FilterLogEvents": ("events",),
     "sqs:GetQueueUrl": ("QueueUrl",),
+    "s3:GetObject": ("Body",),
     "sagemaker:ListWorkteams": ("Workteams", "Workteams[].WorkteamName"),
     "sagemaker:DescribeWorkteam": ("Workteam.WorkteamName", "Workteam.WorkteamArn"),
     "sagemaker:ListLabelingJobs": ("LabelingJobSummaryList[].LabelingJobName",),
@@ -127,6 +128,8 @@ NOT_FOUND_CODES = frozenset(
         "QueueDoesNotExist",
         "UserNotFoundException",
         "NoSuchEntity",
+        "NoSuchBucket",
+        "NoSuchKey",
     }
 )
 THROTTLING_CODES = frozenset(
@@ -472,8 +475,8 @@ def make_client(
     Parameters
     ----------
     service
-        The boto3 service name: ``logs``, ``cloudwatch``, ``cognito-idp``, ``sagemaker``, ``sqs``
-        or ``sts``.
+        The boto3 service name: ``logs``, ``cloudwatch``, ``cognito-idp``, ``sagemaker``, ``sqs``,
+        ``s3`` or ``sts``.
     session
         Where credentials and the region come from (see :func:`make_session`).
     endpoint_url
@@ -498,12 +501,19 @@ def make_client(
     return client
 
 
+#: Operations whose IAM action is not named after them (S3 lists a bucket's keys with
+#: ListObjectsV2, allowed by ``s3:ListBucket``).
+IAM_ACTION_OF_OPERATION: Mapping[str, str] = {"s3:ListObjectsV2": "s3:ListBucket"}
+
+
 def iam_action(client: Any, operation_name: str) -> str:
     """The IAM action that allows ``operation_name`` on ``client``'s service.
 
-    For every service this project calls, the IAM prefix is the boto3 service name.
+    For every service this project calls, the IAM prefix is the boto3 service name; the action
+    is the operation's name but for :data:`IAM_ACTION_OF_OPERATION`.
     """
-    return f"{client.meta.service_model.service_name}:{operation_name}"
+    action = f"{client.meta.service_model.service_name}:{operation_name}"
+    return IAM_ACTION_OF_OPERATION.get(action, action)
 
 
 def convert_client_error(exc: Exception, client: Any, what: str) -> AwsError:
