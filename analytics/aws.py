@@ -141,6 +141,7 @@ THROTTLING_CODES = frozenset(
         "RequestLimitExceeded",
         "RequestThrottled",
         "RequestThrottledException",
+        "SlowDown",
         "ProvisionedThroughputExceededException",
     }
 )

@@ -45,7 +45,6 @@ _OBJECT_INDEX = re.compile(r"\d{1,18}")
 
 #: Why a worker-response file, one of its answers, or a manifest line is not stored.
 REJECT_REASONS = {
-    "invalid_utf8": "the file is not valid UTF-8 text",
     "invalid_json": "the file (or manifest line) is not JSON",
     "truncated_json": "the file (or manifest line) ends before its JSON is complete",
     "too_deeply_nested": "the JSON nests arrays or objects too deep to be read",
@@ -242,22 +241,24 @@ def _decode(data: bytes) -> tuple[Any, str | None, str | None]:
     """The JSON value of ``data``, or (None, reason, detail).
 
     orjson first; a document it refuses only for a value it cannot represent (an integer beyond
-    64 bits, NaN, a lone surrogate) is read by the standard library, so that such a value
-    affects only the answer holding it.
+    64 bits, NaN, a lone surrogate, bytes that are not UTF-8) is read by the standard library,
+    so that such a value affects only the answer holding it. Nesting deeper than either reads
+    (about 1,000 levels) makes the whole document unreadable.
     """
     try:
         return orjson.loads(data), None, None
     except orjson.JSONDecodeError as error:
         first = error
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return None, "invalid_utf8", str(error)
-    try:
-        return json.loads(data), None, None
+        # Bytes that are not UTF-8 become lone surrogates, which no stored text may hold: a
+        # field holding them is treated as absent, in its own answer only.
+        text = data.decode("utf-8", "surrogateescape")
+        return json.loads(text, strict=False), None, None  # strict: control bytes in strings
     except RecursionError:
         return None, "too_deeply_nested", "nested deeper than Python's JSON reader goes"
     except ValueError:
+        if not data.strip():
+            return None, "truncated_json", "empty: nothing was written (or it was cut off)"
         message = str(first)
         if "depth limit exceeded" in message:
             return None, "too_deeply_nested", message

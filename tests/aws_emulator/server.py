@@ -102,6 +102,27 @@ def _service_of(headers: Any) -> str:
     return "unknown"
 
 
+#: S3 REST requests by (method, has a key), as the IAM action names them (a bucket's listing
+#: is ``s3:ListBucket`` whatever the API version).
+_S3_ACTIONS = {
+    ("GET", True): "GetObject",
+    ("HEAD", True): "GetObject",
+    ("PUT", True): "PutObject",
+    ("DELETE", True): "DeleteObject",
+    ("GET", False): "ListBucket",
+    ("HEAD", False): "ListBucket",
+    ("PUT", False): "CreateBucket",
+    ("DELETE", False): "DeleteBucket",
+}
+
+
+def _s3_action(method: str, path: str) -> str:
+    """The IAM action of a path-style S3 request (``/bucket`` or ``/bucket/key``)."""
+    bare = path.split("?", 1)[0].strip("/")
+    has_key = "/" in bare
+    return _S3_ACTIONS.get((method, has_key), method)
+
+
 def _operation_of(path: str, headers: Any, body: bytes) -> tuple[str, str]:
     """(protocol, operation) of a request: json, cbor or query."""
     target = headers.get("X-Amz-Target")
@@ -125,6 +146,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         service = _service_of(self.headers)
         protocol, operation = _operation_of(self.path, self.headers, body)
+        if service == "s3":
+            protocol, operation = "rest-xml", _s3_action(self.command, self.path)
         emulator = self.server.emulator
         outcome = emulator.decide(service, operation)
         emulator.record(Call(service, operation, outcome))
@@ -140,10 +163,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if outcome == "throttled":
             code = "Throttling" if protocol == "query" else "ThrottlingException"
+            code = "SlowDown" if protocol == "rest-xml" else code
             self._error(protocol, 400, code, "Rate exceeded")
             return
         if outcome == "denied":
-            code = "AccessDenied" if protocol == "query" else "AccessDeniedException"
+            code = "AccessDenied" if protocol in ("query", "rest-xml") else "AccessDeniedException"
             message = (
                 f"User: arn:aws:iam::{ACCOUNT_ID}:user/test is not authorized to perform:"
                 f" {service}:{operation} because no identity-based policy allows it"
@@ -178,7 +202,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def _error(self, protocol: str, status: int, code: str, message: str) -> None:
-        if protocol == "query":
+        if protocol == "rest-xml":  # S3: <Error> at the root, AccessDenied as HTTP 403
+            payload = (
+                f"<Error><Code>{code}</Code><Message>{message}</Message>"
+                f"<RequestId>{uuid.uuid4()}</RequestId></Error>"
+            ).encode()
+            self._send(403 if code == "AccessDenied" else 503, "application/xml", payload, {})
+        elif protocol == "query":
             payload = (
                 "<ErrorResponse><Error><Type>Sender</Type>"
                 f"<Code>{code}</Code><Message>{message}</Message></Error>"
