@@ -352,6 +352,16 @@ class EndpointWatch:
         events.register("before-parse", before_parse)
         events.register("after-call", after_call)
 
+    def fork(self) -> EndpointWatch:
+        """A watch for a client used on another thread (a watch serves one thread): the same
+        timeouts, and what this one knows so far (which endpoints have answered, since when none
+        has), so a call there is bounded as a call here would be."""
+        twin = EndpointWatch(self.answer_timeout_seconds, max_attempts=self.max_attempts)
+        twin._answered = set(self._answered)
+        twin._silent_since = self._silent_since
+        twin._last_problem = self._last_problem
+        return twin
+
     def waiting(self) -> tuple[str, str, float] | None:
         """``(endpoint host, operation, seconds)`` of the attempt awaiting an answer, if any."""
         call = self._call

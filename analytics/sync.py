@@ -204,6 +204,10 @@ class _Clients:
             )
         return self._clients[service]
 
+    def for_another_thread(self, service: str) -> Any:
+        """A new client of ``service`` whose watch is forked from the run's (one per thread)."""
+        return make_client(service, self._session, self._endpoint_url, self._watch.fork())
+
 
 class _WaitReporter:
     """Forwards progress and, while a call waits for an answer, says so once a second.
@@ -310,20 +314,16 @@ def _advance_log_checkpoint(
 
 
 def _sync_responses(
-    store: Store,
-    session: Any,
-    options: SyncOptions,
-    watch_timeout: float,
-    progress: Progress | None,
-    now: dt.datetime,
+    store: Store, clients: _Clients, progress: Progress | None, now: dt.datetime
 ) -> PartResult:
     part = PartResult(PART_RESPONSES)
-
-    def s3_client() -> Any:
-        # One watch per client: a watch serves one thread, and the GETs run on several.
-        return make_client("s3", session, options.endpoint_url, EndpointWatch(watch_timeout))
-
-    result = responses_s3.read_job_outputs(store, s3_client, progress=progress, now=now)
+    result = responses_s3.read_job_outputs(
+        store,
+        lambda: clients("s3"),
+        lambda: clients.for_another_thread("s3"),
+        progress=progress,
+        now=now,
+    )
     part.warnings.extend(result.warnings)
     stored = result.stored
     if not result.jobs:
@@ -710,8 +710,6 @@ def _sync_parts(
     )
     run(
         PART_RESPONSES,
-        lambda: _sync_responses(
-            store, session, options, options.answer_timeout_seconds, progress, now
-        ),
+        lambda: _sync_responses(store, clients, progress, now),
     )
     return report

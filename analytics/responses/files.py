@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from analytics.errors import InputFileError
-from analytics.ingest import _open_regular, path_text
+from analytics.ingest import _kind_of, _open_regular, _stat_problem, path_text
 from analytics.responses.parse import (
     OUTPUT_MANIFEST,
     WORKER_RESPONSE_DIR,
@@ -84,36 +84,73 @@ def is_inside_job_output(path: Path, folders: Sequence[Path]) -> bool:
     return False
 
 
-def job_files(folder: Path, warnings: list[str]) -> Iterator[tuple[Path, JobFile]]:
-    """The worker-response files and output manifest of job folder ``folder``, sorted.
+def job_files(folder: Path, warnings: list[str]) -> Iterator[tuple[str, str, JobFile]]:
+    """The worker-response files and output manifest of job folder ``folder``, sorted, as
+    ``(path, path relative to the folder, kind)``.
 
     Anything there that is not a regular file (a FIFO, a broken link) is skipped with a line in
-    ``warnings``; it is never opened.
+    ``warnings``; it is never opened. Walked with ``os.scandir`` and plain strings (no ``stat``
+    for a regular file, no ``Path`` per file): a job folder may hold hundreds of thousands.
     """
-    candidates: list[Path] = []
-    manifest = folder.joinpath(*OUTPUT_MANIFEST)
-    if manifest.exists() or manifest.is_symlink():
-        candidates.append(manifest)
-    responses_root = folder.joinpath(*WORKER_RESPONSE_DIR)
-    for current, subfolders, names in os.walk(responses_root):
-        subfolders.sort()
-        candidates.extend(Path(current) / name for name in sorted(names))
-    for path in candidates:
-        kind = job_file(path.relative_to(folder).parts)
+    root = os.fspath(folder)
+    relative = "/".join(OUTPUT_MANIFEST)
+    manifest = os.path.join(root, relative)
+    if os.path.lexists(manifest):
+        yield from _regular(manifest, relative, OUTPUT_MANIFEST, warnings)
+    yield from _walk(os.path.join(root, *WORKER_RESPONSE_DIR), WORKER_RESPONSE_DIR, warnings)
+
+
+def _walk(
+    directory: str, parts: tuple[str, ...], warnings: list[str]
+) -> Iterator[tuple[str, str, JobFile]]:
+    try:
+        with os.scandir(directory) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError as exc:
+        warnings.append(f"{path_text(directory)}: folder cannot be read ({exc.strerror or exc})")
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        entry_parts = (*parts, entry.name)
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(entry.path, entry_parts, warnings)
+            continue
+        kind = job_file(entry_parts)
         if kind is None:
             continue
         try:
-            mode = os.stat(path).st_mode
-        except OSError as exc:
-            warnings.append(f"{path_text(path)}: {exc.strerror or exc}: skipped")
-            continue
-        if not stat.S_ISREG(mode):
-            warnings.append(f"{path_text(path)}: not a regular file: skipped")
-            continue
-        yield path, kind
+            regular = entry.is_file(follow_symlinks=True)
+        except OSError:
+            regular = False
+        if regular:
+            yield entry.path, "/".join(entry_parts), kind
+        else:
+            yield from _regular(entry.path, "/".join(entry_parts), entry_parts, warnings)
 
 
-def read_job_file(path: Path) -> bytes:
+def _regular(
+    path: str, relative: str, parts: tuple[str, ...], warnings: list[str]
+) -> Iterator[tuple[str, str, JobFile]]:
+    """``path`` if it is a regular file, else a warning saying what it is."""
+    kind = job_file(parts)
+    if kind is None:
+        return
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        problem = f"{path_text(path)}: {_stat_problem(Path(path), exc)}: skipped"
+    else:
+        if stat.S_ISREG(mode):
+            yield path, relative, kind
+            return
+        problem = f"{path_text(path)}: {_kind_of(mode)}, not a regular file: skipped"
+    # Said once: the walk of the folder for log files may have said it already.
+    if problem not in warnings:
+        warnings.append(problem)
+
+
+def read_job_file(path: str) -> bytes:
     """The bytes of regular file ``path`` (refused without blocking if it became a FIFO)."""
     with _open_regular(path) as stream:
         return stream.readall()
@@ -135,10 +172,13 @@ def ingest_job_folders(
     totals = StoredResponses()
     for folder in folders:
         job_name = job_name_of(folder)
+        # Sources are absolute: the folder resolved once (a resolve per file costs more than
+        # reading it), the rest as found.
+        resolved = path_text(folder.resolve())
         parsed = ParsedResponses()
         pending = 0
-        for path, kind in job_files(folder, warnings):
-            source = path_text(path.resolve())
+        for path, relative, kind in job_files(folder, warnings):
+            source = f"{resolved}/{path_text(relative)}"
             try:
                 data = read_job_file(path)
             except OSError as exc:

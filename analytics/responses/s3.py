@@ -72,28 +72,29 @@ def jobs_with_outputs(jobs: pa.Table) -> list[tuple[str, str]]:
 
 def read_job_outputs(
     store: Store,
-    make_client: Callable[[], Any],
+    listing_client: Callable[[], Any],
+    fetching_client: Callable[[], Any],
     *,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
 ) -> JobOutputsResult:
     """Read every known job's new output objects from S3 into ``store``.
 
-    ``make_client`` builds one S3 client with its own :class:`analytics.aws.EndpointWatch`
-    (a watch serves one thread): it is called once for listing and once per fetching thread.
-    A job whose bucket cannot be listed or read gives a warning naming it; the others are read.
+    ``listing_client`` gives the S3 client the listings use (on this thread);
+    ``fetching_client`` builds one for each fetching thread, with a watch of its own forked from
+    the run's (:meth:`analytics.aws.EndpointWatch.fork`: a watch serves one thread). A job whose
+    bucket cannot be listed or read gives a warning naming it; the others are read.
     """
     result = JobOutputsResult()
     jobs = jobs_with_outputs(store.read_table("jobs"))
     result.jobs = len(jobs)
     if not jobs:
         return result
-    listing_client = make_client()
     local = threading.local()
 
     def client() -> Any:
         if not hasattr(local, "client"):
-            local.client = make_client()
+            local.client = fetching_client()
         return local.client
 
     read_before = _read_objects(store)
@@ -101,7 +102,7 @@ def read_job_outputs(
         for job_name, output_path in jobs:
             try:
                 bucket, prefix = job_output_prefix(output_path, job_name)
-                listed = list_job_output_objects(listing_client, bucket, prefix)
+                listed = list_job_output_objects(listing_client(), bucket, prefix)
             except (AwsError, UsageError) as exc:
                 result.warnings.append(f"job {job_name}: outputs not read: {exc}")
                 continue
