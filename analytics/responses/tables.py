@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import orjson
@@ -21,6 +22,7 @@ import pyarrow.compute as pc
 
 from analytics import schema
 from analytics.errors import InputFileError, UsageError
+from analytics.ingest import _open_regular, path_text
 from analytics.responses.parse import ParsedResponses
 from analytics.store import Store
 
@@ -168,6 +170,42 @@ def parse_gold(data: bytes, source: str) -> dict[int, str]:
             f'{source}: no gold answer in it: write JSON lines such as {{"0": "cat"}}'
         )
     return answers
+
+
+#: The largest gold file read: a gold set is a few answers per object of one job.
+MAX_GOLD_FILE_BYTES = 256 << 20
+
+
+def load_gold_file(store: Store, job_name: str, path: Path) -> int:
+    """``gt-throughput gold``: read gold file ``path`` and make it job ``job_name``'s gold set.
+
+    Nothing is stored unless the whole file is good. Returns how many answers were stored.
+
+    Raises
+    ------
+    UsageError
+        ``job_name`` is not a name SageMaker could have given.
+    InputFileError
+        ``path`` is missing, not a regular file, too large, or malformed (the line and why).
+    """
+    check_job_name(job_name)
+    shown = path_text(path)
+    try:
+        with _open_regular(path) as stream:
+            data = stream.read(MAX_GOLD_FILE_BYTES + 1)
+    except InputFileError as exc:  # a folder, FIFO or device
+        why = str(exc).removeprefix(f"{shown}: ").split(":", 1)[0]
+        raise InputFileError(
+            f'{shown}: {why}: name a JSON lines file of gold answers ({{"0": "cat"}} per line)'
+        ) from exc
+    except OSError as exc:
+        raise InputFileError(
+            f"{shown}: cannot be read ({exc.strerror or exc}): name a JSON lines file of gold"
+            ' answers ({"0": "cat"} per line)'
+        ) from exc
+    if len(data) > MAX_GOLD_FILE_BYTES:
+        raise InputFileError(f"{shown}: larger than {MAX_GOLD_FILE_BYTES >> 20} MB: not a gold set")
+    return store_gold(store, job_name, parse_gold(data, shown))
 
 
 def store_gold(
