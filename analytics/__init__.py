@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         throughput_series,
     )
     from analytics.metrics.workers import Thresholds, worker_summary
+    from analytics.responses.tables import load_gold_file
     from analytics.sample import SAMPLE_LOGS_DIR, build_sample_store
     from analytics.store.store import Store, StoreSummary
     from analytics.sync import SyncOptions, SyncReport
@@ -128,6 +129,7 @@ _WHERE = {
     "pseudonym": "export.pseudonyms",
     "REJECT_REASONS": "ingest.rules",
     "window_of_last": "cli.time_arguments",
+    "load_gold_file": "responses.tables",
 }
 
 # ``analytics.sync`` (the function) is left out: the name is the submodule's.
@@ -172,6 +174,7 @@ __all__ = [
     "job_summary",
     "kpis",
     "last_log_sync",
+    "load_gold_file",
     "load_team_data",
     "parse_bytes",
     "parse_lines",

@@ -435,7 +435,7 @@ def render_job_outputs(events: list[Event], workers: list[Worker]) -> tuple[dict
 def verify_job_outputs(root: Path, planted: Json, distinct_events: list[Json]) -> list[str]:
     """Re-read the job folders with the project's parsers and re-derive their planted truth.
 
-    ``distinct_events`` are the log's events as ``analytics.parsing`` reads them. Returns the
+    ``distinct_events`` are the log's events as ``analytics.ingest.parse`` reads them. Returns the
     failures, each one line.
     """
     from analytics.responses.parse import (

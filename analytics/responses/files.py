@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from analytics.errors import InputFileError
-from analytics.ingest import _kind_of, _open_regular, _stat_problem, path_text
+from analytics.ingest.files import _kind_of, _open_regular, _stat_problem, path_text
 from analytics.responses.parse import (
     OUTPUT_MANIFEST,
     WORKER_RESPONSE_DIR,
@@ -26,7 +26,7 @@ from analytics.responses.parse import (
     parse_worker_response,
 )
 from analytics.responses.tables import StoredResponses, add_counts, store_parsed
-from analytics.store import Store
+from analytics.store.store import Store
 
 #: Files parsed before their rows are written: bounds memory (about 1 KB a response) and what
 #: an interruption can lose (nothing a rerun does not read again).
@@ -72,16 +72,10 @@ def job_name_of(folder: Path) -> str:
     return path_text(name)
 
 
-def is_inside_job_output(path: Path, folders: Sequence[Path]) -> bool:
-    """Whether ``path`` is under the ``annotations`` or ``manifests`` folder of a job folder."""
-    for folder in folders:
-        try:
-            parts = path.relative_to(folder).parts
-        except ValueError:
-            continue
-        if parts and parts[0] in ("annotations", "manifests"):
-            return True
-    return False
+def job_output_folders(folders: Sequence[Path]) -> frozenset[Path]:
+    """The ``annotations`` and ``manifests`` folders of job folders ``folders``: read here, so
+    the walk for log files leaves them out."""
+    return frozenset(folder / name for folder in folders for name in ("annotations", "manifests"))
 
 
 def job_files(folder: Path, warnings: list[str]) -> Iterator[tuple[str, str, JobFile]]:

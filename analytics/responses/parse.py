@@ -31,8 +31,8 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from analytics import schema
-from analytics.timeparse import parse_times
+from analytics.ingest.times import parse_times
+from analytics.store import schema
 
 #: Longest raw text kept with a rejected file, answer or line (the contract: 4 KiB).
 MAX_RAW_BYTES = 4096
@@ -43,20 +43,23 @@ OUTPUT_MANIFEST = ("manifests", "output", "output.manifest")
 _ITERATION = re.compile(r"iteration-(\d{1,9})")
 _OBJECT_INDEX = re.compile(r"\d{1,18}")
 
-#: Why a worker-response file, one of its answers, or a manifest line is not stored.
-REJECT_REASONS = {
-    "invalid_json": "the file (or manifest line) is not JSON",
-    "truncated_json": "the file (or manifest line) ends before its JSON is complete",
-    "too_deeply_nested": "the JSON nests arrays or objects too deep to be read",
-    "unknown_shape": 'the file is JSON but not {"answers": [...]} (or the line is not an object)',
+#: Why a worker-response file, one of its answers, or a manifest line is not stored, besides the
+#: reasons it shares with log lines (``invalid_json``, ``truncated_json``,
+#: ``too_deeply_nested``). ``analytics.ingest.rules.REJECT_REASONS`` holds both: one table
+#: explains every reason the rejected table holds.
+JOB_OUTPUT_REJECT_REASONS = {
+    "unknown_shape": (
+        'a worker-response file that is JSON but not {"answers": [...]}, an answer that is not'
+        " an object, or an output-manifest line that is not an object"
+    ),
     "unexpected_path": (
         "a file under annotations/worker-response/ not at iteration-<N>/<object index>/<name>.json"
     ),
-    "no_worker_id": "an answer without workerId (as non-empty text)",
-    "invalid_submission_time": "an answer without a usable submissionTime",
-    "invalid_answer": "an answer whose answerContent cannot be kept as JSON",
-    "invalid_label": "a manifest line whose label or metadata cannot be kept as JSON",
-    "too_large": "an S3 object too large to be a worker-response file or manifest",
+    "no_worker_id": "a worker response without workerId (as non-empty text)",
+    "invalid_submission_time": "a worker response without a usable submissionTime",
+    "invalid_answer": "a worker response whose answerContent cannot be kept as JSON",
+    "invalid_label": "an output-manifest line whose label or metadata cannot be kept as JSON",
+    "too_large": "an S3 object too large to be a worker-response file or output manifest",
 }
 
 
@@ -104,7 +107,7 @@ class ParsedResponses:
     def responses_table(self) -> pa.Table:
         """The ``responses`` rows. Call it before :meth:`rejected_table`.
 
-        Times are parsed here, in one column, by :func:`analytics.timeparse.parse_times` (the
+        Times are parsed here, in one column, by :func:`analytics.ingest.times.parse_times` (the
         project's one time rule): an answer whose submission time does not parse (or is not
         plausible) is moved to the rejected items.
         """

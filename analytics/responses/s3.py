@@ -23,7 +23,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from analytics import schema
 from analytics.errors import AccessDeniedError, AwsError, NotFoundError, UsageError
 from analytics.progress import Progress
 from analytics.responses.parse import (
@@ -39,7 +38,8 @@ from analytics.sources.s3_job_outputs import (
     list_job_output_objects,
     read_object,
 )
-from analytics.store import Store
+from analytics.store import schema
+from analytics.store.store import Store
 
 #: Objects fetched at once. GETs of small objects spend their time waiting for the network,
 #: not the CPU; 8 keep a connection pool busy without looking like a flood.

@@ -20,11 +20,11 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics import schema
 from analytics.errors import InputFileError, UsageError
-from analytics.ingest import _open_regular, path_text
+from analytics.ingest.files import _open_regular, path_text
 from analytics.responses.parse import ParsedResponses
-from analytics.store import Store
+from analytics.store import schema
+from analytics.store.store import Store
 
 #: Labeling job names as SageMaker allows them (CreateLabelingJob ``LabelingJobName``).
 JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from analytics.store import Store
-from tests.faults.support import assert_no_traceback, run_cli
-from tests.support_job_outputs import make_answer, response_file, response_path, write_job_folder
+from analytics.store.store import Store
+from tests.faults.support import assert_clean_error, assert_no_traceback, run_cli
+from tests.support.job_outputs import make_answer, response_file, response_path, write_job_folder
 
 #: What each hostile worker-response file holds, by name, with the reason it is rejected for.
 HOSTILE_FILES: dict[str, tuple[bytes, str]] = {
@@ -70,3 +71,64 @@ def test_a_job_folder_whose_name_holds_control_characters_is_stored_literally(
     assert "\x1b" not in completed.stdout + completed.stderr
     (row,) = Store(tmp_path / "store").read_table("responses").to_pylist()
     assert row["labeling_job_name"] == name
+
+
+GOLD_CASES = [
+    pytest.param(b'{"0": "cat"}\n{"1": "dog"\n', ("line 2", "not JSON"), id="truncated-line"),
+    pytest.param(b'{"0": "cat"}\n\n[1, 2]\n', ("line 3", "not a JSON object"), id="array"),
+    pytest.param(b'{"x": "cat"}\n', ("line 1", 'object index "x"'), id="index-not-a-number"),
+    pytest.param(b'{"0": 7}\n', ("line 1", "label of object 0"), id="label-a-number"),
+    pytest.param(b'{"0": "a"}\n{"0": "b"}\n', ("line 2", "object 0"), id="object-twice"),
+    pytest.param(b"\xff\xfe{}", ("line 1", "not JSON"), id="not-utf8"),
+    pytest.param(b"", ("no gold answer",), id="empty"),
+]
+
+
+@pytest.mark.parametrize(("content", "needles"), GOLD_CASES)
+def test_a_malformed_gold_file_is_refused_and_the_stored_set_kept(
+    tmp_path: Path, content: bytes, needles: tuple[str, ...]
+) -> None:
+    store = tmp_path / "store"
+    good = tmp_path / "good.jsonl"
+    good.write_bytes(b'{"0": "cat"}\n{"3": "dog"}\n')
+    first = run_cli("gold", "--data", store, "--job", "cats-2026", good)
+    assert first.returncode == 0, first.stderr
+    assert "stored 2 gold answers of job cats-2026" in first.stdout
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(content)
+
+    completed = run_cli("gold", "--data", store, "--job", "cats-2026", bad)
+
+    assert_clean_error(completed, str(bad), *needles)
+    assert completed.returncode == 2
+    gold = Store(store).read_table("gold").to_pylist()
+    assert sorted((g["object_index"], g["label"]) for g in gold) == [(0, "cat"), (3, "dog")]
+
+
+@pytest.mark.parametrize(
+    ("make", "needle"),
+    [
+        pytest.param(lambda p: None, "No such file", id="missing"),
+        pytest.param(lambda p: p.mkdir(), "a folder", id="folder"),
+        pytest.param(lambda p: os.mkfifo(p), "FIFO", id="fifo"),
+    ],
+)
+def test_a_gold_path_that_is_not_a_file_is_a_clean_error_without_waiting(
+    tmp_path: Path, make: Callable[[Path], object], needle: str
+) -> None:
+    path = tmp_path / "gold.jsonl"
+    make(path)
+
+    completed = run_cli("gold", "--data", tmp_path / "s", "--job", "j1", path, timeout=60)
+
+    assert_clean_error(completed, str(path), needle, "name a JSON lines file")
+
+
+def test_a_job_name_sagemaker_cannot_give_is_refused(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_bytes(b'{"0": "cat"}\n')
+
+    completed = run_cli("gold", "--data", tmp_path / "s", "--job", "cats_\x1b[31m", gold)
+
+    assert_clean_error(completed, "--job", "not a labeling job name")
+    assert "\x1b" not in completed.stderr

@@ -12,9 +12,9 @@ import pyarrow as pa
 import pytest
 
 from analytics.errors import InputFileError, UsageError
-from analytics.ingest import ingest_paths
+from analytics.ingest.rules import REJECT_REASONS
+from analytics.ingest.run import ingest_paths
 from analytics.responses.parse import (
-    REJECT_REASONS,
     JobFile,
     ParsedResponses,
     label_attribute,
@@ -22,10 +22,10 @@ from analytics.responses.parse import (
     parse_worker_response,
 )
 from analytics.responses.tables import check_job_name, parse_gold, store_gold, store_parsed
-from analytics.store import Store
+from analytics.store.store import Store
 from tests.conftest import message_line
-from tests.hostile_values import ABSURD_VALUES
-from tests.support_job_outputs import (
+from tests.support.hostile_values import ABSURD_VALUES
+from tests.support.job_outputs import (
     MANIFEST_PATH,
     classification_line,
     make_answer,

@@ -14,13 +14,13 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from analytics.ingest import ingest_paths
-from analytics.store import Store
+from analytics.ingest.run import ingest_paths
+from analytics.store.store import Store
 from analytics.sync import PART_LOGS, PART_RESPONSES, SyncReport
 from tests.aws_emulator import Emulator, Faults, running_emulator
 from tests.aws_emulator.fixtures import TEST_ENVIRONMENT, run_sync, use_test_credentials
 from tests.aws_emulator.seed import job_folder_objects, seed_log_records, seed_s3_objects
-from tests.support_job_outputs import (
+from tests.support.job_outputs import (
     make_answer,
     response_file,
     response_path,
@@ -28,7 +28,7 @@ from tests.support_job_outputs import (
     write_job_folder,
 )
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "gt-outputs-123456789012"
 PREFIX = "runs/october/"
 JOBS = ("cats-2026", "dogs-2026")
@@ -188,7 +188,7 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import datetime as dt, os, signal, sys
     import analytics.responses.s3 as responses_s3
-    from analytics.store import Store
+    from analytics.store.store import Store
     from analytics.sync import SyncOptions, sync
 
     endpoint, data = sys.argv[1], sys.argv[2]
