@@ -294,7 +294,9 @@ def restrict(
         for name in cut.columns:
             if isinstance(cut[name].dtype, pd.CategoricalDtype):
                 cut[name] = _recode_as_first_seen(cut[name])
-    frames = {name: getattr(data, name) for name in schema.TABLES}
+    # The job-output tables (responses, consolidated, gold) are in the schema before TeamData
+    # holds them (issue 11): only the frames TeamData has are carried over.
+    frames = {name: getattr(data, name) for name in schema.TABLES if hasattr(data, name)}
     return _assemble(cut, frames, data.rejected, as_of, filters)
 
 

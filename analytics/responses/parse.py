@@ -222,6 +222,8 @@ def _text(value: Any) -> str | None:
     """A non-empty string that can be stored (UTF-8 encodable), else None."""
     if not isinstance(value, str) or not value:
         return None
+    if value.isascii():  # nearly every value: no need to encode it
+        return value
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
