@@ -136,11 +136,11 @@ def build_sample_store(target_dir: Path, sample_dir: Path = SAMPLE_LOGS_DIR) -> 
         With events, rejected lines and the users, workteams, memberships, jobs, metrics and
         backlog tables, built by the same functions as a sync; the worker responses and
         consolidated labels of ``jobs/`` (job output folders) read as ingest reads them, and the
-        gold answers of ``gold/<job>.jsonl`` stored as ``gt-throughput gold`` stores them.
+        gold answers of ``gold/<job>.gold`` stored as ``gt-throughput gold`` stores them.
     """
     store = Store(target_dir)
     ingest_paths(store, [sample_dir / "logs", sample_dir / "jobs"])
-    for gold in sorted((sample_dir / "gold").glob("*.jsonl")):
+    for gold in sorted((sample_dir / "gold").glob("*.gold")):
         answers = parse_gold(gold.read_bytes(), str(gold))
         store_gold(store, gold.stem, answers, now=SAMPLE_GOLD_LOADED_AT)
     exchanges = load_exchanges(sample_dir / "aws")

@@ -14,7 +14,8 @@ excluded). Two planted workers:
 
 Files (under ``jobs/<job name>/`` as ``aws s3 sync`` leaves a job's output folder):
 ``annotations/worker-response/iteration-1/<object index>/<submission time>.json`` and
-``manifests/output/output.manifest``; the gold set is ``gold/<job name>.jsonl``.
+``manifests/output/output.manifest``; the gold set is ``gold/<job name>.gold`` (JSON lines,
+with an ending ingest does not take for a log).
 """
 
 from __future__ import annotations
@@ -255,7 +256,7 @@ def classification_outputs(
     files_gold = b"".join(compact({str(i): label}) for i, label in sorted(gold.items()))
     return {
         **{f"jobs/{job.name}/{p}": d for p, d in files.items()},
-        f"gold/{job.name}.jsonl": files_gold,
+        f"gold/{job.name}.gold": files_gold,
     }, truth
 
 
@@ -424,7 +425,7 @@ def render_job_outputs(events: list[Event], workers: list[Worker]) -> tuple[dict
         "format": "jobs/<job>/ as `aws s3 sync s3://<S3OutputPath>/<job>/ <job>/` leaves it",
         "classification": classification_truth,
         "bounding_boxes": boxes_truth,
-        "gold_file": f"gold/{JOBS['imgcls'].name}.jsonl",
+        "gold_file": f"gold/{JOBS['imgcls'].name}.gold",
         "response_match": "each response is one submitted log task: same sub, job, acceptance"
         " and submission times (to the ms); timeSpentInSeconds = active time",
     }
