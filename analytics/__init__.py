@@ -97,6 +97,7 @@ if TYPE_CHECKING:
     )
     from analytics.metrics.workers import Thresholds, worker_summary
     from analytics.publish import PublishOptions, publish_store
+    from analytics.responses.tables import load_gold_file
     from analytics.s3_location import parse_s3_location
     from analytics.sample import SAMPLE_LOGS_DIR, build_sample_store
     from analytics.serve import check_can_serve, streamlit_command

@@ -133,6 +133,7 @@ NOT_FOUND_CODES = frozenset(
         "UserNotFoundException",
         "NoSuchEntity",
         "NoSuchBucket",
+        "NoSuchKey",
     }
 )
 THROTTLING_CODES = frozenset(
@@ -144,6 +145,7 @@ THROTTLING_CODES = frozenset(
         "RequestLimitExceeded",
         "RequestThrottled",
         "RequestThrottledException",
+        "SlowDown",
         "ProvisionedThroughputExceededException",
     }
 )
@@ -358,6 +360,16 @@ class EndpointWatch:
         events.register("before-parse", before_parse)
         events.register("after-call", after_call)
 
+    def fork(self) -> EndpointWatch:
+        """A watch for a client used on another thread (a watch serves one thread): the same
+        timeouts, and what this one knows so far (which endpoints have answered, since when none
+        has), so a call there is bounded as a call here would be."""
+        twin = EndpointWatch(self.answer_timeout_seconds, max_attempts=self.max_attempts)
+        twin._answered = set(self._answered)
+        twin._silent_since = self._silent_since
+        twin._last_problem = self._last_problem
+        return twin
+
     def waiting(self) -> tuple[str, str, float] | None:
         """``(endpoint host, operation, seconds)`` of the attempt awaiting an answer, if any."""
         call = self._call
@@ -482,8 +494,8 @@ def make_client(
     Parameters
     ----------
     service
-        The boto3 service name: ``logs``, ``cloudwatch``, ``cognito-idp``, ``sagemaker``, ``sqs``
-        or ``sts``.
+        The boto3 service name: ``logs``, ``cloudwatch``, ``cognito-idp``, ``sagemaker``, ``sqs``,
+        ``s3`` or ``sts``.
     session
         Where credentials and the region come from (see :func:`make_session`).
     endpoint_url
@@ -508,12 +520,19 @@ def make_client(
     return client
 
 
+#: Operations whose IAM action is not named after them (S3 lists a bucket's keys with
+#: ListObjectsV2, allowed by ``s3:ListBucket``).
+IAM_ACTION_OF_OPERATION: Mapping[str, str] = {"s3:ListObjectsV2": "s3:ListBucket"}
+
+
 def iam_action(client: Any, operation_name: str) -> str:
     """The IAM action that allows ``operation_name`` on ``client``'s service.
 
-    For every service this project calls, the IAM prefix is the boto3 service name.
+    For every service this project calls, the IAM prefix is the boto3 service name; the action
+    is the operation's name but for :data:`IAM_ACTION_OF_OPERATION`.
     """
-    return f"{client.meta.service_model.service_name}:{operation_name}"
+    action = f"{client.meta.service_model.service_name}:{operation_name}"
+    return IAM_ACTION_OF_OPERATION.get(action, action)
 
 
 def convert_client_error(

@@ -40,59 +40,19 @@ EVENT_COLUMNS: tuple[str, ...] = tuple(
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
-#: The tables of Ground Truth's job outputs (issue 11): worker responses, consolidated labels and
-#: gold answers. The store schema declares them (``schema.TABLES``); ``_RESPONSE_CONTRACT`` is the
-#: contract they follow, used only while the store schema does not declare them yet (a store
-#: written before issue 11 simply has none: empty frames with these columns).
+
+#: The tables of Ground Truth's job outputs (issue 11), cut to the selected jobs, not to the window.
 RESPONSE_TABLES = ("responses", "consolidated", "gold")
-_RESPONSE_CONTRACT: dict[str, pa.Schema] = {
-    "responses": pa.schema(
-        [
-            pa.field("labeling_job_name", pa.string(), nullable=False),
-            pa.field("iteration", pa.int32()),
-            pa.field("object_index", pa.int64(), nullable=False),
-            pa.field("worker_id", pa.string(), nullable=False),
-            pa.field("sub", pa.string()),
-            pa.field("identity_provider_type", pa.string()),
-            pa.field("issuer", pa.string()),
-            pa.field("acceptance_time", schema.UTC_MS),
-            pa.field("submission_time", schema.UTC_MS, nullable=False),
-            pa.field("active_seconds", pa.float64()),
-            pa.field("answer", pa.string()),
-            pa.field("source", pa.string()),
-        ]
-    ),
-    "consolidated": pa.schema(
-        [
-            pa.field("labeling_job_name", pa.string(), nullable=False),
-            pa.field("object_index", pa.int64(), nullable=False),
-            pa.field("label_attribute", pa.string()),
-            pa.field("task_type", pa.string()),
-            pa.field("label", pa.string()),
-            pa.field("metadata", pa.string()),
-            pa.field("source", pa.string()),
-        ]
-    ),
-    "gold": pa.schema(
-        [
-            pa.field("labeling_job_name", pa.string(), nullable=False),
-            pa.field("object_index", pa.int64(), nullable=False),
-            pa.field("label", pa.string()),
-            pa.field("loaded_at", schema.UTC_MS),
-        ]
-    ),
-}
 
 
 def table_schema(name: str) -> pa.Schema:
-    """The schema of the store table ``name``: the store schema's, else the response contract's."""
-    declared = schema.TABLES.get(name)
-    return declared[0] if declared is not None else _RESPONSE_CONTRACT[name]
+    """The schema of the store table ``name`` (``schema.TABLES``)."""
+    return schema.TABLES[name][0]
 
 
 def _frame_names() -> tuple[str, ...]:
     """Every table ``TeamData`` holds besides the events and rejected lines."""
-    return (*schema.TABLES, *(name for name in RESPONSE_TABLES if name not in schema.TABLES))
+    return tuple(schema.TABLES)
 
 
 @dataclass(frozen=True)

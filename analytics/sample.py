@@ -8,6 +8,7 @@ under ``sample_logs/aws/`` (one JSON file per call: ``operation``, ``request``, 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Mapping
@@ -17,14 +18,18 @@ from typing import Any
 import pyarrow as pa
 
 from analytics.ingest.run import ingest_paths
+from analytics.responses.tables import parse_gold, store_gold
 from analytics.sources import cognito, sagemaker, sqs, workteam_metrics
 from analytics.sources._convert import as_utc, table_from_rows
 from analytics.store import schema
 from analytics.store.store import Store
 from analytics.sync import pool_subs_in_events
 
-#: The bundled sample: ``logs/`` (files to ingest) and ``aws/`` (recorded API exchanges).
+#: The bundled sample: ``logs/`` (files to ingest), ``aws/`` (recorded API exchanges), ``jobs/``
+#: (labeling job output folders) and ``gold/`` (gold answers, one file per job).
 SAMPLE_LOGS_DIR = Path(__file__).resolve().parent.parent / "sample_logs"
+#: When the sample's gold answers count as loaded (fixed: building again changes nothing).
+SAMPLE_GOLD_LOADED_AT = dt.datetime(2026, 11, 9, 0, 20, tzinfo=dt.UTC)
 
 
 def load_exchanges(aws_dir: Path) -> dict[str, list[dict[str, Any]]]:
@@ -129,10 +134,15 @@ def build_sample_store(target_dir: Path, sample_dir: Path = SAMPLE_LOGS_DIR) -> 
     -------
     Store
         With events, rejected lines and the users, workteams, memberships, jobs, metrics and
-        backlog tables, built by the same functions as a sync.
+        backlog tables, built by the same functions as a sync; the worker responses and
+        consolidated labels of ``jobs/`` (job output folders) read as ingest reads them, and the
+        gold answers of ``gold/<job>.gold`` stored as ``gt-throughput gold`` stores them.
     """
     store = Store(target_dir)
-    ingest_paths(store, [sample_dir / "logs"])
+    ingest_paths(store, [sample_dir / "logs", sample_dir / "jobs"])
+    for gold in sorted((sample_dir / "gold").glob("*.gold")):
+        answers = parse_gold(gold.read_bytes(), str(gold))
+        store_gold(store, gold.stem, answers, now=SAMPLE_GOLD_LOADED_AT)
     exchanges = load_exchanges(sample_dir / "aws")
     workteams = sagemaker.workteams_from_descriptions(
         _responses(exchanges, "sagemaker:DescribeWorkteam")

@@ -41,6 +41,7 @@ from analytics.aws import (
 from analytics.errors import AwsError, NotFoundError, UsageError
 from analytics.ingest.parse import parse_log_events
 from analytics.progress import Progress
+from analytics.responses import s3 as responses_s3
 from analytics.sources import cloudwatch_logs, cognito, sagemaker, sqs, workteam_metrics
 from analytics.sources._convert import as_utc, epoch_ms, table_from_rows
 from analytics.store import schema
@@ -73,6 +74,7 @@ PART_USERS = "identities"
 PART_MEMBERS = "team members"
 PART_BACKLOG = "streaming backlog"
 PART_METRICS = "workteam metrics"
+PART_RESPONSES = "worker responses"
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,10 @@ class _Clients:
             )
         return self._clients[service]
 
+    def for_another_thread(self, service: str) -> Any:
+        """A new client of ``service`` whose watch is forked from the run's (one per thread)."""
+        return make_client(service, self._session, self._endpoint_url, self._watch.fork())
+
 
 class _WaitReporter:
     """Forwards progress and, while a call waits for an answer, says so once a second.
@@ -307,6 +313,31 @@ def _advance_log_checkpoint(
     _update_state(store, "logs", checkpoint_key, value)
 
 
+def _sync_responses(
+    store: Store, clients: _Clients, progress: Progress | None, now: dt.datetime
+) -> PartResult:
+    part = PartResult(PART_RESPONSES)
+    result = responses_s3.read_job_outputs(
+        store,
+        lambda: clients("s3"),
+        lambda: clients.for_another_thread("s3"),
+        progress=progress,
+        now=now,
+    )
+    part.warnings.extend(result.warnings)
+    stored = result.stored
+    if not result.jobs:
+        part.detail = "no labeling job with an S3 output path"
+        return part
+    part.detail = (
+        f"{result.objects_read:,} new objects of {result.objects_listed:,} in {result.jobs}"
+        f" job output folders: {stored.responses_new:,} new responses,"
+        f" {stored.responses_rejected + stored.files_rejected:,} rejected,"
+        f" {stored.labels_new:,} new or changed labels"
+    )
+    return part
+
+
 def _sync_workteams(store: Store, clients: _Clients) -> PartResult:
     part = PartResult(PART_TEAMS)
     client = clients("sagemaker")
@@ -333,6 +364,8 @@ def _sync_jobs(store: Store, clients: _Clients) -> PartResult:
             known is not None
             and known.get("last_modified") == as_utc(summary.get("LastModifiedTime"))
             and known.get("status") == summary.get("LabelingJobStatus")
+            # Stored before the output path was kept: described again once to learn it.
+            and known.get("s3_output_path") is not None
         )
         if not unchanged:
             rows[name] = sagemaker.job_row(sagemaker.describe_labeling_job(client, name))
@@ -674,5 +707,9 @@ def _sync_parts(
         lambda: _sync_metrics(
             store, clients, f"{account}/{region}", options, default_metric_start, end, now
         ),
+    )
+    run(
+        PART_RESPONSES,
+        lambda: _sync_responses(store, clients, progress, now),
     )
     return report

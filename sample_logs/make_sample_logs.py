@@ -64,6 +64,7 @@ from generate import (
     slow_detection,
     window_days,
 )
+from job_outputs import plant_long_pauses, render_job_outputs, verify_job_outputs
 from record import (
     JobState,
     Recorder,
@@ -453,6 +454,7 @@ def render_all() -> dict[str, bytes]:
     workers = build_workers(rng)
     events = simulate(rng, workers)
     finalize_events(rng, events)
+    plant_long_pauses(events, workers)  # its own random stream: no other event changes
     files = build_log_files(rng, events)
     table = log_metric_table(events)
     undercounts = plan_undercounts(events, table)
@@ -468,8 +470,12 @@ def render_all() -> dict[str, bytes]:
         out[log_file.path] = render_log_file(log_file)
     for path, exchange in rec.files.items():
         out[path] = dump_json(exchange)
+    job_files, job_truth = render_job_outputs(events, workers)
+    out.update(job_files)
     sizes = {path: len(data) for path, data in out.items()}
     planted = build_planted(workers, events, files, undercounts, story, states, sizes, rec.files)
+    planted["cast"].update(job_truth["cast"])
+    planted["job_outputs"] = job_truth["truth"]
     # planted.json's own size is part of the total: settle it with a second pass.
     for _ in range(3):
         data = dump_json(planted)
@@ -485,7 +491,7 @@ def render_all() -> dict[str, bytes]:
 # Command line: write, --check, --verify
 # --------------------------------------------------------------------------------------------
 
-MANAGED_DIRS = ("logs", "aws")
+MANAGED_DIRS = ("logs", "aws", "jobs", "gold")
 
 
 def write_all(root: Path, out: dict[str, bytes]) -> None:
@@ -695,7 +701,10 @@ def verify(root: Path) -> int:
     )
     cast = planted["cast"]
     slow_keys = sorted(w["worker_key"] for w in cast["slow_workers"])
-    expect(flagged == slow_keys, f"flagged slow {flagged} != {slow_keys}")
+    # On wall clock the pause worker looks slow too (on active time it does not: see
+    # verify_job_outputs).
+    wall_slow = sorted([*slow_keys, cast["pause_worker"]["worker_key"]])
+    expect(flagged == wall_slow, f"flagged slow {flagged} != {wall_slow}")
     for slow in cast["slow_workers"]:
         info = detection[slow["labeling_job"]]["workers"][slow["worker_key"]]
         expect(info["submitted"] > 10, "slow worker with too few tasks")
@@ -704,7 +713,7 @@ def verify(root: Path) -> int:
             w["modified_z"]
             for job in detection.values()
             for key, w in job["workers"].items()
-            if key not in slow_keys
+            if key not in wall_slow
         ),
         default=0.0,
     )
@@ -800,6 +809,10 @@ def verify(root: Path) -> int:
     expect(7.5 <= age["Values"][-1] / 86400 <= 8.5, "oldest message not ~8 days old")
     stream_per_day = story["stream_job_submitted_per_weekday_avg"]
     expect(225 <= stream_per_day <= 275, f"stream job {stream_per_day} a weekday")
+
+    failures.extend(
+        verify_job_outputs(root, planted, distinct_events=[i.event for i in distinct.values()])
+    )
 
     total = sum(
         p.stat().st_size for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts

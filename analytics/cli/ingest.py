@@ -22,7 +22,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         nargs="+",
         metavar="FILE",
         help="log files or folders: JSON lines, CloudWatch envelopes, `aws logs filter-log-events`"
-        " output, S3 export files (.gz or not); folders are read recursively",
+        " output, S3 export files (.gz or not); folders are read recursively, and a labeling"
+        " job's output folder among them (annotations/worker-response/, manifests/output/, as"
+        " `aws s3 sync` leaves it; the job's name is the folder's) gives its worker responses"
+        " and consolidated labels (docs/responses.md)",
     )
     parser.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
     parser.epilog = (

@@ -17,7 +17,7 @@ import io
 import os
 import stat
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from pathlib import Path
 from typing import BinaryIO
 
@@ -72,7 +72,7 @@ def _stat_problem(path: Path, error: OSError) -> str:
     return error.strerror or str(error)
 
 
-def _open_regular(path: Path) -> io.FileIO:
+def _open_regular(path: Path | str) -> io.FileIO:
     """Open ``path`` for reading if it is a regular file, else raise ``InputFileError``.
 
     Opened without blocking, then checked: opening a FIFO for reading otherwise waits for a
@@ -166,13 +166,17 @@ def read_chunks(
 
 
 def expand_paths(
-    paths: Sequence[Path], unreadable: list[str], warnings: list[str]
+    paths: Sequence[Path],
+    unreadable: list[str],
+    warnings: list[str],
+    skip: Set[Path] = frozenset(),
 ) -> list[tuple[Path, bool]]:
     """The files to read, each with whether it was named (rather than found in a folder).
 
     A named path that is missing or not a regular file or folder is listed in
     ``unreadable``; a file found in a folder that is not a regular file (or no longer exists)
-    in ``warnings``. Nothing is opened here.
+    in ``warnings``. Folders in ``skip`` (a labeling job's outputs, read by
+    ``analytics.responses``) are not walked. Nothing is opened here.
     """
     files: list[tuple[Path, bool]] = []
     for path in paths:
@@ -182,7 +186,8 @@ def expand_paths(
             unreadable.append(f"{path_text(path)}: {_stat_problem(path, exc)}")
             continue
         if stat.S_ISDIR(mode):
-            files.extend((found, False) for found in _files_in_folder(path, unreadable, warnings))
+            found = _files_in_folder(path, unreadable, warnings, skip)
+            files.extend((file, False) for file in found)
         elif stat.S_ISREG(mode):
             files.append((path, True))
         else:
@@ -190,8 +195,11 @@ def expand_paths(
     return files
 
 
-def _files_in_folder(root: Path, unreadable: list[str], warnings: list[str]) -> list[Path]:
-    """The regular files under ``root`` whose names may hold logs, sorted; hidden ones left out.
+def _files_in_folder(
+    root: Path, unreadable: list[str], warnings: list[str], skip: Set[Path] = frozenset()
+) -> list[Path]:
+    """The regular files under ``root`` whose names may hold logs, sorted; hidden ones left out,
+    and the folders in ``skip``.
 
     Symbolic links to folders are not followed (no loop can make the walk endless); a folder
     that cannot be listed, or vanishes meanwhile, is listed in ``unreadable``.
@@ -203,7 +211,9 @@ def _files_in_folder(root: Path, unreadable: list[str], warnings: list[str]) -> 
         unreadable.append(f"{folder}: folder cannot be read ({error.strerror or error})")
 
     for folder, subfolders, names in os.walk(root, onerror=unreadable_folder):
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        subfolders[:] = sorted(
+            d for d in subfolders if not d.startswith(".") and Path(folder, d) not in skip
+        )
         for name in names:
             if name.startswith(".") or not (name.lower().endswith(LOG_SUFFIXES) or "." not in name):
                 continue

@@ -11,6 +11,7 @@ are the store's (``analytics.store.schema``).
 
 from __future__ import annotations
 
+from analytics.responses.parse import JOB_OUTPUT_REJECT_REASONS
 from analytics.store import schema
 
 #: The deepest nesting of arrays and objects read (orjson's limit): a deeper line is rejected as
@@ -30,6 +31,8 @@ REJECT_REASONS = {
     "invalid_event_type": "event_type is missing, empty or not a string",
     "invalid_envelope": "a CloudWatch envelope without a string message",
     "invalid_utf8": "the line is not valid UTF-8 text",
+    # Labeling job outputs (worker-response files, output manifests) share the rejected table.
+    **JOB_OUTPUT_REJECT_REASONS,
 }
 
 #: The time fields of a message: texts in a time form of ``analytics.ingest.times``, the last one

@@ -49,6 +49,15 @@ class IngestReport:
     #: Files found in a folder and not read because they are not regular files (FIFOs, sockets,
     #: devices, broken links), or vanished: each a line naming the file and why.
     warnings: list[str] = field(default_factory=list)
+    #: Labeling job output folders read (``analytics.responses``) and what they gave: answers
+    #: read, stored anew and rejected; worker-response files and manifest lines rejected whole.
+    job_folders: int = 0
+    responses_read: int = 0
+    responses_new: int = 0
+    responses_rejected: int = 0
+    response_files_rejected: int = 0
+    labels_read: int = 0
+    manifest_lines_rejected: int = 0
 
     def add(self, result: ParseResult, new_events: int) -> None:
         self.records += result.records
@@ -72,6 +81,16 @@ class IngestReport:
             line += f"; skipped {len(self.warnings)} file(s) that are not regular files"
         if self.unreadable:
             line += f"; {len(self.unreadable)} file(s) could not be read"
+        if self.job_folders:
+            duplicates = self.responses_read - self.responses_new - self.responses_rejected
+            line += (
+                f"; {self.job_folders} labeling job folder{'s' if self.job_folders != 1 else ''}:"
+                f" {self.responses_read:,} worker responses read, {self.responses_new:,} new,"
+                f" {duplicates:,} already stored, {self.responses_rejected:,} rejected,"
+                f" {self.response_files_rejected:,} unreadable response files;"
+                f" {self.labels_read:,} consolidated labels"
+                f" ({self.manifest_lines_rejected:,} manifest lines rejected)"
+            )
         return line
 
 
@@ -172,10 +191,16 @@ def ingest_paths(
     listed in ``report.skipped``; files there that are not regular files (FIFOs, sockets,
     devices, broken links) are skipped and listed in ``report.warnings``. A named path that is
     missing, unreadable or not a regular file or folder is listed in ``report.unreadable``, and the
-    others are still read.
+    others are still read. Labeling job output folders among the paths or under them are read
+    by ``analytics.responses`` (worker responses, output manifests), not as logs.
     """
+    # Imported here: analytics.responses reads files with analytics.ingest.files.
+    from analytics.responses.files import find_job_folders, ingest_job_folders, job_output_folders
+
     report = IngestReport()
-    for path, named in expand_paths(paths, report.unreadable, report.warnings):
+    job_folders = find_job_folders(paths)
+    skip = job_output_folders(job_folders)
+    for path, named in expand_paths(paths, report.unreadable, report.warnings, skip):
         try:
             if not named and is_non_log_document(path):
                 report.skipped.append(f"{path_text(path)}: not worker-activity log data")
@@ -185,6 +210,17 @@ def ingest_paths(
             report.unreadable.append(str(exc))
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
             report.unreadable.append(f"{path_text(path)}: cannot be read ({_reason(exc)})")
+    if job_folders:
+        stored = ingest_job_folders(
+            store, job_folders, warnings=report.warnings, unreadable=report.unreadable
+        )
+        report.job_folders = len(job_folders)
+        report.responses_read += stored.responses_read
+        report.responses_new += stored.responses_new
+        report.responses_rejected += stored.responses_rejected
+        report.response_files_rejected += stored.files_rejected
+        report.labels_read += stored.labels_read
+        report.manifest_lines_rejected += stored.lines_rejected
     close = getattr(progress, "close", None)
     if callable(close):
         close()

@@ -105,6 +105,7 @@ def job_row(job: Mapping[str, Any]) -> dict[str, Any]:
         "unlabeled": as_int(counters.get("Unlabeled")),
         "created": as_utc(job.get("CreationTime")),
         "last_modified": as_utc(job.get("LastModifiedTime")),
+        "s3_output_path": (job.get("OutputConfig") or {}).get("S3OutputPath"),
     }
 
 

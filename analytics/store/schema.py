@@ -200,6 +200,9 @@ JOBS = pa.schema(
         pa.field("work_requester_account_id", pa.string()),
         pa.field("created", UTC_MS),
         pa.field("last_modified", UTC_MS),
+        # DescribeLabelingJob OutputConfig.S3OutputPath: the job's outputs are under
+        # ``<s3_output_path>/<job name>/`` (worker responses, output manifest).
+        pa.field("s3_output_path", pa.string()),
     ]
 )
 
@@ -233,6 +236,67 @@ BACKLOG = pa.schema(
     ]
 )
 
+#: Worker answers from a labeling job's worker-response files
+#: (``annotations/worker-response/iteration-<N>/<object index>/<timestamp>.json``), one row per
+#: response: (job, object index, worker, submission time). See ``analytics.responses``.
+RESPONSES = pa.schema(
+    [
+        pa.field("labeling_job_name", pa.string(), nullable=False),
+        pa.field("iteration", pa.int32()),
+        pa.field("object_index", pa.int64(), nullable=False),
+        # The file's ``workerId`` (``private.<region>.<id>``).
+        pa.field("worker_id", pa.string(), nullable=False),
+        # workerMetadata.identityData: ``sub`` is the activity log's ``cognito_sub_id``.
+        pa.field("sub", pa.string()),
+        pa.field("identity_provider_type", pa.string()),
+        pa.field("issuer", pa.string()),
+        pa.field("acceptance_time", UTC_MS),
+        pa.field("submission_time", UTC_MS, nullable=False),
+        # ``timeSpentInSeconds``: active time, pauses excluded; null when absent or not a finite
+        # number >= 0.
+        pa.field("active_seconds", pa.float64()),
+        # ``answerContent`` as canonical JSON (orjson, sorted keys).
+        pa.field("answer", pa.string()),
+        # The path or ``s3://`` URI the response was first read from.
+        pa.field("source", pa.string()),
+    ]
+)
+
+#: Consolidated labels from a job's ``manifests/output/output.manifest`` (line i = object i).
+CONSOLIDATED = pa.schema(
+    [
+        pa.field("labeling_job_name", pa.string(), nullable=False),
+        pa.field("object_index", pa.int64(), nullable=False),
+        pa.field("label_attribute", pa.string()),
+        # The metadata's ``type`` (groundtruth/image-classification, ...); null when absent.
+        pa.field("task_type", pa.string()),
+        # ``<attr>`` and ``<attr>-metadata`` as canonical JSON.
+        pa.field("label", pa.string()),
+        pa.field("metadata", pa.string()),
+        pa.field("source", pa.string()),
+    ]
+)
+
+#: Gold answers of a job (``gt-throughput gold``): replaced per job as a whole.
+GOLD = pa.schema(
+    [
+        pa.field("labeling_job_name", pa.string(), nullable=False),
+        pa.field("object_index", pa.int64(), nullable=False),
+        pa.field("label", pa.string()),
+        pa.field("loaded_at", UTC_MS),
+    ]
+)
+
+#: The S3 objects of job output folders already read by sync (so a sync reads only new ones).
+RESPONSE_OBJECTS = pa.schema(
+    [
+        pa.field("uri", pa.string(), nullable=False),
+        pa.field("etag", pa.string()),
+        pa.field("labeling_job_name", pa.string()),
+        pa.field("read_at", UTC_MS),
+    ]
+)
+
 #: Snapshot and append tables besides the events, by name, with their unique key columns.
 TABLES: dict[str, tuple[pa.Schema, tuple[str, ...]]] = {
     "users": (USERS, ("user_pool_id", "sub")),
@@ -244,4 +308,24 @@ TABLES: dict[str, tuple[pa.Schema, tuple[str, ...]]] = {
         ("namespace", "metric_name", "statistic", "period_seconds", "timestamp", "dimensions"),
     ),
     "backlog": (BACKLOG, ("queue_name", "observed_at")),
+    "responses": (
+        RESPONSES,
+        ("labeling_job_name", "object_index", "worker_id", "submission_time"),
+    ),
+    "consolidated": (CONSOLIDATED, ("labeling_job_name", "object_index")),
+    "gold": (GOLD, ("labeling_job_name", "object_index")),
 }
+
+#: Tables a sync keeps for its own bookkeeping, not data to show: read and written like
+#: ``TABLES`` (``Store.read_table`` ...) but not part of ``TeamData``.
+BOOKKEEPING_TABLES: dict[str, tuple[pa.Schema, tuple[str, ...]]] = {
+    "response_objects": (RESPONSE_OBJECTS, ("uri",)),
+}
+
+
+def table_spec(name: str) -> tuple[pa.Schema, tuple[str, ...]]:
+    """The schema and key columns of store table ``name`` (``TABLES`` or ``BOOKKEEPING_TABLES``)."""
+    spec = TABLES.get(name) or BOOKKEEPING_TABLES.get(name)
+    if spec is None:
+        raise KeyError(name)
+    return spec

@@ -63,7 +63,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -84,7 +84,12 @@ from analytics.store.schema import LEGACY_NO_DATE_PARTITION, NO_DATE_PARTITION
 _UNIQUE_COLUMNS = {"event_key", "raw_message", "reject_key", "raw_text", "detail"}
 _REPEATING_COLUMNS = {
     field.name
-    for table_schema in (schema.EVENTS, schema.REJECTED, *(s for s, _ in schema.TABLES.values()))
+    for table_schema in (
+        schema.EVENTS,
+        schema.REJECTED,
+        *(s for s, _ in schema.TABLES.values()),
+        *(s for s, _ in schema.BOOKKEEPING_TABLES.values()),
+    )
     for field in table_schema
     if pa.types.is_string(field.type) and field.name not in _UNIQUE_COLUMNS
 }
@@ -637,7 +642,7 @@ class Store:
         Our readers skip them, but other Parquet readers of ``events/`` may fail on them.
         """
         stray: list[Path] = []
-        table_files = {f"{name}.parquet" for name in schema.TABLES}
+        table_files = {f"{name}.parquet" for name in (*schema.TABLES, *schema.BOOKKEEPING_TABLES)}
         folders = [
             (self.events_dir, lambda p: p.is_dir() and p.name.startswith("date=")),
             (self.rejected_dir, lambda p: p.is_file() and _is_data_file_name(p.name)),
@@ -1177,8 +1182,8 @@ class Store:
 
     # ----------------------------------------------------------------- snapshot tables
     def replace_table(self, name: str, table: pa.Table) -> None:
-        """Replace table ``name`` (one of ``schema.TABLES``) with ``table`` as a whole."""
-        table_schema, _ = schema.TABLES[name]
+        """Replace table ``name`` (see ``schema.table_spec``) with ``table`` as a whole."""
+        table_schema, _ = schema.table_spec(name)
         table = table.select(table_schema.names).cast(table_schema)
         with self.writing():
             _write_parquet_atomically(table, self.tables_dir / f"{name}.parquet")
@@ -1189,14 +1194,17 @@ class Store:
         table: pa.Table,
         *,
         replacing: Callable[[pa.Table], pa.Array] | None = None,
+        keep: Literal["first", "last"] = "last",
     ) -> int:
         """Merge ``table`` into table ``name`` by its key columns; the newer row wins.
 
         ``replacing``, when given, marks stored rows that ``table`` supersedes although their
-        key differs (e.g. the same metric at another period); they are dropped first. Returns
-        the number of rows whose key was not stored before.
+        key differs (e.g. the same metric at another period); they are dropped first. ``keep``
+        ``"first"`` keeps the stored row of a key instead (a record that must not change once
+        read, such as a worker response and where it was first read from). Returns the number
+        of rows whose key was not stored before.
         """
-        table_schema, key = schema.TABLES[name]
+        table_schema, key = schema.table_spec(name)
         table = table.select(table_schema.names).cast(table_schema)
         with self.writing():
             existing = self.read_table(name)
@@ -1205,14 +1213,14 @@ class Store:
             before = existing.num_rows
             combined = pa.concat_tables([existing, table])
             frame = combined.to_pandas(types_mapper=None)
-            frame = frame.drop_duplicates(subset=list(key), keep="last")
+            frame = frame.drop_duplicates(subset=list(key), keep=keep)
             merged = pa.Table.from_pandas(frame, schema=table_schema, preserve_index=False)
             _write_parquet_atomically(merged, self.tables_dir / f"{name}.parquet")
         return merged.num_rows - before
 
     def read_table(self, name: str) -> pa.Table:
         """Table ``name`` as stored, or an empty table of its schema."""
-        table_schema, _ = schema.TABLES[name]
+        table_schema, _ = schema.table_spec(name)
         path = self.tables_dir / f"{name}.parquet"
         if not path.exists():
             return table_schema.empty_table()

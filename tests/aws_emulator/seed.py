@@ -19,6 +19,7 @@ from typing import Any
 from moto.cloudwatch.models import MetricAggregatedDatum, cloudwatch_backends
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.logs.models import LogEvent, logs_backends
+from moto.s3.models import s3_backends
 from moto.sqs.models import sqs_backends
 
 from analytics.ingest.run import ingest_paths
@@ -192,6 +193,40 @@ def seed_streaming_queue(job_name: str, messages: int, region: str = SAMPLE_REGI
     return name
 
 
+#: The sample's jobs write their outputs under ``s3://<SAMPLE_BUCKET>/output/`` (their
+#: recorded DescribeLabelingJob ``OutputConfig.S3OutputPath``).
+SAMPLE_BUCKET = "example-gt-data-123456789012"
+SAMPLE_OUTPUT_PREFIX = "output/"
+
+
+def seed_s3_objects(bucket: str, objects: dict[str, bytes], region: str = SAMPLE_REGION) -> int:
+    """Put ``objects`` (key -> bytes) into ``bucket`` (created if needed); returns how many."""
+    backend = s3_backends[ACCOUNT_ID]["aws"]
+    if bucket not in backend.buckets:
+        backend.create_bucket(bucket, region)
+    for key, value in objects.items():
+        backend.put_object(bucket, key, value)
+    return len(objects)
+
+
+def job_folder_objects(folder: Path, prefix: str) -> dict[str, bytes]:
+    """The files of a job output folder as S3 objects under ``<prefix><folder name>/``."""
+    return {
+        f"{prefix}{folder.name}/{path.relative_to(folder).as_posix()}": path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def seed_sample_job_outputs(sample_dir: Path = SAMPLE_LOGS) -> int:
+    """The sample's job output folders (``jobs/<job>/``) into its output bucket."""
+    objects: dict[str, bytes] = {}
+    jobs = sample_dir / "jobs"
+    for folder in sorted(jobs.iterdir()) if jobs.is_dir() else []:
+        objects.update(job_folder_objects(folder, SAMPLE_OUTPUT_PREFIX))
+    return seed_s3_objects(SAMPLE_BUCKET, objects)
+
+
 def seed_sample_account(emulator: Emulator, sample_dir: Path = SAMPLE_LOGS) -> dict[str, Any]:
     """Everything of the sample account; returns what was seeded, for assertions."""
     records = sample_log_records(sample_dir)
@@ -200,6 +235,7 @@ def seed_sample_account(emulator: Emulator, sample_dir: Path = SAMPLE_LOGS) -> d
     seed_sagemaker(emulator, sample_dir)
     points = seed_metrics(sample_dir)
     queue = seed_streaming_queue("support-tickets-intent-stream", 5)
+    job_objects = seed_sample_job_outputs(sample_dir)
     first = dt.datetime.fromtimestamp(min(r.timestamp_epoch_ms for r in records) / 1000, tz=dt.UTC)
     last = dt.datetime.fromtimestamp(max(r.timestamp_epoch_ms for r in records) / 1000, tz=dt.UTC)
     return {
@@ -207,6 +243,7 @@ def seed_sample_account(emulator: Emulator, sample_dir: Path = SAMPLE_LOGS) -> d
         "pool_id": pool_id,
         "metric_points": points,
         "queue": queue,
+        "job_objects": job_objects,
         "first": first,
         "last": last,
     }

@@ -107,6 +107,17 @@ def _service_of(headers: Any) -> str:
     return "unknown"
 
 
+#: The IAM action that allows an operation, where its name differs (as IAM evaluates a policy):
+#: denying ``s3:ListBucket`` denies the listing, ``s3:GetObject`` also a HEAD of the object.
+IAM_ACTION = {
+    "s3:ListObjectsV2": "s3:ListBucket",
+    "s3:HeadBucket": "s3:ListBucket",
+    "s3:HeadObject": "s3:GetObject",
+    "s3:CopyObject": "s3:PutObject",
+    "s3:DeleteObjects": "s3:DeleteObject",
+}
+
+
 def _s3_operation(method: str, path: str, headers: Any) -> str:
     """The S3 operation of a path-style request (``/bucket`` or ``/bucket/key``)."""
     resource, _, query = path.partition("?")
@@ -168,6 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if outcome == "throttled":
             code = "Throttling" if protocol == "query" else "ThrottlingException"
+            code = "SlowDown" if protocol == "rest-xml" else code
             self._error(protocol, 400, code, "Rate exceeded")
             return
         if outcome == "denied":
@@ -320,7 +332,8 @@ class Emulator:
             budget = faults.requests_before_outage
             if budget is not None and len(self.calls) >= budget:
                 return "dropped"
-            if f"{service}:{operation}" in faults.denied_actions:
+            action = f"{service}:{operation}"
+            if action in faults.denied_actions or IAM_ACTION.get(action) in faults.denied_actions:
                 return "denied"
             allowed = faults.denied_after.get(f"{service}:{operation}")
             if allowed is not None:

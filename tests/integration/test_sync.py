@@ -27,6 +27,7 @@ from analytics.sync import (
     PART_JOBS,
     PART_LOGS,
     PART_METRICS,
+    PART_RESPONSES,
     PART_TEAMS,
     PART_USERS,
     SyncReport,
@@ -232,6 +233,8 @@ DENIED_CASES = [
     ("sqs:GetQueueAttributes", PART_BACKLOG, 0),
     ("cloudwatch:ListMetrics", PART_METRICS, 0),
     ("cloudwatch:GetMetricData", PART_METRICS, 0),
+    ("s3:ListBucket", PART_RESPONSES, 0),
+    ("s3:GetObject", PART_RESPONSES, 0),
 ]
 
 
@@ -303,7 +306,7 @@ def test_report_summary_names_every_part(sample_account: Emulator, tmp_path: Pat
     )
     text = report.summary_text()
     assert all(f"  {p.name}: " in text for p in report.parts)
-    assert len(report.parts) == 7
+    assert len(report.parts) == 8
 
 
 def test_an_until_in_the_future_never_moves_the_checkpoint_past_now(

@@ -297,6 +297,11 @@ def test_export_flags_exactly_the_planted_workers(tmp_path: Path) -> None:
         for kind in ("slow", "return", "idle")
     }
     cast = planted["cast"]
-    assert flagged["slow"] == {w["worker_key"] for w in cast["slow_workers"]}
+    slow = {w["worker_key"] for w in cast["slow_workers"]}
+    if "median_active_seconds" not in rows[0]:
+        # Until the slow flag uses active time (issue 11, fair slow flags), the pause worker
+        # looks slow on wall clock, as planted.
+        slow.add(cast["pause_worker"]["worker_key"])
+    assert flagged["slow"] == slow
     assert flagged["return"] == {cast["returner"]["worker_key"]}
     assert flagged["idle"] == {w["worker_key"] for w in cast["never_worked"]}

@@ -53,3 +53,40 @@ def test_building_again_changes_nothing(sample_store: Store) -> None:
     again = build_sample_store(Path(sample_store.root))
     assert again.summary().events == events
     assert all(again.read_table(name).equals(table) for name, table in before.items())
+
+
+def test_the_sample_s_job_outputs_and_gold_answers_are_in_the_store(sample_store: Store) -> None:
+    truth = PLANTED["job_outputs"]
+    responses = sample_store.read_table("responses")
+    counts = responses.column("labeling_job_name").value_counts().to_pylist()
+    by_job = {c["values"]: c["counts"] for c in counts}
+    assert by_job == {
+        truth[part]["labeling_job"]: truth[part]["responses"]
+        for part in ("classification", "bounding_boxes")
+    }
+    assert sample_store.load_rejected().num_rows == PLANTED["counts"]["garbage_lines"]
+    task_types = set(sample_store.read_table("consolidated").column("task_type").to_pylist())
+    assert task_types == {"groundtruth/image-classification", "groundtruth/object-detection"}
+    gold = sample_store.read_table("gold")
+    assert gold.num_rows == truth["classification"]["gold_objects"]
+
+
+def test_each_response_of_the_sample_is_a_submitted_log_task(sample_store: Store) -> None:
+    """Same worker (sub = cognito_sub_id, or worker_id for the OIDC worker), job and times."""
+    columns = ["worker_key", "labeling_job_name", "task_accepted_time", "task_submitted_time"]
+    events = sample_store.load_events(columns=[*columns, "event_type"]).to_pylist()
+    tasks = {
+        (e["worker_key"], e["labeling_job_name"], e["task_submitted_time"].replace(microsecond=0))
+        for e in events
+        if e["event_type"] == "TasksSubmitted"
+    }
+    responses = sample_store.read_table("responses").to_pylist()
+    unmatched = [
+        r
+        for r in responses
+        if (r["sub"], r["labeling_job_name"], r["submission_time"].replace(microsecond=0))
+        not in tasks
+    ]
+    assert unmatched == []
+    planted = {PLANTED["cast"][k]["worker_key"] for k in ("careless_worker", "pause_worker")}
+    assert planted <= {r["sub"] for r in responses}
