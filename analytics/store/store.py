@@ -73,15 +73,6 @@ import pyarrow.parquet as pq
 
 from analytics.errors import StoreError
 from analytics.store import schema
-from analytics.store.journal import (
-    JOURNAL,
-    Merge,
-    data_files,
-    is_data_file_name,
-    journal_text,
-    pending_merges,
-    visible_parquet_files,
-)
 from analytics.store.keys import (
     EVENT_KEY_ALGORITHM,
     EVENT_KEY_ALGORITHM_V1,
@@ -201,6 +192,117 @@ def _partition_problem(directory: Path) -> str | None:
     except ValueError:
         pass
     return f"not a partition this tool writes (date=YYYY-MM-DD or date={NO_DATE_PARTITION})"
+
+
+_JOURNAL = ".compaction.json"
+
+
+@dataclass(frozen=True)
+class _Merge:
+    """One compaction of a partition: ``merged`` holds every row of the ``replaced`` files."""
+
+    merged: str
+    replaced: tuple[str, ...]
+
+
+def _is_data_file_name(name: object) -> bool:
+    return (
+        isinstance(name, str)
+        and name.endswith(".parquet")
+        and not name.startswith((".", "_"))
+        and "/" not in name
+        and "\\" not in name
+        and "\0" not in name
+    )
+
+
+def _parse_journal(text: str) -> list[_Merge]:
+    """The merges a journal lists, oldest first; ``ValueError`` saying why if it is damaged.
+
+    Two forms: ``{"merges": [{"merged": ..., "replaced": [...]}, ...]}``, and the single
+    ``{"merged": ..., "replaced": [...]}`` of earlier versions. Every name must be a plain data
+    file name of the same folder: a journal can make a writer delete files, never outside it.
+    """
+    document = json.loads(text)
+    if not isinstance(document, dict):
+        raise ValueError("not a JSON object")
+    entries = document.get("merges", [document])
+    if not isinstance(entries, list):
+        raise ValueError('"merges" is not a list')
+    merges = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise ValueError("a merge is not a JSON object")
+        merged, replaced = entry.get("merged"), entry.get("replaced")
+        if not isinstance(merged, str) or not _is_data_file_name(merged):
+            raise ValueError(f'"merged" is not a data file name: {merged!r}')
+        if not isinstance(replaced, list) or not all(_is_data_file_name(n) for n in replaced):
+            raise ValueError('"replaced" is not a list of data file names')
+        merges.append(_Merge(merged, tuple(replaced)))
+    return merges
+
+
+def _journal_text(merges: Sequence[_Merge]) -> str:
+    entries = [{"merged": m.merged, "replaced": list(m.replaced)} for m in merges]
+    return json.dumps({"merges": entries})
+
+
+def _pending_merges(directory: Path) -> list[_Merge]:
+    """The merges whose replaced files may still exist in ``directory`` (its journal).
+
+    Raises
+    ------
+    StoreError
+        The journal is damaged (see ``Store._repair_partition``: any writer mends it).
+    """
+    journal = directory / _JOURNAL
+    try:
+        text = journal.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _damaged_journal(journal, str(exc)) from exc
+    try:
+        return _parse_journal(text)
+    except (ValueError, KeyError) as exc:
+        raise _damaged_journal(journal, str(exc) or type(exc).__name__) from exc
+
+
+def _damaged_journal(journal: Path, why: str) -> StoreError:
+    return StoreError(
+        f"{journal} is damaged ({why}); the next command that can write to the store repairs it "
+        "(it merges that day's files, keeping each event once): run the command again when no "
+        "ingest or sync is at work and the store is writable"
+    )
+
+
+def _data_files(directory: Path) -> list[Path]:
+    """Every data file of a folder, replaced ones included (names as ``_is_data_file_name``)."""
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*.parquet") if _is_data_file_name(p.name))
+
+
+def _visible_parquet_files(directory: Path) -> list[Path]:
+    """The data files of a folder, as of the last completed write.
+
+    The files a merge replaced are left out while its journal entry lists them and its merged
+    file is among the files listed (a merge whose deletes wait for readers, or a crash between
+    its rename and its deletes), so our readers never see an event twice. The folder is listed
+    *before* the journal is read: a merge that completes in between is then either wholly in the
+    listing (merged file listed, its entry read) or wholly out of it (merged file not listed, so
+    its entry hides nothing). Readers list under the store's read lock (``Store._snapshot``),
+    so no listed file is deleted before they have read it.
+    """
+    files = _data_files(directory)
+    if not files:
+        return files
+    names = {f.name for f in files}
+    hidden: set[str] = set()
+    for merge in _pending_merges(directory):
+        if merge.merged in names:
+            hidden.update(merge.replaced)
+    return [f for f in files if f.name not in hidden]
 
 
 def _state_problem(state: object) -> str | None:
@@ -548,11 +650,11 @@ class Store:
         table_files = {f"{name}.parquet" for name in schema.TABLES}
         folders = [
             (self.events_dir, lambda p: p.is_dir() and p.name.startswith("date=")),
-            (self.rejected_dir, lambda p: p.is_file() and is_data_file_name(p.name)),
+            (self.rejected_dir, lambda p: p.is_file() and _is_data_file_name(p.name)),
             (self.tables_dir, lambda p: p.is_file() and p.name in table_files),
         ]
         folders += [
-            (partition, lambda p: p.is_file() and is_data_file_name(p.name))
+            (partition, lambda p: p.is_file() and _is_data_file_name(p.name))
             for partition in sorted(self.events_dir.glob("date=*"))
             if partition.is_dir()
         ]
@@ -633,7 +735,7 @@ class Store:
             return False
         if not self.events_dir.is_dir():
             return True  # no typed empty file yet
-        if next(self.events_dir.glob(f"date=*/{JOURNAL}"), None) is not None:
+        if next(self.events_dir.glob(f"date=*/{_JOURNAL}"), None) is not None:
             return True
         legacy = self.events_dir / f"date={LEGACY_NO_DATE_PARTITION}"
         if legacy.is_dir() and not (self.events_dir / f"date={NO_DATE_PARTITION}").exists():
@@ -673,7 +775,7 @@ class Store:
     def _key_version(self) -> int:
         """The schema version whose key algorithm computed the stored event keys."""
         for directory in self._partitions():
-            files = visible_parquet_files(directory)
+            files = _visible_parquet_files(directory)
             if not files:
                 continue
             first = files[0]
@@ -810,7 +912,7 @@ class Store:
 
     def _add_to_partition(self, day: str | None, events: pa.Table) -> int:
         directory = self.events_dir / _partition_name(day) if day else self._timeless_partition()
-        stored = _read_keys(visible_parquet_files(directory), "event_key", schema.EVENTS, "events")
+        stored = _read_keys(_visible_parquet_files(directory), "event_key", schema.EVENTS, "events")
         if len(stored):
             fresh = ~_stored(events.column("event_key"), stored)
             if not fresh.all():
@@ -834,13 +936,13 @@ class Store:
         merged file is written; the replaced files are deleted when no reader holds the read
         lock, now or by a later writer (``_finish_merges``). Until then our readers skip them.
         """
-        files = data_files(directory) if mend else visible_parquet_files(directory)
+        files = _data_files(directory) if mend else _visible_parquet_files(directory)
         if not files or not (len(files) > COMPACT_AFTER_FILES or rekey or force or mend):
             return
-        merge = Merge(f"part-{uuid.uuid4().hex}.parquet", tuple(f.name for f in files))
-        journal = directory / JOURNAL
+        merge = _Merge(f"part-{uuid.uuid4().hex}.parquet", tuple(f.name for f in files))
+        journal = directory / _JOURNAL
         if not mend:
-            _write_text_atomically(journal_text([*pending_merges(directory), merge]), journal)
+            _write_text_atomically(_journal_text([*_pending_merges(directory), merge]), journal)
         paths = [str(f) for f in files]
         table = _read_checked(
             files,
@@ -859,7 +961,7 @@ class Store:
         _write_parquet_atomically(table, directory / merge.merged)
         if mend:
             # Only now: with the merged file in, the new journal hides every other file.
-            _write_text_atomically(journal_text([merge]), journal)
+            _write_text_atomically(_journal_text([merge]), journal)
         self._finish_merges(directory)
 
     def _finish_merges(self, directory: Path) -> None:
@@ -869,15 +971,15 @@ class Store:
         dropped. The others are done oldest first: a later merge may have replaced an earlier
         one's merged file, which must outlive the earlier merge's replaced files.
         """
-        merges = pending_merges(directory)
+        merges = _pending_merges(directory)
         if not merges:
             return
-        journal = directory / JOURNAL
-        present = {f.name for f in data_files(directory)}
+        journal = directory / _JOURNAL
+        present = {f.name for f in _data_files(directory)}
         landed = [merge for merge in merges if merge.merged in present]
         if len(landed) < len(merges):
             if landed:
-                _write_text_atomically(journal_text(landed), journal)
+                _write_text_atomically(_journal_text(landed), journal)
             else:
                 journal.unlink(missing_ok=True)
                 return
@@ -893,9 +995,9 @@ class Store:
         """Finish every merge left pending (by a crash or by readers); mend damaged journals."""
         if not self.events_dir.is_dir():
             return
-        for journal in sorted(self.events_dir.glob(f"date=*/{JOURNAL}")):
+        for journal in sorted(self.events_dir.glob(f"date=*/{_JOURNAL}")):
             try:
-                pending_merges(journal.parent)
+                _pending_merges(journal.parent)
             except StoreError:
                 # Which files it hid is unknown: merge them all, each event kept once.
                 self._compact_partition(journal.parent, mend=True)
@@ -903,7 +1005,7 @@ class Store:
                 self._finish_merges(journal.parent)
 
     def _event_files(self) -> list[Path]:
-        return [f for directory in self._partitions() for f in visible_parquet_files(directory)]
+        return [f for directory in self._partitions() for f in _visible_parquet_files(directory)]
 
     def _events_dataset(self, files: Sequence[Path], *, text_as_dictionary: bool) -> ds.Dataset:
         """``files`` as a ``pyarrow.dataset`` (partition column ``date``).
@@ -1009,7 +1111,7 @@ class Store:
                 keep[:] = False
                 keep[first_index] = True
             stored = _read_keys(
-                visible_parquet_files(self.rejected_dir), "reject_key", schema.REJECTED, "rejected"
+                _visible_parquet_files(self.rejected_dir), "reject_key", schema.REJECTED, "rejected"
             )
             if len(stored):
                 keep &= ~_stored(rejected.column("reject_key"), stored)
@@ -1056,7 +1158,7 @@ class Store:
     def load_rejected(self) -> pa.Table:
         """Every rejected line kept so far."""
 
-        files = visible_parquet_files(self.rejected_dir)
+        files = _visible_parquet_files(self.rejected_dir)
         if not files:
             return schema.REJECTED.empty_table()
         paths = [str(f) for f in files]
