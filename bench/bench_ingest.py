@@ -42,6 +42,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
+from analytics.ingest.rules import MESSAGE_FIELDS
 from analytics.ingest.run import ingest_paths
 from analytics.ingest.times import format_java_time
 from analytics.store.schema import MESSAGE_STRING_FIELDS, MESSAGE_TIME_FIELDS
@@ -99,10 +100,7 @@ def duckdb_copy_sql(source: Path, out: Path) -> str:
     """DuckDB's route for the benchmark's file: parse the JSON lines, convert the times, file each
     event under the UTC date of its outcome (else accepted, else ``event_timestamp``) time, write
     zstd Parquet partitioned by that date. No keys, no dedupe, no raw message."""
-    columns = ", ".join(
-        f"{name}: 'VARCHAR'"
-        for name in (*MESSAGE_STRING_FIELDS, *MESSAGE_TIME_FIELDS, "event_timestamp")
-    )
+    columns = ", ".join(f"{name}: 'VARCHAR'" for name in MESSAGE_FIELDS)
     times = ", ".join(
         f"try_strptime(nullif({name}, ''), '{_DUCKDB_TIME_FORMAT}')::TIMESTAMPTZ AS {name}"
         for name in MESSAGE_TIME_FIELDS

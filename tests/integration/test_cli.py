@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -14,14 +12,9 @@ import pytest
 from analytics.cli.main import build_parser, main
 from analytics.store.store import Store
 from tests.conftest import SAMPLE_LOGS, message_line
+from tests.faults.support import run_cli
 
 PLANTED = json.loads((SAMPLE_LOGS / "planted.json").read_text())
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "analytics.cli", *args], capture_output=True, text=True, check=False
-    )
 
 
 @pytest.fixture(scope="module")
