@@ -62,7 +62,13 @@ if TYPE_CHECKING:
     )
     from analytics.metrics.workers import Thresholds, worker_summary
     from analytics.sample import SAMPLE_LOGS_DIR, build_sample_store
-    from analytics.store.store import Store, StoreSummary
+    from analytics.service.freshness import (
+        freshness_line,
+        stale_warning,
+        sync_health,
+    )
+    from analytics.service.run import REFRESH_ENV_VAR
+    from analytics.store.store import Store, StoreSummary, store_version
     from analytics.sync import SyncOptions, SyncReport
     from analytics.text import escape_controls, has_controls
 
@@ -128,11 +134,17 @@ _WHERE = {
     "pseudonym": "export.pseudonyms",
     "REJECT_REASONS": "ingest.rules",
     "window_of_last": "cli.time_arguments",
+    "store_version": "store.store",
+    "sync_health": "service.freshness",
+    "freshness_line": "service.freshness",
+    "stale_warning": "service.freshness",
+    "REFRESH_ENV_VAR": "service.run",
 }
 
 # ``analytics.sync`` (the function) is left out: the name is the submodule's.
 __all__ = [
     "DEFINITIONS",
+    "REFRESH_ENV_VAR",
     "REJECT_REASONS",
     "SAMPLE_LOGS_DIR",
     "AccessDeniedError",
@@ -166,6 +178,7 @@ __all__ = [
     "definitions_csv_bytes",
     "escape_controls",
     "export_csv",
+    "freshness_line",
     "has_controls",
     "help_for",
     "ingest_paths",
@@ -181,7 +194,10 @@ __all__ = [
     "pseudonymize_frame",
     "restrict",
     "returns_summary",
+    "stale_warning",
     "store_is_empty",
+    "store_version",
+    "sync_health",
     "task_table",
     "task_time_histogram",
     "task_time_quantiles",

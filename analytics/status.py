@@ -6,6 +6,7 @@ import datetime as dt
 
 from analytics.dataset import last_log_sync
 from analytics.ingest.rules import REJECT_REASONS
+from analytics.service.freshness import status_lines
 from analytics.store.store import Store
 from analytics.text import escape_controls
 
@@ -27,7 +28,8 @@ def describe_store(store: Store) -> str:
             f" or `gt-throughput sync --data {store.root}`"
         )
     summary = store.summary()
-    synced = last_log_sync(store.read_state())
+    state = store.read_state()
+    synced = last_log_sync(state)
     lines = [
         f"store:        {store.root}",
         f"events:       {summary.events:,}",
@@ -50,6 +52,7 @@ def describe_store(store: Store) -> str:
         lines.append("tables:       " + ", ".join(f"{n} {r:,}" for n, r in tables.items()))
     if synced is not None:
         lines.append(f"last sync:    {_when(synced)}")
+    lines += [escape_controls(line) for line in status_lines(state, dt.datetime.now(dt.UTC))]
     for stray in store.stray_files():
         lines.append(
             f"warning: {escape_controls(str(stray))} was not written by gt-throughput: move it "

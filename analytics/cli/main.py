@@ -20,7 +20,7 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 
-from analytics.cli import dashboard, export, ingest, status, sync
+from analytics.cli import dashboard, export, ingest, serve, status, sync
 from analytics.errors import GroundTruthError
 from analytics.text import escape_controls
 
@@ -28,7 +28,7 @@ DEBUG_ENV_VAR = "GT_THROUGHPUT_DEBUG"
 #: The exit code of a bug (``EX_SOFTWARE`` in BSD's sysexits.h).
 EXIT_INTERNAL_ERROR = 70
 #: The commands, in the order ``--help`` lists them: a new command is a module and a line here.
-COMMANDS = (ingest, status, sync, export, dashboard)
+COMMANDS = (ingest, status, sync, export, dashboard, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
