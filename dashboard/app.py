@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import lookahead
+from dashboard import freshness, lookahead
 from dashboard.cache import choose_source
 from dashboard.sidebar import render_sidebar
 
@@ -46,6 +46,9 @@ pages = [
     st.Page(PAGES_DIR / "jobs.py", title="Jobs", icon=":material/work:"),
     st.Page(PAGES_DIR / "data.py", title="Data", icon=":material/database:"),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+# "Data as of ..., synced ... ago", sync warnings; reruns the page when the store changes.
+freshness.watch(source, st.session_state["view"].timezone, page)
+page.run()
 # While the manager reads this page, compute the views one filter change away.
 lookahead.look_ahead(source, st.session_state["view"].key, st.session_state["view"].timezone)
