@@ -158,14 +158,15 @@ def serving(
     *,
     environment: Mapping[str, str] | None = None,
     wait_for_dashboard: bool = True,
+    command: list[str] | None = None,
 ) -> Iterator[Served]:
-    """``gt-throughput serve --config CONFIG`` in a subprocess until the block ends (SIGTERM,
-    then SIGKILL), waiting for its dashboard's health check unless told not to."""
+    """``gt-throughput serve --config CONFIG`` (or ``command``) in a subprocess until the block
+    ends (SIGTERM, then SIGKILL), waiting for its dashboard's health check unless told not to."""
     env = {**os.environ, **(environment or {})}
     env.pop("GT_THROUGHPUT_DEBUG", None)
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "analytics.cli", "serve", "--config", str(config)],
+            command or [sys.executable, "-m", "analytics.cli", "serve", "--config", str(config)],
             cwd=REPO_ROOT,
             env=env,
             stdout=output,

@@ -40,6 +40,13 @@ DEFAULT_TIMEOUT_SECONDS = 30.0
 
 #: Sections whose content belongs to sign-in and access rules (``analytics.access``).
 RAW_SECTIONS = ("auth", "access")
+#: The keys of each section this module reads (the example file shows every one).
+SECTION_KEYS = {
+    "store": ("path",),
+    "aws": ("region", "profile", "endpoint_url", "log_group", "timeout_seconds"),
+    "schedule": ("interval_minutes", "max_backoff_minutes", "enabled"),
+    "dashboard": ("host", "port", "allow_hosts", "refresh_seconds"),
+}
 
 
 @dataclass(frozen=True)
@@ -181,7 +188,7 @@ def load_config(path: Path) -> ServiceConfig:
         raise UsageError(f"{path}: not UTF-8 text (byte {exc.start}): save it as UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML ({exc}): fix that line") from exc
-    known = ("store", "aws", "schedule", "dashboard", *RAW_SECTIONS)
+    known = (*SECTION_KEYS, *RAW_SECTIONS)
     for key in document:
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
@@ -191,7 +198,7 @@ def load_config(path: Path) -> ServiceConfig:
         raise UsageError(
             f'{path}: [store] path is missing: add [store] with path = "/var/lib/gt-throughput"'
         )
-    store_section = _Section(path, "store", document["store"], ("path",))
+    store_section = _Section(path, "store", document["store"], SECTION_KEYS["store"])
     store_text = store_section.text("path", None, "/var/lib/gt-throughput")
     if store_text is None:
         raise store_section.error(
@@ -212,8 +219,7 @@ def load_config(path: Path) -> ServiceConfig:
 
 
 def _aws(path: Path, table: object) -> AwsSettings:
-    keys = ("region", "profile", "endpoint_url", "log_group", "timeout_seconds")
-    section = _Section(path, "aws", table, keys)
+    section = _Section(path, "aws", table, SECTION_KEYS["aws"])
     endpoint = section.text("endpoint_url", None, "http://127.0.0.1:5000")
     if endpoint is not None and not endpoint.startswith(("http://", "https://")):
         raise section.error(
@@ -231,8 +237,7 @@ def _aws(path: Path, table: object) -> AwsSettings:
 
 
 def _schedule(path: Path, table: object) -> ScheduleSettings:
-    keys = ("interval_minutes", "max_backoff_minutes", "enabled")
-    section = _Section(path, "schedule", table, keys)
+    section = _Section(path, "schedule", table, SECTION_KEYS["schedule"])
     interval = section.number(
         "interval_minutes", DEFAULT_INTERVAL_MINUTES, MIN_INTERVAL_MINUTES, 7 * 24 * 60, "15"
     )
@@ -244,8 +249,7 @@ def _schedule(path: Path, table: object) -> ScheduleSettings:
 
 
 def _dashboard(path: Path, table: object) -> DashboardSettings:
-    keys = ("host", "port", "allow_hosts", "refresh_seconds")
-    section = _Section(path, "dashboard", table, keys)
+    section = _Section(path, "dashboard", table, SECTION_KEYS["dashboard"])
     port = section.table.get("port", 8501)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise section.error(f"[dashboard] port = {port!r}: give a whole number from 1 to 65535")

@@ -21,7 +21,6 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -31,7 +30,7 @@ from analytics.service.config import ServiceConfig
 from analytics.service.freshness import SCHEDULE_SECTION, parse_time
 from analytics.service.lock import holder, sync_lock
 from analytics.store.store import Store
-from analytics.sync import SyncOptions, SyncReport, sync
+from analytics.sync import SyncOptions, sync
 from analytics.text import escape_controls
 
 LOG = logging.getLogger("gt_throughput.serve")
@@ -61,8 +60,6 @@ class SyncScheduler:
     """Runs sync for ``config`` when due; ``run_due`` is called by the serve loop."""
 
     config: ServiceConfig
-    #: The sync itself (tests give a slow or failing one); ``analytics.sync.sync`` by default.
-    run_sync: Callable[[Store, SyncOptions], SyncReport] | None = None
     failures: int = 0
     next_run_monotonic: float = 0.0
 
@@ -155,7 +152,7 @@ class SyncScheduler:
             answer_timeout_seconds=aws.timeout_seconds,
         )
         try:
-            report = (self.run_sync or sync)(self.store, options)
+            report = sync(self.store, options)
         except GroundTruthError as exc:
             return str(exc)
         except Exception as exc:  # a bug must not stop the schedule: say so, try again later
