@@ -396,19 +396,19 @@ def test_each_part_keeps_its_last_success_and_its_last_error(
     use_test_credentials(monkeypatch)
     emulator.reset()
     seed_sample_account(emulator)
-    days = {"since": dt.datetime(2026, 11, 3, tzinfo=dt.UTC)}
-    run_sync(emulator, tmp_path, until=dt.datetime(2026, 11, 4, tzinfo=dt.UTC), **days)
+    since = dt.datetime(2026, 11, 3, tzinfo=dt.UTC)
+    run_sync(emulator, tmp_path, since=since, until=dt.datetime(2026, 11, 4, tzinfo=dt.UTC))
     first = Store(tmp_path).read_state()["last_sync"][PART_USERS]
     emulator.set_faults(Faults(denied_actions={"cognito-idp:ListUsers"}))
     later = SAMPLE_NOW + dt.timedelta(hours=1)
-    run_sync(emulator, tmp_path, now=later, **days)
+    run_sync(emulator, tmp_path, now=later, since=since)
     failed = Store(tmp_path).read_state()["last_sync"][PART_USERS]
     assert failed["ok"] is False
     assert failed["last_success_at"] == first["at"]  # when it last worked, still said
     assert "ListUsers" in failed["last_error"]
     emulator.set_faults(Faults())
     recovered_at = later + dt.timedelta(hours=1)
-    run_sync(emulator, tmp_path, now=recovered_at, **days)
+    run_sync(emulator, tmp_path, now=recovered_at, since=since)
     recovered = Store(tmp_path).read_state()["last_sync"][PART_USERS]
     assert recovered["ok"] is True
     assert recovered["last_success_at"] == recovered_at.isoformat()
