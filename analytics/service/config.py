@@ -91,15 +91,16 @@ class DashboardSettings:
 @dataclass(frozen=True)
 class ServiceConfig:
     """The whole configuration. ``auth`` and ``access`` are the raw ``[auth]`` and ``[access]``
-    tables, for ``analytics.access`` to read; they are left out of ``repr``."""
+    tables, for ``analytics.access`` to read (None when the file has no such table: no
+    sign-in); they are left out of ``repr``."""
 
     path: Path
     store: Path
     aws: AwsSettings = AwsSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     dashboard: DashboardSettings = DashboardSettings()
-    auth: Mapping[str, Any] = field(default_factory=dict, repr=False)
-    access: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    auth: Mapping[str, Any] | None = field(default=None, repr=False)
+    access: Mapping[str, Any] | None = field(default=None, repr=False)
 
 
 class _Section:
@@ -261,8 +262,8 @@ def _dashboard(path: Path, table: object) -> DashboardSettings:
     )
 
 
-def _raw(path: Path, document: dict[str, Any], name: str) -> Mapping[str, Any]:
-    table = document.get(name, {})
-    if not isinstance(table, dict):
+def _raw(path: Path, document: dict[str, Any], name: str) -> Mapping[str, Any] | None:
+    table = document.get(name)
+    if table is not None and not isinstance(table, dict):
         raise UsageError(f"{path}: [{name}] must be a table (a [{name}] header), not a value")
     return table

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import importlib
 import logging
 import os
 import signal
@@ -25,7 +26,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from types import FrameType
 
 from analytics.cli.arguments import DATA_ENV_VAR
@@ -34,8 +34,6 @@ from analytics.serve import check_can_serve, streamlit_command
 from analytics.service.config import ServiceConfig
 from analytics.service.schedule import LOG, SyncScheduler
 
-#: Where the dashboard finds the service's configuration (for sign-in and access rules).
-CONFIG_ENV_VAR = "GT_THROUGHPUT_CONFIG"
 #: How often an open dashboard checks the store version (``[dashboard] refresh_seconds``).
 REFRESH_ENV_VAR = "GT_THROUGHPUT_REFRESH_SECONDS"
 #: How long the dashboard gets to stop before it is killed.
@@ -44,19 +42,19 @@ STOP_SECONDS = 15.0
 #: by SIGKILL, so no dashboard is left serving without its schedule.
 _PR_SET_PDEATHSIG = 1
 
-#: Whether serving on ``host`` is allowed by the sign-in configuration: svc-auth's
-#: ``analytics.access`` refuses a non-loopback address without sign-in (issue 12). It raises
-#: ``UsageError`` with the fix; None until that module provides the check.
-HostCheck = Callable[[ServiceConfig, str], None]
 
-
-def _host_check() -> HostCheck | None:
+def _access_setup(config: ServiceConfig, host: str) -> tuple[list[str], dict[str, str]]:
+    """What sign-in adds to the dashboard's command and environment, from ``[auth]`` and
+    ``[access]``, checked by ``analytics.access`` (svc-auth's, issue 12): it refuses an address
+    other than loopback without sign-in, reads the secrets, and writes Streamlit's private
+    secrets file. Until that module is part of the build, nothing is added (no sign-in)."""
     try:
-        from analytics import access  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
-    check = getattr(access, "check_serving_host", None)
-    return check if callable(check) else None
+        access = importlib.import_module("analytics.access")
+    except ModuleNotFoundError:
+        return [], {}
+    settings = access.access_settings(config.auth, config.access, where=f"--config {config.path}")
+    arguments, environment = access.serving_setup(settings, host)
+    return list(arguments), dict(environment)
 
 
 def configure_logging() -> None:
@@ -93,19 +91,18 @@ def serve(config: ServiceConfig, *, host: str | None = None, port: int | None = 
     port = port or config.dashboard.port
     if not 0 < port < 65536:
         raise UsageError(f"--port must be between 1 and 65535 (got {port})")
-    check = _host_check()
-    if check is not None:
-        check(config, host)
+    sign_in_arguments, sign_in_environment = _access_setup(config, host)
     check_can_serve(host, port)
     configure_logging()
     scheduler = SyncScheduler(config)
     environment = {
         **os.environ,
+        **sign_in_environment,
         DATA_ENV_VAR: str(config.store.resolve()),
-        CONFIG_ENV_VAR: str(config.path.resolve()),
         REFRESH_ENV_VAR: f"{config.dashboard.refresh_seconds:g}",
     }
     command = streamlit_command(host=host, port=port, also_allowed=config.dashboard.allow_hosts)
+    command += sign_in_arguments
     stop = threading.Event()
 
     def on_signal(number: int, _frame: FrameType | None) -> None:
