@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from analytics.store import Store
+from analytics.store.store import Store
 from tests.faults.support import assert_clean_error, assert_no_traceback, run_cli
-from tests.support_service import write_config
+from tests.support.service import write_config
 
 #: A serve that starts by mistake is stopped by this bound instead of hanging the suite.
 SECONDS = 60

@@ -17,12 +17,12 @@ import pyarrow.compute as pc
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from analytics.store import Store
+from analytics.store.store import Store
 from tests.aws_emulator import Emulator, Faults, running_emulator
 from tests.aws_emulator.fixtures import use_test_credentials
 from tests.aws_emulator.seed import seed_log_records
-from tests.served_dashboard import HEADLESS_CHROMIUM_ARGS, PAGE_SETTLED_JS, free_local_port
-from tests.support_service import fresh_records, page_text, serving, wait_until, write_config
+from tests.support.served_dashboard import HEADLESS_CHROMIUM_ARGS, PAGE_SETTLED_JS, free_local_port
+from tests.support.service import fresh_records, page_text, serving, wait_until, write_config
 
 #: The schedule of these tests (seconds) and how often an open page looks for a new version.
 INTERVAL_SECONDS = 6.0

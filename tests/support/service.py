@@ -20,7 +20,7 @@ from pathlib import Path
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
-from analytics.timeparse import format_java_time
+from analytics.ingest.times import format_java_time
 from tests.aws_emulator.seed import LogRecord
 from tests.conftest import REPO_ROOT, message_line
 

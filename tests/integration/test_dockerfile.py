@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.served_dashboard import free_local_port
-from tests.support_service import serving
+from tests.support.served_dashboard import free_local_port
+from tests.support.service import serving
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 EXAMPLE_CONFIG = REPO_ROOT / "gt-throughput.example.toml"
@@ -91,12 +91,14 @@ def test_the_image_installs_as_ci_does() -> None:
 
 
 def _command_here(arguments: list[str], config: Path) -> list[str]:
-    """The image's command run from this environment: the ``gt-throughput`` script is the
-    project's (``analytics.cli``, as pyproject.toml declares), the config path a local one."""
+    """The image's command run from this environment: the console script it names, as
+    pyproject.toml declares it (``module:function``), run by this Python; the config path a
+    local one."""
     scripts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts[arguments[0]] == "analytics.cli:main"
+    module, function = scripts[arguments[0]].split(":")
+    launcher = f"import sys; from {module} import {function}; sys.exit({function}())"
     rest = [str(config) if item == IMAGE_CONFIG else item for item in arguments[1:]]
-    return [sys.executable, "-m", "analytics.cli", *rest]
+    return [sys.executable, "-c", launcher, *rest]
 
 
 def test_the_entrypoint_command_parses() -> None:
