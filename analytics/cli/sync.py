@@ -54,7 +54,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``sync`` with the parsed ``args``; returns the exit code."""
     from analytics.cli.time_arguments import parse_when
+    from analytics.errors import StoreError
     from analytics.progress import progress_for_terminal
+    from analytics.service.lock import holder, sync_lock
     from analytics.store.store import Store
     from analytics.sync import SyncOptions, sync
 
@@ -68,7 +70,16 @@ def run(args: argparse.Namespace) -> int:
         log_group=args.log_group,
         answer_timeout_seconds=args.aws_timeout,
     )
-    progress = None if args.no_progress else progress_for_terminal(sys.stderr, unit="windows")
-    report = sync(Store(data_dir(args.data)), options, progress=progress, now=now)
+    store = Store(data_dir(args.data))
+    # One sync per store at a time, also against `gt-throughput serve`'s scheduled ones.
+    with sync_lock(store.root) as taken:
+        if not taken:
+            raise StoreError(
+                f"another sync is running on {store.root} ({holder(store.root) or 'holder unknown'}"
+                "): wait for it to end and run this again (a `gt-throughput serve` on this store"
+                " syncs it on its schedule)"
+            )
+        progress = None if args.no_progress else progress_for_terminal(sys.stderr, unit="windows")
+        report = sync(store, options, progress=progress, now=now)
     print(report.summary_text())
     return report.exit_code

@@ -10,7 +10,7 @@ import pytest
 
 from analytics.store.store import Store
 from tests.faults.support import assert_clean_error, assert_no_traceback, run_cli
-from tests.support.service import write_config
+from tests.support.service import holding_sync_lock, write_config
 
 #: A serve that starts by mistake is stopped by this bound instead of hanging the suite.
 SECONDS = 60
@@ -74,3 +74,16 @@ def test_status_shows_the_schedule_and_a_failing_sync(tmp_path: Path) -> None:
     assert "schedule:     every 15 min" in completed.stdout
     assert "warning: sync failing since 2026-12-01 09:00 UTC (1 run)" in completed.stdout
     assert "\x1b" not in completed.stdout  # text from the state is shown escaped
+
+
+def test_a_manual_sync_while_another_runs_on_the_store_says_so_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "store"
+    with holding_sync_lock(store) as holder:
+        completed = run_cli(
+            "sync", "--data", store, "--endpoint-url", "http://127.0.0.1:9", timeout=SECONDS
+        )
+    assert_clean_error(completed, "another sync is running on", f"pid {holder.pid}", "wait")
+    assert completed.returncode == 2
+    assert not (store / "state.json").exists()

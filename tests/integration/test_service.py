@@ -5,10 +5,6 @@ part's last success and last error (the emulator)."""
 from __future__ import annotations
 
 import datetime as dt
-import signal
-import subprocess
-import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,21 +20,10 @@ from tests.aws_emulator import Emulator, Faults, running_emulator
 from tests.aws_emulator.fixtures import SAMPLE_NOW, run_sync, use_test_credentials
 from tests.aws_emulator.seed import seed_sample_account
 from tests.support.served_dashboard import free_local_port
-from tests.support.service import write_config
+from tests.support.service import holding_sync_lock, write_config
+
 
 # --------------------------------------------------------------------------- the sync lock
-HOLD_LOCK = textwrap.dedent(
-    """
-    import sys, time
-    from pathlib import Path
-    from analytics.service.lock import sync_lock
-    with sync_lock(Path(sys.argv[1])) as taken:
-        print("taken" if taken else "busy", flush=True)
-        time.sleep(120)
-    """
-)
-
-
 def test_a_sync_lock_held_by_another_process_skips_the_run_until_that_process_dies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -47,22 +32,12 @@ def test_a_sync_lock_held_by_another_process_skips_the_run_until_that_process_di
     config = load_config(
         write_config(tmp_path / "gt.toml", store=store, endpoint_url=_refusing_endpoint())
     )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(store)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "taken"
+    with holding_sync_lock(store) as holder:
         with sync_lock(store) as taken:
             assert not taken
         assert f"pid {holder.pid}" in (store / SYNC_LOCK_NAME).read_text()
         assert SyncScheduler(config).run_once() is Outcome.SKIPPED_LOCKED
         assert Store(store).read_state() == {}  # nothing ran, nothing recorded
-    finally:
-        holder.send_signal(signal.SIGKILL)
-        holder.wait(timeout=30)
-        if holder.stdout is not None:
-            holder.stdout.close()
     with sync_lock(store) as taken:  # a killed holder leaves no lock behind
         assert taken
 

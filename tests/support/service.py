@@ -187,6 +187,34 @@ def serving(
         stop(process)
 
 
+_HOLD_SYNC_LOCK = """
+import sys, time
+from pathlib import Path
+from analytics.service.lock import sync_lock
+with sync_lock(Path(sys.argv[1])) as taken:
+    print("taken" if taken else "busy", flush=True)
+    time.sleep(120)
+"""
+
+
+@contextmanager
+def holding_sync_lock(store: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another process holding ``store``'s sync lock for the block (killed with SIGKILL after,
+    as a crash would end it)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_SYNC_LOCK, str(store)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "taken"
+        yield holder
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+        if holder.stdout is not None:
+            holder.stdout.close()
+
+
 def stop(process: subprocess.Popen[bytes]) -> int:
     """SIGTERM ``process``, SIGKILL it after 20 s; returns its exit code."""
     if process.poll() is None:
