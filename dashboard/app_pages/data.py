@@ -40,7 +40,10 @@ if sync.interval_seconds is not None:
 if sync.schedule_failures:
     st.html(
         '<p data-testid="gt-data-sync-failing" style="margin:0;color:#7d1a12">'
-        + literal(f"The last {sync.schedule_failures} scheduled sync(s) failed: ")
+        + literal(
+            f"The last {sync.schedule_failures} scheduled "
+            f"sync{'s' if sync.schedule_failures != 1 else ''} failed: "
+        )
         + literal(sync.schedule_error)
         + "</p>"
     )
