@@ -50,7 +50,9 @@ def _access_setup(config: ServiceConfig, host: str) -> tuple[list[str], dict[str
     secrets file. Until that module is part of the build, nothing is added (no sign-in)."""
     try:
         access = importlib.import_module("analytics.access")
-    except ModuleNotFoundError:
+    except ModuleNotFoundError as exc:
+        if exc.name != "analytics.access":
+            raise  # the module is there but cannot load: never serve as if nobody signs in
         return [], {}
     settings = access.access_settings(config.auth, config.access, where=f"--config {config.path}")
     arguments, environment = access.serving_setup(settings, host)
