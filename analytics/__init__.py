@@ -101,7 +101,16 @@ if TYPE_CHECKING:
     from analytics.s3_location import parse_s3_location
     from analytics.sample import SAMPLE_LOGS_DIR, build_sample_store
     from analytics.serve import check_can_serve, streamlit_command
-    from analytics.store.store import Store, StoreSummary
+    from analytics.service.config import load_config
+    from analytics.service.freshness import (
+        freshness_line,
+        stale_warning,
+        status_lines,
+        sync_health,
+    )
+    from analytics.service.lock import sync_lock, sync_lock_holder
+    from analytics.service.run import REFRESH_ENV_VAR, run_service
+    from analytics.store.store import Store, StoreSummary, store_version
     from analytics.sync import SyncOptions, SyncReport, sync_from_aws
     from analytics.text import escape_controls, has_controls
 

@@ -16,7 +16,9 @@ State (``DIR/state.json``)::
 
     {"logs":    {"<account>/<region>/<log group>": {"synced_until_epoch_ms": ..., ...}},
      "metrics": {"<account>/<region>": {"synced_until": "<ISO time>"}},
-     "last_sync": {"<part>": {"at": ..., "ok": ..., "message": ...}}}
+     "last_sync": {"<part>": {"at": ..., "ok": ..., "message": ...,
+                              "last_success_at": ..., "last_error_at": ..., "last_error": ...}},
+     "schedule": {...}}   (what ``gt-throughput serve`` records: analytics.service.schedule)
 """
 
 from __future__ import annotations
@@ -181,10 +183,23 @@ def _update_state(store: Store, section: str, key: str, value: dict[str, Any]) -
 
 
 def _record_part(store: Store, part: PartResult, now: dt.datetime) -> None:
+    """Record this run of ``part``, keeping its last success and its last error: a part that
+    fails today still says when it last worked, and one that recovered what last went wrong."""
     message = "; ".join(part.warnings) or None
-    _update_state(
-        store, "last_sync", part.name, {"at": now.isoformat(), "ok": part.ok, "message": message}
-    )
+
+    def change(state: dict[str, Any]) -> None:
+        entries = state.setdefault("last_sync", {})
+        previous = entries.get(part.name, {})
+        entry = {"at": now.isoformat(), "ok": part.ok, "message": message}
+        for key in ("last_success_at", "last_error_at", "last_error"):
+            entry[key] = previous.get(key)
+        if part.ok:
+            entry["last_success_at"] = now.isoformat()
+        else:
+            entry["last_error_at"], entry["last_error"] = now.isoformat(), message
+        entries[part.name] = entry
+
+    store.update_state(change)
 
 
 # --------------------------------------------------------------------------- parts

@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 import analytics
-from dashboard import auth, lookahead
+from dashboard import auth, freshness, lookahead
 from dashboard.cache import choose_source
 from dashboard.sidebar import render_sidebar
 
@@ -51,6 +51,8 @@ pages = [
 ]
 page = st.navigation(pages)
 auth.record_view(source.configured_root, page.title, st.session_state["view"])
+# "Data as of ..., synced ... ago", sync warnings; reruns the page when the store changes.
+freshness.watch(source, st.session_state["view"].timezone, page)
 page.run()
 # While the manager reads this page, compute the views one filter change away.
 lookahead.look_ahead(source, st.session_state["view"].key, st.session_state["view"].timezone)

@@ -75,18 +75,9 @@ class FilterKey:
 
 
 def store_version(root: Path) -> str:
-    """A cheap fingerprint of the store's files: changes whenever a write lands."""
-    parts: list[str] = []
-    for folder in (root / "events", root / "rejected", root / "tables"):
-        if not folder.is_dir():
-            continue
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            stat = entry.stat()
-            parts.append(f"{entry.name}:{stat.st_mtime_ns}:{stat.st_size}")
-    state = root / "state.json"
-    if state.exists():
-        parts.append(f"state:{state.stat().st_mtime_ns}")
-    return str(hash(tuple(parts)))
+    """The store's version token (``analytics.store_version``): one small file read, changed
+    by every write, so every cache below keyed on it rereads after a sync or an ingest."""
+    return analytics.store_version(root)
 
 
 @st.cache_resource(show_spinner="Preparing the bundled sample team…")

@@ -28,6 +28,7 @@ import os
 import queue
 import threading
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -198,6 +199,9 @@ def _prepare(source: Source, key: FilterKey, tz: str) -> None:
     One call after the other (a guess takes one core at most), each cut of the store made only
     when a number is missing from the caches, and dropped afterwards.
     """
+
+    if cache.store_version(Path(source.root)) != source.version:
+        return  # queued before a sync or an ingest: nobody will ask for that version again
 
     @functools.cache
     def cuts(view: FilterKey) -> TeamData:

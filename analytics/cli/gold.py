@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from analytics import escape_controls
 from analytics.cli.arguments import add_data_argument, data_dir
-from analytics.text import escape_controls
 
 HELP = "store a labeling job's gold answers, replacing its earlier gold set"
 

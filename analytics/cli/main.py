@@ -21,13 +21,23 @@ import traceback
 from collections.abc import Sequence
 
 from analytics import GroundTruthError, escape_controls
-from analytics.cli import athena_ddl, dashboard, export, gold, ingest, publish, status, sync
+from analytics.cli import (
+    athena_ddl,
+    dashboard,
+    export,
+    gold,
+    ingest,
+    publish,
+    serve,
+    status,
+    sync,
+)
 
 DEBUG_ENV_VAR = "GT_THROUGHPUT_DEBUG"
 #: The exit code of a bug (``EX_SOFTWARE`` in BSD's sysexits.h).
 EXIT_INTERNAL_ERROR = 70
 #: The commands, in the order ``--help`` lists them: a new command is a module and a line here.
-COMMANDS = (ingest, gold, status, sync, export, dashboard, publish, athena_ddl)
+COMMANDS = (ingest, gold, status, sync, export, dashboard, serve, publish, athena_ddl)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,7 +25,7 @@ def describe_store(store: Store) -> str:
     Reads every file a command may read, so a damaged one fails here too, with the error that
     names it and its repair (``StoreError``).
     """
-    from analytics import REJECT_REASONS, escape_controls, last_log_sync
+    from analytics import REJECT_REASONS, escape_controls, last_log_sync, status_lines
 
     if not store.exists():
         return (
@@ -33,7 +33,8 @@ def describe_store(store: Store) -> str:
             f" or `gt-throughput sync --data {store.root}`"
         )
     summary = store.summary()
-    synced = last_log_sync(store.read_state())
+    state = store.read_state()
+    synced = last_log_sync(state)
     lines = [
         f"store:        {store.root}",
         f"events:       {summary.events:,}",
@@ -56,6 +57,7 @@ def describe_store(store: Store) -> str:
         lines.append("tables:       " + ", ".join(f"{n} {r:,}" for n, r in tables.items()))
     if synced is not None:
         lines.append(f"last sync:    {_when(synced)}")
+    lines += [escape_controls(line) for line in status_lines(state, dt.datetime.now(dt.UTC))]
     for stray in store.stray_files():
         lines.append(
             f"warning: {escape_controls(str(stray))} was not written by gt-throughput: move it "

@@ -39,7 +39,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``sync`` with the parsed ``args``; returns the exit code."""
-    from analytics import Store, SyncOptions, sync_from_aws
+    from analytics import Store, StoreError, SyncOptions, sync_from_aws, sync_lock, sync_lock_holder
     from analytics.cli.progress import progress_for_terminal
     from analytics.cli.time_arguments import parse_when
 
@@ -53,7 +53,17 @@ def run(args: argparse.Namespace) -> int:
         log_group=args.log_group,
         answer_timeout_seconds=args.aws_timeout,
     )
-    progress = None if args.no_progress else progress_for_terminal(sys.stderr, unit="windows")
-    report = sync_from_aws(Store(data_dir(args.data)), options, progress=progress, now=now)
+    store = Store(data_dir(args.data))
+    # One sync per store at a time, also against `gt-throughput serve`'s scheduled ones.
+    with sync_lock(store.root) as taken:
+        if not taken:
+            who = sync_lock_holder(store.root) or "holder unknown"
+            raise StoreError(
+                f"another sync is running on {store.root} ({who}"
+                "): wait for it to end and run this again (a `gt-throughput serve` on this store"
+                " syncs it on its schedule)"
+            )
+        progress = None if args.no_progress else progress_for_terminal(sys.stderr, unit="windows")
+        report = sync_from_aws(store, options, progress=progress, now=now)
     print(report.summary_text())
     return report.exit_code

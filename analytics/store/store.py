@@ -9,6 +9,7 @@ Layout::
     DIR/tables/<name>.parquet              users, workteams, memberships, jobs, metrics, backlog
     DIR/state.json                         sync checkpoints and the last sync of each part
     DIR/.lock                              the writers' lock (no data)
+    DIR/version                            a token every write replaces (``store_version``)
     DIR/events/date=*/.compaction.json     merges whose replaced files are not deleted yet
 
 An event's partition depends on its message text only (``event_time`` is read from the
@@ -176,6 +177,32 @@ def _write_text_atomically(text: str, path: Path) -> None:
         raise StoreError(f"cannot write {path}: {exc}") from exc
     finally:
         temporary.unlink(missing_ok=True)
+
+
+#: The store's version token (``DIR/version``): replaced by every write, see ``store_version``.
+VERSION_FILE_NAME = "version"
+
+
+def store_version(root: Path | str) -> str:
+    """A token that changes with every write to the store in ``root`` (one small file read).
+
+    Every writer replaces ``DIR/version`` under the writer lock as its write ends: a count of
+    writes and a random part, so that a store deleted and made again never repeats a token.
+    Readers key their caches on it (the dashboard rereads the store once per version). A store
+    no writer of this version has touched yet answers ``"unversioned"``.
+    """
+    try:
+        token = (Path(root) / VERSION_FILE_NAME).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return "unversioned"
+    return token or "unversioned"
+
+
+def _bump_version(root: Path) -> None:
+    count, _, _ = store_version(root).partition("-")
+    writes = int(count) + 1 if count.isdigit() else 1
+    with contextlib.suppress(StoreError):  # a reader then rereads one write late, no more
+        _write_text_atomically(f"{writes}-{uuid.uuid4().hex[:12]}\n", root / VERSION_FILE_NAME)
 
 
 def _partition_name(day: str | None) -> str:
@@ -822,6 +849,8 @@ class Store:
                 yield
                 self._write_empty_file_if_no_partition()
             finally:
+                # Even after a failed write: what landed before it is new to readers.
+                _bump_version(self.root)
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
 
     def _upgrade(self) -> None:

@@ -3,9 +3,12 @@ the CloudWatch metrics agree, and how to bring in more."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
+import analytics
 from analytics import REJECT_REASONS, escape_controls
 from dashboard import cache, components
 from dashboard.literal import html_line, literal
@@ -25,29 +28,50 @@ cards[1].metric("Date range (UTC)", f"{first} – {last}", border=True)
 cards[2].metric("Workers in the logs", f"{summary.workers:,}", border=True)
 cards[3].metric("Rejected lines", f"{summary.rejected_lines:,}", border=True)
 
-st.subheader("Last sync")
-# As ``analytics.sync`` records it: {"last_sync": {part: {"at", "ok", "message"}}}.
-parts = state.get("last_sync", {}) if isinstance(state.get("last_sync"), dict) else {}
-if parts:
-    rows = []
-    for name, info in sorted(parts.items()):
-        info = info if isinstance(info, dict) else {}
-        at = pd.Timestamp(info["at"]).tz_convert(view.timezone) if info.get("at") else None
-        rows.append(
-            {
-                "part": name,
-                "last sync": at,
-                "result": "synced" if info.get("ok") else "not synced",
-                "message": info.get("message") or "",
-            }
+st.subheader("Sync")
+# As ``analytics.sync`` and ``gt-throughput serve`` record them (``analytics.sync_health``).
+sync = analytics.sync_health(state, dt.datetime.now(dt.UTC))
+if sync.interval_seconds is not None:
+    schedule = f"Scheduled every {sync.interval_seconds / 60:g} min by `gt-throughput serve`"
+    if sync.next_run_at is not None:
+        next_run = pd.Timestamp(sync.next_run_at).tz_convert(view.timezone)
+        schedule += f"; next run at {next_run:%H:%M}"
+    st.caption(schedule + ".")
+if sync.schedule_failures:
+    st.html(
+        '<p data-testid="gt-data-sync-failing" style="margin:0;color:#7d1a12">'
+        + literal(
+            f"The last {sync.schedule_failures} scheduled "
+            f"sync{'s' if sync.schedule_failures != 1 else ''} failed: "
         )
+        + literal(sync.schedule_error)
+        + "</p>"
+    )
+if sync.parts:
+    # Cells are drawn as text by st.dataframe: AWS's messages need only their controls escaped.
+    def when(moment: dt.datetime | None) -> pd.Timestamp | None:
+        return pd.Timestamp(moment).tz_convert(view.timezone) if moment is not None else None
+
+    rows = [
+        {
+            "part": escape_controls(part.name),
+            "last run": when(part.last_run_at),
+            "result": "synced" if part.ok else "not synced",
+            "last success": when(part.last_success_at),
+            "last error": when(part.last_error_at),
+            "error": escape_controls(part.last_error),
+            "message": escape_controls(part.message),
+        }
+        for part in sync.parts
+    ]
+    moment = st.column_config.DatetimeColumn(format="MMM D, HH:mm")
     st.dataframe(
         pd.DataFrame(rows),
         hide_index=True,
         width="stretch",
-        column_config={"last sync": st.column_config.DatetimeColumn(format="MMM D, HH:mm")},
+        column_config={"last run": moment, "last success": moment, "last error": moment},
     )
-else:
+elif sync.interval_seconds is None:
     st.caption(
         "Never synced from AWS: the data came from files."
         if not source.is_sample

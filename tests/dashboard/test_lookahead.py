@@ -183,3 +183,19 @@ def test_with_the_switch_off_nothing_is_computed_ahead(
     before = len(computed)
     at.selectbox(key="filters_range").set_value("30d").run()
     assert [c for c in computed[before:] if c.filters == shown_filters(at)] != []
+
+
+def test_a_view_queued_for_an_older_store_version_is_not_computed(
+    computed: list[Computed], sample_store_root: Path
+) -> None:
+    """A sync between a page and its look-ahead: what was queued for the store before it is
+    dropped (nobody asks for that version again, and computing it would evict the new one)."""
+    root = str(sample_store_root)
+    current = cache.Source(root, True, cache.store_version(sample_store_root), root)
+    older = cache.Source(root, True, "1-before-the-last-sync", root)
+    view = lookahead.preset_key("7d", cache.as_of(current), cache.FilterKey())
+    before = len(computed)
+    lookahead._prepare(older, view, lookahead.DEFAULT_TIMEZONE)
+    assert computed[before:] == []
+    lookahead._prepare(current, view, lookahead.DEFAULT_TIMEZONE)
+    assert {"worker_summary", "kpis"} <= {c.function for c in computed[before:]}

@@ -189,7 +189,7 @@ KILL_SCRIPT = textwrap.dedent(
     import datetime as dt, os, signal, sys
     import analytics.responses.s3 as responses_s3
     from analytics.store.store import Store
-    from analytics.sync import SyncOptions, sync
+    from analytics.sync import SyncOptions, sync_from_aws
 
     endpoint, data = sys.argv[1], sys.argv[2]
     responses_s3.OBJECTS_PER_BATCH = 3
@@ -201,7 +201,8 @@ KILL_SCRIPT = textwrap.dedent(
     options = SyncOptions(
         region="us-east-1", endpoint_url=endpoint, since=dt.datetime(2026, 10, 26, tzinfo=dt.UTC)
     )
-    sync(Store(data), options, progress=progress, now=dt.datetime(2026, 10, 28, tzinfo=dt.UTC))
+    now = dt.datetime(2026, 10, 28, tzinfo=dt.UTC)
+    sync_from_aws(Store(data), options, progress=progress, now=now)
     """
 )
 
