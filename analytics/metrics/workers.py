@@ -364,9 +364,16 @@ def _modified_z(pairs: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _speed(times: _TaskTimes, thresholds: Thresholds) -> pd.DataFrame:
-    """The scored (worker, job) pairs: modified z-score and slow flag."""
-    scored = _modified_z(times.pairs)
+def score_jobs(pairs: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> pd.DataFrame:
+    """The per-job stage of the slow flag: each pair's modified z-score and ``slow``.
+
+    ``pairs`` are ``WorkerPart.pairs`` (``PAIR_COLUMNS``) holding every pair of each job they
+    name (a job's pairs from every worker: the Spark engine groups them by job first). The pairs
+    are put in one canonical order (job, then worker) before anything is summed, so the result
+    does not depend on the order they came in, bit for bit: both engines give the same floats.
+    """
+    canonical = pairs.sort_values(["job", "worker"], kind="stable", ignore_index=True)
+    scored = _modified_z(canonical)
     return scored.assign(slow=(scored["modified_z"] > thresholds.slow_z).to_numpy(dtype=bool))
 
 
@@ -385,16 +392,26 @@ def job_worker_speed(data: TeamData, thresholds: Thresholds = Thresholds()) -> p
     """
     outcomes = outcomes_of(data)
     times = _worker_task_times(worker_tasks(outcomes), thresholds.slow_min_tasks)
-    return _speed_frame(_speed(times, thresholds), outcomes)
+    pairs = _named_pairs(times.pairs, outcomes.worker_keys, outcomes.job_names)
+    return _speed_frame(score_jobs(pairs, thresholds))
 
 
-def _speed_frame(scored: pd.DataFrame, outcomes: Outcomes) -> pd.DataFrame:
-    keys = np.asarray(outcomes.worker_keys.astype("str"), dtype=object)
-    jobs = np.asarray(outcomes.job_names.astype("str"), dtype=object)
+def _named_pairs(pairs: pd.DataFrame, worker_keys: pd.Index, job_names: pd.Index) -> pd.DataFrame:
+    """``pairs`` with the worker and job codes replaced by ``worker_key`` and job name.
+
+    Codes are only meaningful inside one ``Outcomes``; names let pairs computed on different
+    machines (the Spark engine's worker groups) meet in the per-job stage.
+    """
+    keys = np.asarray(worker_keys.astype("str"), dtype=object)
+    jobs = np.asarray(job_names.astype("str"), dtype=object)
+    return pairs.assign(worker=keys[pairs["worker"].to_numpy()], job=jobs[pairs["job"].to_numpy()])
+
+
+def _speed_frame(scored: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
-            "worker_key": pd.array(keys[scored["worker"].to_numpy()], dtype="str"),
-            "labeling_job_name": pd.array(jobs[scored["job"].to_numpy()], dtype="str"),
+            "worker_key": pd.array(scored["worker"].to_numpy(dtype=object), dtype="str"),
+            "labeling_job_name": pd.array(scored["job"].to_numpy(dtype=object), dtype="str"),
             "tasks_with_seconds": scored["tasks_with_seconds"].to_numpy(),
             "median_task_seconds": scored["median_ms"].to_numpy() / MS_PER_SECOND,
             "job_median_seconds": scored["job_median_ms"].to_numpy() / MS_PER_SECOND,
@@ -408,23 +425,30 @@ def _speed_frame(scored: pd.DataFrame, outcomes: Outcomes) -> pd.DataFrame:
     return frame.sort_values(["labeling_job_name", "worker_key"]).reset_index(drop=True)
 
 
-def _slow_reasons(scored: pd.DataFrame, job_names: pd.Index, n_workers: int, z: float) -> list[str]:
-    reasons: list[list[str]] = [[] for _ in range(n_workers)]
-    slow = scored[scored["slow"]].sort_values("modified_z", ascending=False)
-    jobs = job_names.astype("str")
+def slow_reasons(scored: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> pd.Series:
+    """Why each slow worker is slow, by ``worker_key``: one clause per job, highest z first.
+
+    ``scored`` is what ``score_jobs`` returned (only its ``slow`` rows are read, so the Spark
+    engine sends just those to the driver). Workers who are not slow are absent.
+    """
+    reasons: dict[str, list[str]] = {}
+    slow = scored[scored["slow"]].sort_values("modified_z", ascending=False, kind="stable")
+    z = thresholds.slow_z
     for row in slow.to_dict("records"):
         spread = (
             f"MAD {row['job_mad_ms'] / MS_PER_SECOND:.1f} s"
             if row["job_mad_ms"] > 0
             else f"MAD 0, mean absolute deviation {row['job_mean_ad_ms'] / MS_PER_SECOND:.1f} s"
         )
-        reasons[int(row["worker"])].append(
-            f"on {jobs[int(row['job'])]}: median {row['median_ms'] / MS_PER_SECOND:.1f} s over "
+        reasons.setdefault(str(row["worker"]), []).append(
+            f"on {row['job']}: median {row['median_ms'] / MS_PER_SECOND:.1f} s over "
             f"{row['tasks_with_seconds']} tasks vs the job's {row['job_workers_compared']} "
             f"workers' median {row['job_median_ms'] / MS_PER_SECOND:.1f} s ({spread}; "
             f"modified z {row['modified_z']:.1f} > {z:g})"
         )
-    return ["; ".join(items) for items in reasons]
+    return pd.Series(
+        {key: "; ".join(items) for key, items in reasons.items()}, dtype="str", name="slow_reason"
+    )
 
 
 # --------------------------------------------------------------------------- per worker
@@ -489,12 +513,48 @@ def worker_summary(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.
 
     Notes
     -----
+    Three stages, each a public function, so that another engine (``analytics.spark``) runs the
+    very same code on a cluster: ``worker_part`` (what depends on each worker's own events only:
+    any split of the events by worker gives the same rows), ``score_jobs`` (what depends on each
+    job's pairs only) and ``finish_workers`` (the team tables, the flags, the order).
+
     Built for 10 million events in about a second (``bench/bench_metrics.py``): the tasks are
     grouped by worker once (``worker_tasks``), and the interval sweep, the quantiles and the
     per-job medians all read that one grouping.
     """
+    part = worker_part(data, thresholds)
+    reasons = slow_reasons(score_jobs(part.pairs, thresholds), thresholds)
+    return finish_workers(part.rows, reasons, data, thresholds)
+
+
+#: Columns of ``WorkerPart.pairs``: each (worker, job) pair with enough timed tasks to be
+#: compared (``Thresholds.slow_min_tasks``); ``worker`` is the ``worker_key``, ``job`` the job
+#: name, ``median_ms`` the pair's median task ms.
+PAIR_COLUMNS = ("worker", "job", "tasks_with_seconds", "median_ms")
+
+
+@dataclass(frozen=True)
+class WorkerPart:
+    """The per-worker stage of ``worker_summary``: what depends on each worker's own events only.
+
+    Attributes
+    ----------
+    rows
+        One row per worker with an event in ``data``: every column of the worker table computed
+        from events (a column added here reaches both engines). Any split of the events by
+        worker gives the same rows, which is what lets the Spark engine compute them per worker.
+    pairs
+        ``PAIR_COLUMNS``: the input of the per-job stage (``score_jobs``).
+    """
+
+    rows: pd.DataFrame
+    pairs: pd.DataFrame
+
+
+def worker_part(data: TeamData, thresholds: Thresholds = Thresholds()) -> WorkerPart:
+    """The per-worker stage of ``worker_summary`` (see ``WorkerPart``); reads ``data.events``
+    only."""
     outcomes = outcomes_of(data)
-    n = len(outcomes.worker_keys)
     worker_keys, job_names = outcomes.worker_keys, outcomes.job_names
     # Independent passes run on helper threads (NumPy and Arrow release the GIL in their loops,
     # so on two cores they do run side by side): the per-worker counts and half of the grouping's
@@ -513,8 +573,6 @@ def worker_summary(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.
     del tasks
     counts = totals.counts
     submitted, returned, declined = counts[:, SUBMITTED], counts[:, RETURNED], counts[:, DECLINED]
-    scored = _speed(times, thresholds)
-    slow_reason = np.asarray(_slow_reasons(scored, job_names, n, thresholds.slow_z), dtype=object)
     with np.errstate(invalid="ignore", divide="ignore"):
         return_rate = returned / (submitted + returned)
         mean_ms = times.total_ms / times.count
@@ -544,10 +602,24 @@ def worker_summary(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.
             "first_activity": ms_to_times(coverage.first_ms),
             "last_activity": ms_to_times(coverage.last_ms),
             "active_days": coverage.active_days.astype(np.int64),
-            "slow_reason": pd.array(slow_reason, dtype="str"),
         }
     )
-    frame = frame[totals.seen].reset_index(drop=True)
+    pairs = _named_pairs(times.pairs, worker_keys, job_names)
+    return WorkerPart(rows=frame[totals.seen].reset_index(drop=True), pairs=pairs)
+
+
+def finish_workers(
+    rows: pd.DataFrame, reasons: pd.Series, data: TeamData, thresholds: Thresholds = Thresholds()
+) -> pd.DataFrame:
+    """The last stage of ``worker_summary``: team members, identities, flags and the order.
+
+    ``rows`` are ``WorkerPart.rows`` of every worker (in any order), ``reasons`` what
+    ``slow_reasons`` gave; of ``data`` only the team tables (``users``, ``memberships``,
+    ``metrics``) and ``as_of`` are read, never ``events``.
+    """
+    why = reasons.to_dict()
+    slow_reason = [why.get(key, "") for key in rows["worker_key"].tolist()]
+    frame = rows.assign(slow_reason=pd.array(slow_reason, dtype="str"))
     frame = _add_members(frame, data)
     return _finish_worker_frame(frame, data, thresholds)
 
