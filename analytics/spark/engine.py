@@ -1,0 +1,352 @@
+"""The Spark engine: the worker and task tables of a store too big for one machine, computed by
+the project's own metric functions on Spark's executors.
+
+No metric is written twice. The local engine's functions are split into stages that each need a
+known slice of the data (``analytics.metrics.workers``, ``analytics.metrics.outcomes``), and Spark
+only moves the slices around:
+
+1. The events are read from the store's Parquet files (``store_files``), each tagged with its
+   place in the store (file, row), and cut to the window, teams and jobs by
+   ``dataset.cut_to_window`` / ``cut_to_teams_and_jobs`` on every batch (``mapInArrow``).
+2. Worker table: grouped by ``worker_key`` (``applyInArrow``: a worker's events arrive as one
+   Arrow table, in store order), ``worker_part`` gives the worker's row and its (worker, job)
+   median pairs; the pairs are grouped by job for ``score_jobs`` (the job medians the slow flag
+   compares with); the driver collects the rows and the slow pairs and runs ``slow_reasons`` and
+   ``finish_workers`` (team members, identities, flags, order), which read only the small sync
+   tables.
+3. Task table: ``task_rows`` on every batch; Spark sorts by outcome time with the store position
+   as the tie-break, which is ``order_tasks``' order on the local engine.
+
+Memory: an executor holds one batch (10,000 events, Spark's default) or one worker's events at a
+time, whatever the store's size; the driver holds the finished table. Times cross between Spark
+and Python as epoch milliseconds, so no time-zone conversion touches them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from analytics import schema
+from analytics.dataset import (
+    EVENT_COLUMNS,
+    Filters,
+    TeamData,
+    cut_to_teams_and_jobs,
+    cut_to_window,
+    events_frame,
+    last_log_sync,
+    team_data_from_cut_events,
+    team_data_from_tables,
+    window_end,
+)
+from analytics.metrics.outcomes import MISSING_MS, column_epoch_ms, ms_to_times, task_rows
+from analytics.metrics.workers import (
+    PAIR_COLUMNS,
+    Thresholds,
+    finish_workers,
+    score_jobs,
+    slow_reasons,
+    worker_part,
+)
+from analytics.spark.session import quiet_pyspark
+from analytics.spark.store_files import HadoopStore, require_store
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+#: Columns that carry an event's place in the store (file URI, row in the file): the local
+#: engine reads files in that order, and order-sensitive rules (a worker's last ``worker_id``, ties
+#: between equal outcome times) follow it.
+FILE_COLUMN, ROW_COLUMN = "_store_file", "_store_row"
+PART_COLUMN = "_part"
+#: Sync tables the finishing stages read (identities, team members, the TimeSpent metric) and
+#: those that cut them (jobs, workteams).
+_DRIVER_TABLES = ("users", "memberships", "metrics", "jobs", "workteams")
+
+
+# --------------------------------------------------------------------------- frames <-> Arrow
+def frame_to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """``frame`` as Arrow for Spark: times as epoch ms (``int64``), text as ``string``.
+
+    Columns of any other type go as Arrow infers them, so a column a metric adds crosses too.
+    """
+    columns: dict[str, pa.Array] = {}
+    for name in frame.columns:
+        series = frame[name]
+        if isinstance(series.dtype, pd.DatetimeTZDtype):
+            ms = column_epoch_ms(series)
+            columns[name] = pa.array(ms, pa.int64(), mask=ms == MISSING_MS)
+            continue
+        array = pa.array(series, from_pandas=True)
+        if pa.types.is_large_string(array.type) or pa.types.is_null(array.type):
+            array = array.cast(pa.string())
+        columns[name] = array
+    return pa.table(columns) if columns else pa.table({})
+
+
+def arrow_to_frame(table: pa.Table, template: pd.DataFrame) -> pd.DataFrame:
+    """The inverse of ``frame_to_arrow``: each column back to ``template``'s dtype."""
+    columns: dict[str, Any] = {}
+    for name in template.columns:
+        column = table.column(name)
+        dtype = template[name].dtype
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            ms = np.asarray(column.fill_null(MISSING_MS).to_numpy(), dtype=np.int64)
+            columns[name] = ms_to_times(ms)
+        elif pd.api.types.is_object_dtype(dtype):
+            values = column.to_numpy(zero_copy_only=False)
+            columns[name] = np.where(pd.isna(values), np.nan, values).astype(object)
+        else:
+            columns[name] = column.to_pandas().astype(dtype).to_numpy()
+    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
+
+
+def _spark_schema(arrow_schema: pa.Schema) -> Any:
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    nullable = pa.schema([field.with_nullable(True) for field in arrow_schema])
+    return from_arrow_schema(nullable)
+
+
+def _empty_data() -> TeamData:
+    return team_data_from_tables(schema.EVENTS.empty_table())
+
+
+# --------------------------------------------------------------------------- reading
+def read_events(
+    spark: SparkSession, store: HadoopStore, filters: Filters
+) -> tuple[DataFrame, pd.Timestamp]:
+    """The store's events cut to ``filters``, with their place in the store; and ``as_of``.
+
+    ``as_of`` is what ``load_team_data`` gives: ``until``, else the later of the latest event time
+    in the window (whatever the team and job filters) and the last log sync.
+    """
+    from pyspark.sql import functions as F
+
+    files = store.event_files(filters.since, filters.until)
+    columns = [*EVENT_COLUMNS, FILE_COLUMN, ROW_COLUMN]
+    stored = schema.EVENTS.append(pa.field("date", pa.string()))
+    if files:
+        raw = (
+            spark.read.schema(_spark_schema(stored))
+            .option("basePath", store.child("events"))
+            .parquet(*files)
+            .select(
+                *EVENT_COLUMNS,
+                F.col("_metadata.file_path").alias(FILE_COLUMN),
+                F.col("_metadata.row_index").alias(ROW_COLUMN),
+            )
+        )
+    else:
+        empty_schema = pa.schema(
+            [
+                *(schema.EVENTS.field(name) for name in EVENT_COLUMNS),
+                pa.field(FILE_COLUMN, pa.string()),
+                pa.field(ROW_COLUMN, pa.int64()),
+            ]
+        )
+        raw = spark.createDataFrame([], _spark_schema(empty_schema)).select(*columns)
+    in_window = raw.mapInArrow(functools.partial(_cut_batches, filters, False), raw.schema)
+    if filters.until is not None:
+        as_of = window_end(filters, None, None)
+    else:
+        times = raw.select("event_time")
+        times = times.mapInArrow(functools.partial(_cut_batches, filters, False), times.schema)
+        latest = times.agg(F.max("event_time").alias("latest")).toArrow().column(0)[0].as_py()
+        as_of = window_end(filters, latest, last_log_sync(store.state()))
+    if filters.workteams or filters.jobs:
+        events = in_window.mapInArrow(
+            functools.partial(_cut_batches, filters, True), in_window.schema
+        )
+    else:
+        events = in_window
+    return events, as_of
+
+
+def _cut_batches(
+    filters: Filters, names: bool, batches: Iterator[pa.RecordBatch]
+) -> Iterator[pa.RecordBatch]:
+    """Executor side: each batch cut by the window (``names``: by teams and jobs instead)."""
+    for batch in batches:
+        table = pa.Table.from_batches([batch])
+        cut = cut_to_teams_and_jobs(table, filters) if names else cut_to_window(table, filters)
+        yield from cut.to_batches()
+
+
+def driver_data(
+    store: HadoopStore,
+    events: DataFrame,
+    filters: Filters,
+    as_of: pd.Timestamp,
+) -> TeamData:
+    """A ``TeamData`` without events but with the sync tables cut as the local engine cuts them:
+    what ``finish_workers`` and ``task_rows`` read besides events.
+
+    With a job filter, the member lists are cut to the teams that worked on the jobs, which the
+    events tell: only their distinct team names come to the driver.
+    """
+    tables: dict[str, pa.Table] = {}
+    for name in _DRIVER_TABLES:
+        table = store.read_table(name)
+        if table is not None:
+            tables[name] = table
+    if filters.jobs:
+        teams = events.select("workteam_name").distinct().toArrow()
+    else:
+        teams = pa.table({"workteam_name": pa.array([], pa.string())})
+    return team_data_from_cut_events(teams, tables=tables, filters=filters, as_of=as_of)
+
+
+# --------------------------------------------------------------------------- worker table
+def spark_worker_summary(
+    spark: SparkSession,
+    location: str,
+    filters: Filters | None = None,
+    thresholds: Thresholds | None = None,
+) -> pd.DataFrame:
+    """``worker_summary`` of the store at ``location`` (a folder or ``s3://`` prefix), on Spark.
+
+    Same rows, same columns, same values as ``worker_summary(load_team_data(...))``.
+    """
+    filters, thresholds = filters or Filters(), thresholds or Thresholds()
+    with quiet_pyspark():
+        store = HadoopStore(spark, location)
+        require_store(store)
+        events, as_of = read_events(spark, store, filters)
+        template = worker_part(_empty_data(), thresholds)
+        row_schema = frame_to_arrow(template.rows).schema
+        pair_schema = frame_to_arrow(template.pairs.rename(columns={"worker": "worker_key"})).schema
+        part_schema = pa.schema(
+            [
+                pa.field(PART_COLUMN, pa.string()),
+                *row_schema,
+                *(field for field in pair_schema if field.name != "worker_key"),
+            ]
+        )
+        parts = events.groupBy("worker_key").applyInArrow(
+            _per_group(_worker_group, thresholds, part_schema), _spark_schema(part_schema)
+        )
+        parts = parts.persist()
+        try:
+            rows_table = parts.filter(parts[PART_COLUMN] == "row").select(*row_schema.names)
+            rows = arrow_to_frame(rows_table.toArrow(), template.rows)
+            pairs = parts.filter(parts[PART_COLUMN] == "pair").select(
+                parts["worker_key"].alias("worker"), *PAIR_COLUMNS[1:]
+            )
+            scored_template = score_jobs(template.pairs, thresholds)
+            scored_schema = frame_to_arrow(scored_template).schema
+            slow = pairs.groupBy("job").applyInArrow(
+                _per_group(_score_group, thresholds, scored_schema),
+                _spark_schema(scored_schema),
+            )
+            scored = arrow_to_frame(slow.toArrow(), scored_template)
+        finally:
+            parts.unpersist()
+        data = driver_data(store, events, filters, as_of)
+    return finish_workers(rows, slow_reasons(scored, thresholds), data, thresholds)
+
+
+def _per_group(function: Any, *arguments: Any) -> Any:
+    """``function`` with its first arguments bound, for ``applyInArrow``: PySpark tells an Arrow
+    group function by its type hints, which ``functools.partial`` hides (PySpark 4.3 then fails
+    with an ``UnboundLocalError``)."""
+
+    def apply(table: pa.Table) -> pa.Table:
+        result: pa.Table = function(*arguments, table)
+        return result
+
+    return apply
+
+
+def _worker_group(thresholds: Thresholds, part_schema: pa.Schema, events: pa.Table) -> pa.Table:
+    """Executor side: one worker's row and pairs (``worker_part``), in the union schema."""
+    ordered = events.sort_by([(FILE_COLUMN, "ascending"), (ROW_COLUMN, "ascending")])
+    part = worker_part(TeamData(events=events_frame(ordered)), thresholds)
+    rows = frame_to_arrow(part.rows)
+    rows = rows.append_column(PART_COLUMN, pa.array(["row"] * rows.num_rows, pa.string()))
+    pairs = frame_to_arrow(part.pairs.rename(columns={"worker": "worker_key"}))
+    pairs = pairs.append_column(PART_COLUMN, pa.array(["pair"] * pairs.num_rows, pa.string()))
+    pieces = [_conform(piece, part_schema) for piece in (rows, pairs)]
+    return pa.concat_tables(pieces)
+
+
+def _score_group(thresholds: Thresholds, scored_schema: pa.Schema, pairs: pa.Table) -> pa.Table:
+    """Executor side: one job's pairs scored (``score_jobs``); only the slow ones go on."""
+    frame = pd.DataFrame(
+        {
+            "worker": pairs.column("worker").to_numpy(zero_copy_only=False),
+            "job": pairs.column("job").to_numpy(zero_copy_only=False),
+            "tasks_with_seconds": pairs.column("tasks_with_seconds").to_numpy(),
+            "median_ms": pairs.column("median_ms").to_numpy(),
+        }
+    )
+    scored = score_jobs(frame, thresholds)
+    return _conform(frame_to_arrow(scored[scored["slow"]]), scored_schema)
+
+
+def _conform(table: pa.Table, target: pa.Schema) -> pa.Table:
+    """``table`` with ``target``'s columns in its order: missing ones all null."""
+    columns = [
+        table.column(field.name).cast(field.type)
+        if field.name in table.column_names
+        else pa.nulls(table.num_rows, field.type)
+        for field in target
+    ]
+    return pa.Table.from_arrays(columns, schema=target)
+
+
+# --------------------------------------------------------------------------- task table
+def spark_task_table(
+    spark: SparkSession,
+    location: str,
+    filters: Filters | None = None,
+    worker_key: str | None = None,
+) -> pd.DataFrame:
+    """``task_table`` of the store at ``location`` on Spark: same rows in the same order."""
+    from pyspark.sql import functions as F
+
+    filters = filters or Filters()
+    with quiet_pyspark():
+        store = HadoopStore(spark, location)
+        require_store(store)
+        events, as_of = read_events(spark, store, filters)
+        data = driver_data(store, events, filters, as_of)
+        template = task_rows(_empty_data())
+        task_schema = frame_to_arrow(template).schema
+        out_schema = task_schema.append(pa.field(FILE_COLUMN, pa.string())).append(
+            pa.field(ROW_COLUMN, pa.int64())
+        )
+        tasks = events.mapInArrow(
+            functools.partial(_task_batches, data.users, data.memberships, worker_key, out_schema),
+            _spark_schema(out_schema),
+        )
+        ordered = tasks.orderBy(
+            F.col("outcome_time").asc_nulls_last(), F.col(FILE_COLUMN), F.col(ROW_COLUMN)
+        )
+        table = ordered.drop(FILE_COLUMN, ROW_COLUMN).toArrow()
+    return arrow_to_frame(table, template)
+
+
+def _task_batches(
+    users: pd.DataFrame,
+    memberships: pd.DataFrame,
+    worker_key: str | None,
+    out_schema: pa.Schema,
+    batches: Iterator[pa.RecordBatch],
+) -> Iterator[pa.RecordBatch]:
+    """Executor side: ``task_rows`` of each batch, with the store place of each task."""
+    for batch in batches:
+        table = pa.Table.from_batches([batch])
+        data = TeamData(events=events_frame(table), users=users, memberships=memberships)
+        rows = task_rows(data, worker_key)
+        positions = pa.array(rows.index.to_numpy(dtype=np.int64))
+        out = frame_to_arrow(rows.reset_index(drop=True))
+        out = out.append_column(FILE_COLUMN, table.column(FILE_COLUMN).take(positions))
+        out = out.append_column(ROW_COLUMN, table.column(ROW_COLUMN).take(positions))
+        yield from _conform(out, out_schema).to_batches()
