@@ -39,9 +39,10 @@ def store_uri(location: str) -> str:
 class HadoopStore:
     """Read-only access to a store at ``uri`` through the session's Hadoop file system."""
 
-    def __init__(self, spark: SparkSession, location: str) -> None:
+    def __init__(self, spark: SparkSession, location: str, argument: str = "--store") -> None:
         self.uri = store_uri(location)
         self.location = location
+        self.argument = argument
         jvm = spark._jvm  # Hadoop's FileSystem is only reachable through the gateway
         assert jvm is not None
         self._jvm = jvm
@@ -61,8 +62,8 @@ class HadoopStore:
             java = exc.java_exception
             reason = str(java.getMessage() or java.getClass().getName()).splitlines()[0]
             raise StoreError(
-                f"--store {self.location}: cannot read {uri} ({reason}): check the path and that "
-                "this machine or role may read it"
+                f"{self.argument} {self.location}: cannot read {uri} ({reason}): check the path "
+                "and that this machine or role may read it"
             ) from exc
 
     def child(self, relative: str) -> str:
