@@ -41,14 +41,15 @@ def _utc(text: str) -> dt.datetime:
 
 
 CASES = [
-    pytest.param("sample", Filters(), None, id="sample"),
+    pytest.param("sample", Filters(), None, False, id="sample"),
     pytest.param(
         "sample",
         Filters(since=_utc("2026-11-03T00:00:00"), jobs=("street-scenes-bbox-2026-10",)),
         None,
+        False,
         id="sample-since-and-job",
     ),
-    pytest.param("random-0", Filters(), "sub-03", id="random-0"),
+    pytest.param("random-0", Filters(), "sub-03", False, id="random-0"),
     pytest.param(
         "random-1",
         Filters(
@@ -57,7 +58,8 @@ CASES = [
             workteams=("team-a",),
         ),
         None,
-        id="random-1-window-and-team",
+        True,
+        id="random-1-window-and-team-spark-3.5-path",
     ),
 ]
 
@@ -82,15 +84,22 @@ def _assert_same_table(spark_frame: pd.DataFrame, local_frame: pd.DataFrame) -> 
     assert frame_csv_bytes(spark_frame) == frame_csv_bytes(local_frame)
 
 
-@pytest.mark.parametrize(("store_name", "filters", "worker_key"), CASES)
+@pytest.mark.parametrize(("store_name", "filters", "worker_key", "spark_35_path"), CASES)
 def test_spark_tables_equal_the_local_engine(
     spark: Any,
     stores: dict[str, Path],
     store_name: str,
     filters: Filters,
     worker_key: str | None,
+    spark_35_path: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """``spark_35_path``: through ``applyInPandas`` and ``_collect_as_arrow``, what Spark 3.5
+    (AWS Glue 5.x) offers, instead of Spark 4's Arrow calls."""
+    from analytics.spark import engine
     from analytics.spark.engine import spark_task_table, spark_worker_summary
+
+    monkeypatch.setattr(engine, "FORCE_SPARK_35_PATH", spark_35_path)
 
     root = stores[store_name]
     data = load_team_data(Store(stores.get(f"{store_name}-local", root)), filters)
@@ -118,9 +127,10 @@ def test_cluster_job_writes_the_export_csvs(
     from analytics.spark.job import run_job
 
     root, out = stores["random-0"], tmp_path / "out"
+    glue_adds = ["--JOB_ID", "j_1", "--JOB_RUN_ID", "jr_1", "--TempDir", "s3://t/"]
     written = run_job(
         spark,
-        ["--store", str(root), "--out", str(out), "--since", DAYS[1], "--tasks"],
+        [*glue_adds, "--store", str(root), "--out", str(out), "--since", DAYS[1], "--tasks"],
     )
     assert sorted(Path(uri.removeprefix("file:")).name for uri in written) == [
         "tasks.csv",
@@ -133,3 +143,23 @@ def test_cluster_job_writes_the_export_csvs(
     assert (out / "workers.csv").read_bytes() == frame_csv_bytes(workers)
     assert (out / "workers.definitions.csv").read_bytes() == definitions_csv_bytes(workers.columns)
     assert (out / "tasks.csv").read_bytes() == frame_csv_bytes(task_table(data))
+
+
+@pytest.mark.parametrize(
+    ("argv", "accepted"),
+    [
+        pytest.param(["--JOB_RUN_ID", "jr_1", "--TempDir", "s3://t/"], True, id="inside-glue"),
+        pytest.param(["--TempDir", "s3://t/"], False, id="unknown-outside-glue"),
+    ],
+)
+def test_cluster_job_leaves_glue_its_arguments_only_inside_glue(
+    argv: list[str], accepted: bool
+) -> None:
+    from analytics.spark.job import parse_arguments
+
+    given = ["--store", "s3://b/p", "--out", "s3://b/o", *argv]
+    if accepted:
+        assert parse_arguments(given).store == "s3://b/p"
+    else:
+        with pytest.raises(SystemExit):
+            parse_arguments(given)

@@ -107,6 +107,55 @@ def arrow_to_frame(table: pa.Table, template: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
 
 
+# --------------------------------------------------------------------------- Spark 3.5 and 4
+#: Force the Spark 3.5 path (``applyInPandas``, ``_collect_as_arrow``) on Spark 4: tests use it.
+FORCE_SPARK_35_PATH = False
+
+
+def apply_per_group(grouped: Any, function: Any, output: pa.Schema) -> DataFrame:
+    """``function`` (an Arrow table in, one out) on each group of ``grouped``.
+
+    Spark 4 hands a group over as Arrow (``applyInArrow``); Spark 3.5 (AWS Glue 5.x, EMR 7.x) only
+    as pandas (``applyInPandas``), converted back to Arrow here, so the metric code sees Arrow
+    either way.
+    """
+    if hasattr(grouped, "applyInArrow") and not FORCE_SPARK_35_PATH:
+        return grouped.applyInArrow(function, _spark_schema(output))
+
+    def through_pandas(frame: pd.DataFrame) -> pd.DataFrame:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        result: pa.Table = function(_utc_times(table))
+        return result.to_pandas()
+
+    return grouped.applyInPandas(through_pandas, _spark_schema(output))
+
+
+def _utc_times(table: pa.Table) -> pa.Table:
+    """Times that came through pandas without a zone (Spark 3.5 gives naive session-zone
+    times, and the session zone is UTC) marked as UTC again."""
+    columns = [
+        column.cast(pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC"))
+        if pa.types.is_timestamp(column.type) and column.type.tz is None
+        else column
+        for column in table.columns
+    ]
+    return pa.table(columns, names=table.column_names)
+
+
+def collect_arrow(frame: DataFrame) -> pa.Table:
+    """``frame`` on the driver as one Arrow table, in its order (no pandas on the way)."""
+    if hasattr(frame, "toArrow") and not FORCE_SPARK_35_PATH:
+        return frame.toArrow()
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    # Spark 3.5's DataFrame has no public Arrow collect; this private one is what its
+    # ``toPandas`` uses (and what 4.0 made public as ``toArrow``).
+    batches = getattr(frame, "_collect_as_arrow")()  # noqa: B009 (private on purpose)
+    if batches:
+        return pa.Table.from_batches(batches)
+    return to_arrow_schema(frame.schema).empty_table()
+
+
 def _spark_schema(arrow_schema: pa.Schema) -> Any:
     from pyspark.sql.pandas.types import from_arrow_schema
 
@@ -158,7 +207,8 @@ def read_events(
     else:
         times = raw.select("event_time")
         times = times.mapInArrow(functools.partial(_cut_batches, filters, False), times.schema)
-        latest = times.agg(F.max("event_time").alias("latest")).toArrow().column(0)[0].as_py()
+        latest = collect_arrow(times.agg(F.max("event_time").alias("latest"))).column(0)[0]
+        latest = latest.as_py()
         as_of = window_end(filters, latest, last_log_sync(store.state()))
     if filters.workteams or filters.jobs:
         events = in_window.mapInArrow(
@@ -197,7 +247,7 @@ def driver_data(
         if table is not None:
             tables[name] = table
     if filters.jobs:
-        teams = events.select("workteam_name").distinct().toArrow()
+        teams = collect_arrow(events.select("workteam_name").distinct())
     else:
         teams = pa.table({"workteam_name": pa.array([], pa.string())})
     return team_data_from_cut_events(teams, tables=tables, filters=filters, as_of=as_of)
@@ -229,23 +279,26 @@ def spark_worker_summary(
                 *(field for field in pair_schema if field.name != "worker_key"),
             ]
         )
-        parts = events.groupBy("worker_key").applyInArrow(
-            _per_group(_worker_group, thresholds, part_schema), _spark_schema(part_schema)
+        parts = apply_per_group(
+            events.groupBy("worker_key"),
+            _per_group(_worker_group, thresholds, part_schema),
+            part_schema,
         )
         parts = parts.persist()
         try:
             rows_table = parts.filter(parts[PART_COLUMN] == "row").select(*row_schema.names)
-            rows = arrow_to_frame(rows_table.toArrow(), template.rows)
+            rows = arrow_to_frame(collect_arrow(rows_table), template.rows)
             pairs = parts.filter(parts[PART_COLUMN] == "pair").select(
                 parts["worker_key"].alias("worker"), *PAIR_COLUMNS[1:]
             )
             scored_template = score_jobs(template.pairs, thresholds)
             scored_schema = frame_to_arrow(scored_template).schema
-            slow = pairs.groupBy("job").applyInArrow(
+            slow = apply_per_group(
+                pairs.groupBy("job"),
                 _per_group(_score_group, thresholds, scored_schema),
-                _spark_schema(scored_schema),
+                scored_schema,
             )
-            scored = arrow_to_frame(slow.toArrow(), scored_template)
+            scored = arrow_to_frame(collect_arrow(slow), scored_template)
         finally:
             parts.unpersist()
         data = driver_data(store, events, filters, as_of)
@@ -329,7 +382,7 @@ def spark_task_table(
         ordered = tasks.orderBy(
             F.col("outcome_time").asc_nulls_last(), F.col(FILE_COLUMN), F.col(ROW_COLUMN)
         )
-        table = ordered.drop(FILE_COLUMN, ROW_COLUMN).toArrow()
+        table = collect_arrow(ordered.drop(FILE_COLUMN, ROW_COLUMN))
     return arrow_to_frame(table, template)
 
 

@@ -78,12 +78,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: An argument AWS Glue adds to every job run: its presence says the job runs inside Glue.
+GLUE_RUN_ARGUMENT = "--JOB_RUN_ID"
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """The job's arguments. Inside AWS Glue, which adds its own (``--JOB_ID``, ``--TempDir``,
+    ...), arguments the job does not know are left to Glue; anywhere else they are an error."""
+    parser = build_parser()
+    if GLUE_RUN_ARGUMENT in argv:
+        args, _ = parser.parse_known_args(list(argv))
+        return args
+    return parser.parse_args(list(argv))
+
+
 def run_job(spark: SparkSession, argv: Sequence[str]) -> list[str]:
     """Run the job on ``spark`` with command-line ``argv``; returns the URIs written."""
     from analytics.spark.engine import spark_task_table, spark_worker_summary
     from analytics.spark.store_files import HadoopStore
 
-    args = build_parser().parse_args(list(argv))
+    args = parse_arguments(argv)
     timezone = check_timezone(args.timezone)
     now = dt.datetime.now(dt.UTC)
     filters = Filters(
@@ -116,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(arguments)
+        args = parse_arguments(arguments)
         spark = spark_session(args.spark_master)
         for uri in run_job(spark, arguments):
             print(f"wrote {uri}")
