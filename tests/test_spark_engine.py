@@ -16,14 +16,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from analytics.dataset import Filters, load_team_data
+from analytics.dataset import EVENT_COLUMNS, Filters, load_team_data, team_data_from_tables
 from analytics.export import definitions_csv_bytes, frame_csv_bytes
 from analytics.metrics.outcomes import task_table
-from analytics.metrics.workers import worker_summary
+from analytics.metrics.workers import WORKER_PART_EVENT_COLUMNS, worker_part, worker_summary
 from analytics.store import Store
 from tests.support_random_store import DAYS, build_random_store
-
-pytest.importorskip("pyspark")
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +117,16 @@ def test_random_stores_reach_every_stage(stores: dict[str, Path]) -> None:
     assert {"sub-never", "sub-never-b"} <= set(workers["worker_key"])
     assert (stores["random-0"] / "events" / "date=unknown").is_dir()
     assert list((stores["random-1"] / "events").glob("date=*/.compaction.json"))
+
+
+def test_worker_part_reads_only_the_columns_it_declares(stores: dict[str, Path]) -> None:
+    """The Spark engine sends only ``WORKER_PART_EVENT_COLUMNS`` to the per-worker stage: a
+    metric that reads another column must be declared there, or this fails."""
+    events = Store(stores["random-0"]).load_events(columns=list(EVENT_COLUMNS))
+    full = worker_part(team_data_from_tables(events))
+    declared = worker_part(team_data_from_tables(events.select(list(WORKER_PART_EVENT_COLUMNS))))
+    pd.testing.assert_frame_equal(declared.rows, full.rows)
+    pd.testing.assert_frame_equal(declared.pairs, full.pairs)
 
 
 def test_cluster_job_writes_the_export_csvs(

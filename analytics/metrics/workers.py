@@ -533,6 +533,24 @@ def worker_summary(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.
 PAIR_COLUMNS = ("worker", "job", "tasks_with_seconds", "median_ms")
 
 
+#: The ``events`` columns ``worker_part`` reads. The Spark engine sends only these to its
+#: per-worker stage (a shuffle of every event: the other columns would double its bytes). A metric
+#: of ``worker_part`` that reads another column adds it here; ``tests/test_spark_engine.py`` fails
+#: until it does.
+WORKER_PART_EVENT_COLUMNS = (
+    "worker_key",
+    "worker_id",
+    "event_type",
+    "event_time",
+    "task_accepted_time",
+    "task_submitted_time",
+    "task_returned_time",
+    "task_declined_time",
+    "labeling_job_name",
+    "workteam_name",
+)
+
+
 @dataclass(frozen=True)
 class WorkerPart:
     """The per-worker stage of ``worker_summary``: what depends on each worker's own events only.

@@ -24,8 +24,10 @@ and Python as epoch milliseconds, so no time-zone conversion touches them.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,6 +50,7 @@ from analytics.dataset import (
 from analytics.metrics.outcomes import MISSING_MS, column_epoch_ms, ms_to_times, task_rows
 from analytics.metrics.workers import (
     PAIR_COLUMNS,
+    WORKER_PART_EVENT_COLUMNS,
     Thresholds,
     finish_workers,
     score_jobs,
@@ -125,7 +128,11 @@ def apply_per_group(grouped: Any, function: Any, output: pa.Schema) -> DataFrame
     def through_pandas(frame: pd.DataFrame) -> pd.DataFrame:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         result: pa.Table = function(_utc_times(table))
-        return result.to_pandas()
+        frame = result.to_pandas()
+        # Text as Python objects: pandas 3 backs its strings with Arrow chunks, which PySpark's
+        # own conversion back to Arrow does not take.
+        text = [f.name for f in result.schema if pa.types.is_string(f.type)]
+        return frame.astype(dict.fromkeys(text, object)) if text else frame
 
     return grouped.applyInPandas(through_pandas, _spark_schema(output))
 
@@ -163,22 +170,40 @@ def _spark_schema(arrow_schema: pa.Schema) -> Any:
     return from_arrow_schema(nullable)
 
 
+@functools.cache
 def _empty_data() -> TeamData:
+    """A ``TeamData`` without any row, built once per process: its empty team tables cost more to
+    build than a group's events."""
     return team_data_from_tables(schema.EVENTS.empty_table())
 
 
 # --------------------------------------------------------------------------- reading
-def read_events(
-    spark: SparkSession, store: HadoopStore, filters: Filters
-) -> tuple[DataFrame, pd.Timestamp]:
-    """The store's events cut to ``filters``, with their place in the store; and ``as_of``.
+@dataclass(frozen=True)
+class StoreEvents:
+    """What ``read_events`` gives.
 
-    ``as_of`` is what ``load_team_data`` gives: ``until``, else the later of the latest event time
-    in the window (whatever the team and job filters) and the last log sync.
+    Attributes
+    ----------
+    frame
+        The events cut to the filters, columns ``EVENT_COLUMNS`` and the store place.
+    as_of
+        What ``load_team_data`` gives: ``until``, else the later of the latest event time in the
+        window (whatever the team and job filters) and the last log sync.
+    stored_bytes
+        The size of the Parquet files read: what sizes the per-worker stage's groups.
     """
+
+    frame: DataFrame
+    as_of: pd.Timestamp
+    stored_bytes: int
+
+
+def read_events(spark: SparkSession, store: HadoopStore, filters: Filters) -> StoreEvents:
+    """The store's events cut to ``filters``, with their place in the store (``StoreEvents``)."""
     from pyspark.sql import functions as F
 
-    files = store.event_files(filters.since, filters.until)
+    listed = store.event_files(filters.since, filters.until)
+    files = [uri for uri, _ in listed]
     columns = [*EVENT_COLUMNS, FILE_COLUMN, ROW_COLUMN]
     stored = schema.EVENTS.append(pa.field("date", pa.string()))
     if files:
@@ -216,7 +241,7 @@ def read_events(
         )
     else:
         events = in_window
-    return events, as_of
+    return StoreEvents(events, as_of, sum(size for _, size in listed))
 
 
 def _cut_batches(
@@ -268,7 +293,8 @@ def spark_worker_summary(
     with quiet_pyspark():
         store = HadoopStore(spark, location)
         require_store(store)
-        events, as_of = read_events(spark, store, filters)
+        read = read_events(spark, store, filters)
+        events = read.frame.select(*WORKER_PART_EVENT_COLUMNS, FILE_COLUMN, ROW_COLUMN)
         template = worker_part(_empty_data(), thresholds)
         row_schema = frame_to_arrow(template.rows).schema
         pair_schema = frame_to_arrow(template.pairs.rename(columns={"worker": "worker_key"})).schema
@@ -279,8 +305,9 @@ def spark_worker_summary(
                 *(field for field in pair_schema if field.name != "worker_key"),
             ]
         )
+        buckets = _bucket_count(spark, read.stored_bytes)
         parts = apply_per_group(
-            events.groupBy("worker_key"),
+            events.groupBy(_bucket_of("worker_key", buckets)),
             _per_group(_worker_group, thresholds, part_schema),
             part_schema,
         )
@@ -294,15 +321,35 @@ def spark_worker_summary(
             scored_template = score_jobs(template.pairs, thresholds)
             scored_schema = frame_to_arrow(scored_template).schema
             slow = apply_per_group(
-                pairs.groupBy("job"),
+                pairs.groupBy(_bucket_of("job", spark.sparkContext.defaultParallelism)),
                 _per_group(_score_group, thresholds, scored_schema),
                 scored_schema,
             )
             scored = arrow_to_frame(collect_arrow(slow), scored_template)
         finally:
             parts.unpersist()
-        data = driver_data(store, events, filters, as_of)
+        data = driver_data(store, read.frame, filters, read.as_of)
     return finish_workers(rows, slow_reasons(scored, thresholds), data, thresholds)
+
+
+#: Parquet bytes of events per group of the per-worker stage. Groups hold many workers, so the
+#: fixed cost of a call (building a ``TeamData``: tens of ms) is paid per group, not per worker,
+#: and ``worker_part`` runs at its local speed; a group of 16 MB of Parquet (1 to 2 million
+#: events) keeps an executor's memory bounded (a few hundred MB) whatever the store's size.
+GROUP_PARQUET_BYTES = 16 * 2**20
+
+
+def _bucket_count(spark: SparkSession, stored_bytes: int) -> int:
+    """Groups for the per-worker stage: enough for every core twice, and for the bytes."""
+    cores = int(spark.sparkContext.defaultParallelism)
+    return max(2 * cores, -(-stored_bytes // GROUP_PARQUET_BYTES))
+
+
+def _bucket_of(column: str, buckets: int) -> Any:
+    """A group number from a hash of ``column``: every row of one value in the same group."""
+    from pyspark.sql import functions as F
+
+    return F.pmod(F.xxhash64(F.col(column)), F.lit(buckets)).alias("_group")
 
 
 def _per_group(function: Any, *arguments: Any) -> Any:
@@ -320,7 +367,8 @@ def _per_group(function: Any, *arguments: Any) -> Any:
 def _worker_group(thresholds: Thresholds, part_schema: pa.Schema, events: pa.Table) -> pa.Table:
     """Executor side: one worker's row and pairs (``worker_part``), in the union schema."""
     ordered = events.sort_by([(FILE_COLUMN, "ascending"), (ROW_COLUMN, "ascending")])
-    part = worker_part(TeamData(events=events_frame(ordered)), thresholds)
+    data = dataclasses.replace(_empty_data(), events=events_frame(ordered))
+    part = worker_part(data, thresholds)
     rows = frame_to_arrow(part.rows)
     rows = rows.append_column(PART_COLUMN, pa.array(["row"] * rows.num_rows, pa.string()))
     pairs = frame_to_arrow(part.pairs.rename(columns={"worker": "worker_key"}))
@@ -368,8 +416,9 @@ def spark_task_table(
     with quiet_pyspark():
         store = HadoopStore(spark, location)
         require_store(store)
-        events, as_of = read_events(spark, store, filters)
-        data = driver_data(store, events, filters, as_of)
+        read = read_events(spark, store, filters)
+        events = read.frame
+        data = driver_data(store, events, filters, read.as_of)
         template = task_rows(_empty_data())
         task_schema = frame_to_arrow(template).schema
         out_schema = task_schema.append(pa.field(FILE_COLUMN, pa.string())).append(
@@ -396,7 +445,9 @@ def _task_batches(
     """Executor side: ``task_rows`` of each batch, with the store place of each task."""
     for batch in batches:
         table = pa.Table.from_batches([batch])
-        data = TeamData(events=events_frame(table), users=users, memberships=memberships)
+        data = dataclasses.replace(
+            _empty_data(), events=events_frame(table), users=users, memberships=memberships
+        )
         rows = task_rows(data, worker_key)
         positions = pa.array(rows.index.to_numpy(dtype=np.int64))
         out = frame_to_arrow(rows.reset_index(drop=True))

@@ -72,12 +72,14 @@ class HadoopStore:
     def exists(self, uri: str) -> bool:
         return bool(self._call(lambda: self._fs.exists(self._path(uri)), uri))
 
-    def listing(self, uri: str) -> list[tuple[str, bool]]:
-        """``(name, is_folder)`` of each entry of the folder ``uri`` (none when it is absent)."""
+    def listing(self, uri: str) -> list[tuple[str, bool, int]]:
+        """``(name, is_folder, bytes)`` of each entry of the folder ``uri`` (none when absent)."""
         if not self.exists(uri):
             return []
         statuses = self._call(lambda: self._fs.listStatus(self._path(uri)), uri)
-        return sorted((s.getPath().getName(), bool(s.isDirectory())) for s in statuses)
+        return sorted(
+            (s.getPath().getName(), bool(s.isDirectory()), int(s.getLen())) for s in statuses
+        )
 
     def read_bytes(self, uri: str) -> bytes | None:
         """The content of the file ``uri``, or None when there is none (small files only: the
@@ -157,22 +159,24 @@ class HadoopStore:
 
     def event_files(
         self, since: dt.datetime | None = None, until: dt.datetime | None = None
-    ) -> list[str]:
-        """URIs of the event files a read of ``[since, until)`` needs, in the store's order.
+    ) -> list[tuple[str, int]]:
+        """URIs and sizes of the event files a read of ``[since, until)`` needs, in the store's
+        order.
 
         Partitions outside the window's UTC days are skipped (as ``Store.load_events`` prunes
         them); the exact cut is still ``dataset.in_window``, on every event read.
         """
         root = self.child("events")
-        files: list[str] = []
-        for name, is_folder in self.listing(root):
+        files: list[tuple[str, int]] = []
+        for name, is_folder, _ in self.listing(root):
             if not is_folder or not name.startswith(PARTITION_PREFIX):
                 continue
             day = name[len(PARTITION_PREFIX) :]
             if not _partition_in_window(day, since, until):
                 continue
             folder = f"{root}/{name}"
-            names = [entry for entry, folder_flag in self.listing(folder) if not folder_flag]
+            sizes = {entry: size for entry, flag, size in self.listing(folder) if not flag}
+            names = list(sizes)
             journal = self.read_text(f"{folder}/{JOURNAL_NAME}") if JOURNAL_NAME in names else None
             try:
                 visible = visible_data_files(names, journal)
@@ -181,7 +185,7 @@ class HadoopStore:
                     f"{folder}/{JOURNAL_NAME} is damaged ({exc}): run any ingest or sync on the "
                     "store it was published from, then publish again"
                 ) from exc
-            files += [f"{folder}/{file}" for file in visible]
+            files += [(f"{folder}/{file}", sizes[file]) for file in visible]
         return files
 
 
