@@ -40,8 +40,8 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analytics import schema
-from analytics.store import Store
+from analytics.store import schema
+from analytics.store.store import Store
 from bench.bench_metrics import synthetic_events
 from bench.machine import describe_machine, peak_rss_mb, write_results
 

@@ -535,8 +535,8 @@ PAIR_COLUMNS = ("worker", "job", "tasks_with_seconds", "median_ms")
 
 #: The ``events`` columns ``worker_part`` reads. The Spark engine sends only these to its
 #: per-worker stage (a shuffle of every event: the other columns would double its bytes). A metric
-#: of ``worker_part`` that reads another column adds it here; ``tests/test_spark_engine.py`` fails
-#: until it does.
+#: of ``worker_part`` that reads another column adds it here; a test of
+#: ``tests/integration/test_spark_engine.py`` fails until it does.
 WORKER_PART_EVENT_COLUMNS = (
     "worker_key",
     "worker_id",

@@ -8,17 +8,18 @@ only moves the slices around:
 1. The events are read from the store's Parquet files (``store_files``), each tagged with its
    place in the store (file, row), and cut to the window, teams and jobs by
    ``dataset.cut_to_window`` / ``cut_to_teams_and_jobs`` on every batch (``mapInArrow``).
-2. Worker table: grouped by ``worker_key`` (``applyInArrow``: a worker's events arrive as one
-   Arrow table, in store order), ``worker_part`` gives the worker's row and its (worker, job)
-   median pairs; the pairs are grouped by job for ``score_jobs`` (the job medians the slow flag
-   compares with); the driver collects the rows and the slow pairs and runs ``slow_reasons`` and
-   ``finish_workers`` (team members, identities, flags, order), which read only the small sync
-   tables.
+2. Worker table: the columns ``worker_part`` reads are grouped by a hash of ``worker_key``
+   (``applyInArrow``: each group, many workers whole, arrives as one Arrow table, put back in
+   store order), ``worker_part`` gives each worker's row and its (worker, job) median pairs; the
+   pairs are grouped by job for ``score_jobs`` (the job medians the slow flag compares with); the
+   driver collects the rows and the slow pairs and runs ``slow_reasons`` and ``finish_workers``
+   (team members, identities, flags, order), which read only the small sync tables.
 3. Task table: ``task_rows`` on every batch; Spark sorts by outcome time with the store position
    as the tie-break, which is ``order_tasks``' order on the local engine.
 
-Memory: an executor holds one batch (10,000 events, Spark's default) or one worker's events at a
-time, whatever the store's size; the driver holds the finished table. Times cross between Spark
+Memory: an executor holds one batch (10,000 events, Spark's default) or one group (about
+``GROUP_PARQUET_BYTES`` of the store's Parquet) at a time, whatever the store's size; the driver
+holds the finished table. Times cross between Spark
 and Python as epoch milliseconds, so no time-zone conversion touches them.
 """
 
@@ -34,7 +35,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analytics import schema
 from analytics.dataset import (
     EVENT_COLUMNS,
     Filters,
@@ -59,6 +59,7 @@ from analytics.metrics.workers import (
 )
 from analytics.spark.session import quiet_pyspark
 from analytics.spark.store_files import HadoopStore, require_store
+from analytics.store import schema
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analytics.errors import SparkEngineError, StoreError
-from analytics.store import NO_DATE_PARTITION, visible_data_files
+from analytics.store.store import NO_DATE_PARTITION, visible_data_files
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

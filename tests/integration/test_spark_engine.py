@@ -1,8 +1,9 @@
 """The Spark engine gives the local engine's tables: same rows, same values, same CSV bytes.
 
 Real PySpark in local mode, one session for the whole module (a JVM start costs seconds), over the
-bundled sample store and seeded random stores (``support_random_store``), with and without a
-window, team and job filter. Every column of ``export workers`` and ``export tasks`` is compared.
+bundled sample store and seeded random stores (``tests/support/random_store.py``), with and
+without a window, team and job filter. Every column of ``export workers`` and ``export tasks``
+is compared.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ import pandas as pd
 import pytest
 
 from analytics.dataset import EVENT_COLUMNS, Filters, load_team_data, team_data_from_tables
-from analytics.export import definitions_csv_bytes, frame_csv_bytes
+from analytics.export.csv_writer import definitions_csv_bytes, frame_csv_bytes
 from analytics.metrics.outcomes import task_table
 from analytics.metrics.workers import WORKER_PART_EVENT_COLUMNS, worker_part, worker_summary
-from analytics.store import Store
-from tests.support_random_store import DAYS, build_random_store
+from analytics.store.store import Store
+from tests.support.random_store import DAYS, build_random_store
 
 
 @pytest.fixture(scope="module")

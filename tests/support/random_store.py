@@ -17,9 +17,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analytics.parsing import parse_bytes
-from analytics.store import Store
-from tests.support_team_data import JOB_ARN, TEAM_ARN, membership
+from analytics.ingest.parse import parse_bytes
+from analytics.store.store import Store
+from tests.support.team_data import JOB_ARN, TEAM_ARN, membership
 
 DAYS = ("2026-11-02", "2026-11-03", "2026-11-04")
 KINDS = ("TasksSubmitted", "TasksReturned", "TasksDeclined")
