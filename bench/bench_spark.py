@@ -99,7 +99,7 @@ def measure_spark(root: str) -> dict[str, Any]:
     sampler = _ChildMemory()
     sampler.start()
     started = time.perf_counter()
-    spark = spark_session(SPARK_MASTER)
+    spark = spark_session(SPARK_MASTER, timeout_seconds=600)
     session_ready = time.perf_counter()
     table = spark_worker_summary(spark, root)
     done = time.perf_counter()

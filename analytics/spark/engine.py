@@ -57,7 +57,7 @@ from analytics.metrics.workers import (
     slow_reasons,
     worker_part,
 )
-from analytics.spark.session import quiet_pyspark
+from analytics.spark.session import quiet_pyspark, spark_failures
 from analytics.spark.store_files import HadoopStore, require_store
 from analytics.store import schema
 
@@ -291,7 +291,7 @@ def spark_worker_summary(
     Same rows, same columns, same values as ``worker_summary(load_team_data(...))``.
     """
     filters, thresholds = filters or Filters(), thresholds or Thresholds()
-    with quiet_pyspark():
+    with quiet_pyspark(), spark_failures(location):
         store = HadoopStore(spark, location)
         require_store(store)
         read = read_events(spark, store, filters)
@@ -414,7 +414,7 @@ def spark_task_table(
     from pyspark.sql import functions as F
 
     filters = filters or Filters()
-    with quiet_pyspark():
+    with quiet_pyspark(), spark_failures(location):
         store = HadoopStore(spark, location)
         require_store(store)
         read = read_events(spark, store, filters)

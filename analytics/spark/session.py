@@ -56,6 +56,22 @@ def quiet_pyspark() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def spark_failures(location: str) -> Iterator[None]:
+    """A failed Spark job (a Java error, an error in our code on an executor, a file gone
+    between listing and reading) as one ``SparkEngineError`` line naming the store."""
+    from py4j.protocol import Py4JError  # type: ignore[import-untyped]
+    from pyspark.errors import PySparkException
+
+    try:
+        yield
+    except (PySparkException, Py4JError) as exc:
+        raise SparkEngineError(
+            f"Spark failed on the store {location}: {_first_line(exc)}: the Spark log above says"
+            " more; if the store was being written to, run the command again"
+        ) from exc
+
+
 def java_executable() -> str | None:
     """The ``java`` Spark would launch: ``$JAVA_HOME/bin/java``, else the one on ``PATH``."""
     home = os.environ.get("JAVA_HOME")

@@ -30,7 +30,9 @@ def spark() -> Iterator[Any]:
     """One local Spark session on two cores, shared by every test here."""
     from analytics.spark.session import spark_session
 
-    session = spark_session("local[2]")
+    # Bounded, but for a machine shared by several test runs: a start took over 120 s (the
+    # command line's bound) under a load average of 20.
+    session = spark_session("local[2]", timeout_seconds=600)
     yield session
     session.stop()
 
@@ -172,3 +174,29 @@ def test_cluster_job_leaves_glue_its_arguments_only_inside_glue(
     else:
         with pytest.raises(SystemExit):
             parse_arguments(given)
+
+
+@pytest.mark.parametrize(
+    ("damage", "needle"),
+    [
+        pytest.param("no-store", "holds no store", id="no-store"),
+        pytest.param("file-not-parquet", "Spark failed on the store", id="file-not-parquet"),
+    ],
+)
+def test_a_store_spark_cannot_read_gives_one_line(
+    spark: Any, stores: dict[str, Path], tmp_path: Path, damage: str, needle: str
+) -> None:
+    from analytics.errors import SparkEngineError
+    from analytics.spark.engine import spark_worker_summary
+
+    root = tmp_path / "store"
+    if damage == "file-not-parquet":
+        shutil.copytree(stores["random-0"], root)
+        victim = sorted((root / "events").glob("date=*/part-*.parquet"))[0]
+        victim.write_bytes(b"not a parquet file")
+    with pytest.raises(SparkEngineError) as raised:
+        spark_worker_summary(spark, str(root))
+    message = str(raised.value)
+    assert needle in message
+    assert str(root) in message
+    assert "\n" not in message
