@@ -10,6 +10,7 @@ BENCHMARKS = [
     "bench.bench_metrics",
     "bench.bench_sync",
     "bench.bench_dashboard",
+    "bench.bench_spark",
 ]
 
 

@@ -176,7 +176,10 @@ def _status(pid: int) -> dict[str, str]:
         text = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return {}
-    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    return {
+        name.strip(): value.strip()
+        for name, value in (line.split(":", 1) for line in text.splitlines() if ":" in line)
+    }
 
 
 def _kib(value: str | None) -> int:
