@@ -199,13 +199,22 @@ class StoreEvents:
     stored_bytes: int
 
 
-def read_events(spark: SparkSession, store: HadoopStore, filters: Filters) -> StoreEvents:
-    """The store's events cut to ``filters``, with their place in the store (``StoreEvents``)."""
+def read_events(
+    spark: SparkSession,
+    store: HadoopStore,
+    filters: Filters,
+    columns: tuple[str, ...] = EVENT_COLUMNS,
+) -> StoreEvents:
+    """The store's events cut to ``filters``, with their place in the store (``StoreEvents``).
+
+    Only ``columns`` are read (they must include those the cut reads: ``event_time``,
+    ``workteam_name``, ``labeling_job_name``). A cut with nothing to cut is skipped: each one
+    sends every event through Python.
+    """
     from pyspark.sql import functions as F
 
     listed = store.event_files(filters.since, filters.until)
     files = [uri for uri, _ in listed]
-    columns = [*EVENT_COLUMNS, FILE_COLUMN, ROW_COLUMN]
     stored = schema.EVENTS.append(pa.field("date", pa.string()))
     if files:
         raw = (
@@ -213,7 +222,7 @@ def read_events(spark: SparkSession, store: HadoopStore, filters: Filters) -> St
             .option("basePath", store.child("events"))
             .parquet(*files)
             .select(
-                *EVENT_COLUMNS,
+                *columns,
                 F.col("_metadata.file_path").alias(FILE_COLUMN),
                 F.col("_metadata.row_index").alias(ROW_COLUMN),
             )
@@ -221,18 +230,24 @@ def read_events(spark: SparkSession, store: HadoopStore, filters: Filters) -> St
     else:
         empty_schema = pa.schema(
             [
-                *(schema.EVENTS.field(name) for name in EVENT_COLUMNS),
+                *(schema.EVENTS.field(name) for name in columns),
                 pa.field(FILE_COLUMN, pa.string()),
                 pa.field(ROW_COLUMN, pa.int64()),
             ]
         )
-        raw = spark.createDataFrame([], _spark_schema(empty_schema)).select(*columns)
-    in_window = raw.mapInArrow(functools.partial(_cut_batches, filters, False), raw.schema)
+        raw = spark.createDataFrame([], _spark_schema(empty_schema))
+    bounded = filters.since is not None or filters.until is not None
+    in_window = (
+        raw.mapInArrow(functools.partial(_cut_batches, filters, False), raw.schema)
+        if bounded
+        else raw
+    )
     if filters.until is not None:
         as_of = window_end(filters, None, None)
     else:
         times = raw.select("event_time")
-        times = times.mapInArrow(functools.partial(_cut_batches, filters, False), times.schema)
+        if bounded:
+            times = times.mapInArrow(functools.partial(_cut_batches, filters, False), times.schema)
         latest = collect_arrow(times.agg(F.max("event_time").alias("latest"))).column(0)[0]
         latest = latest.as_py()
         as_of = window_end(filters, latest, last_log_sync(store.state()))
@@ -294,8 +309,8 @@ def spark_worker_summary(
     with quiet_pyspark(), spark_failures(location):
         store = HadoopStore(spark, location)
         require_store(store)
-        read = read_events(spark, store, filters)
-        events = read.frame.select(*WORKER_PART_EVENT_COLUMNS, FILE_COLUMN, ROW_COLUMN)
+        read = read_events(spark, store, filters, WORKER_PART_EVENT_COLUMNS)
+        events = read.frame
         template = worker_part(_empty_data(), thresholds)
         row_schema = frame_to_arrow(template.rows).schema
         pair_schema = frame_to_arrow(template.pairs.rename(columns={"worker": "worker_key"})).schema
