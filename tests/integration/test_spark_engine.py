@@ -114,9 +114,19 @@ def test_spark_tables_equal_the_local_engine(
 
 def test_random_stores_reach_every_stage(stores: dict[str, Path]) -> None:
     """The random stores reach what an equality test must cover: slow reasons from the per-job
-    stage, members without any event, timeless events, and a merge left pending."""
-    workers = worker_summary(load_team_data(Store(stores["random-0"])))
+    stage (wall clock and active time), quality flags, gold, task response numbers, members
+    without any event, timeless events, and a merge left pending."""
+    data = load_team_data(Store(stores["random-0"]))
+    workers = worker_summary(data)
     assert workers["slow_flag"].any()
+    reasons = " ".join(workers["slow_reason"])
+    assert "wall clock" in reasons
+    assert "active (pauses excluded" in reasons
+    assert workers["quality_flag"].any()
+    assert (workers["gold_scored"] > 0).any()
+    tasks = task_table(data)
+    assert tasks["active_seconds"].notna().any()
+    assert tasks["agreement_score"].notna().any()
     assert {"sub-never", "sub-never-b"} <= set(workers["worker_key"])
     assert (stores["random-0"] / "events" / "date=unknown").is_dir()
     assert list((stores["random-1"] / "events").glob("date=*/.compaction.json"))
