@@ -55,7 +55,7 @@ def _kind_of(mode: int) -> str:
     return next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
 
 
-def _not_a_log_file(path: Path, mode: int) -> str:
+def _not_a_log_file(path: Path | str, mode: int) -> str:
     """Why a named ``path`` of ``mode`` (not a regular file) is not read, and the fix."""
     return (
         f"{path_text(path)}: {_kind_of(mode)}, not a regular file: name a log file or a folder "
