@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 DATA ?=
 PORT ?= 8501
 
-.PHONY: install run test check lint typecheck unit browser bench sample clean
+.PHONY: install run test check lint typecheck unit browser java bench sample clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,16 @@ browser:
 		echo "chromium is missing: install Debian's 'chromium' package (the browser tests need it)"; \
 	fi
 
+# The Spark engine's tests start a local Spark, which needs Java 17 or 21 (Debian's headless JRE).
+java:
+	@if command -v java >/dev/null 2>&1 || [ -x "$$JAVA_HOME/bin/java" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's openjdk-17-jre-headless for the Spark tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	else \
+		echo "java is missing: install Debian's 'openjdk-17-jre-headless' package (the Spark tests need it)"; \
+	fi
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -38,7 +48,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-unit: install browser
+unit: install browser java
 	$(BIN)/python -m pytest
 
 test: lint typecheck unit

@@ -238,17 +238,35 @@ def team_data_from_tables(
         if isinstance(events, pa.Table)
         else pa.Table.from_pandas(events, preserve_index=False)
     )
-    event_table = _cut_to_window(event_table, filters)
+    event_table = cut_to_window(event_table, filters)
     if as_of is None:
         latest = pc.max(event_table.column("event_time")).as_py() if event_table.num_rows else None
-        as_of = _window_end(filters, latest, last_log_sync)
-    event_table = _cut_to_names(event_table, "workteam_name", filters.workteams)
-    event_table = _cut_to_names(event_table, "labeling_job_name", filters.jobs)
+        as_of = window_end(filters, latest, last_log_sync)
+    event_table = cut_to_teams_and_jobs(event_table, filters)
+    return team_data_from_cut_events(
+        event_table, tables=tables, rejected=rejected, filters=filters, as_of=as_of
+    )
+
+
+def team_data_from_cut_events(
+    events: pa.Table,
+    *,
+    tables: Mapping[str, pa.Table | pd.DataFrame],
+    filters: Filters,
+    as_of: dt.datetime | pd.Timestamp,
+    rejected: pa.Table | pd.DataFrame | None = None,
+) -> TeamData:
+    """``team_data_from_tables`` for events already cut to ``filters`` (``cut_to_window``, then
+    ``cut_to_teams_and_jobs``) and a window end already known: the sync tables are cut here.
+
+    The Spark engine cuts the events on its executors and calls this on the driver, with only the
+    events' team names, for the tables that ``finish_workers`` and ``task_rows`` read.
+    """
     frames: dict[str, pd.DataFrame] = {}
     for name in _frame_names():
         frames[name] = _as_schema_frame(tables.get(name), table_schema(name))
     rejected_frame = _as_schema_frame(rejected, schema.REJECTED)
-    return _assemble(events_frame(event_table), frames, rejected_frame, as_of, filters)
+    return _assemble(events_frame(events), frames, rejected_frame, as_of, filters)
 
 
 def _assemble(
@@ -309,7 +327,7 @@ def restrict(
     events = data.events
     keep = in_window(events["event_time"], filters)
     latest = events["event_time"][keep].max()
-    as_of = _window_end(filters, None if pd.isna(latest) else latest, last_log_sync)
+    as_of = window_end(filters, None if pd.isna(latest) else latest, last_log_sync)
     for column, names in (
         ("workteam_name", filters.workteams),
         ("labeling_job_name", filters.jobs),
@@ -369,10 +387,17 @@ def in_window(times: pa.Array | pa.ChunkedArray | pd.Series, filters: Filters) -
     return keep
 
 
-def _cut_to_window(events: pa.Table, filters: Filters) -> pa.Table:
+def cut_to_window(events: pa.Table, filters: Filters) -> pa.Table:
+    """The events of ``events`` whose ``event_time`` is in the window (``in_window``)."""
     if filters.since is None and filters.until is None:
         return events
     return events.filter(pa.array(in_window(events.column("event_time"), filters)))
+
+
+def cut_to_teams_and_jobs(events: pa.Table, filters: Filters) -> pa.Table:
+    """The events of ``events`` of the selected work teams and labeling jobs (all when none)."""
+    events = _cut_to_names(events, "workteam_name", filters.workteams)
+    return _cut_to_names(events, "labeling_job_name", filters.jobs)
 
 
 def _cut_to_names(events: pa.Table, column: str, names: tuple[str, ...]) -> pa.Table:
@@ -393,7 +418,7 @@ def _latest_data(latest_event: Any, last_log_sync: dt.datetime | None) -> pd.Tim
     return max(candidates).as_unit("ms") if candidates else None
 
 
-def _window_end(
+def window_end(
     filters: Filters, latest_event: Any, last_log_sync: dt.datetime | None
 ) -> pd.Timestamp:
     """``until``, else the latest data (``_latest_data``)."""

@@ -6,6 +6,7 @@
     ├── InputFileError              a file to ingest is missing or unreadable
     ├── StoreError                  the local store is unusable (newer schema, corrupt file)
     ├── UsageError                  an argument is wrong; the message names it and the fix
+    ├── SparkEngineError            --engine spark: no PySpark or Java, Spark did not start
     └── AwsError                    an AWS call failed; the message says what it means
         ├── CredentialsError        no credentials, expired or invalid ones
         ├── AccessDeniedError       the credentials lack an IAM action (``action`` names it)
@@ -34,6 +35,10 @@ class StoreError(GroundTruthError):
 
 class UsageError(GroundTruthError):
     """An argument is wrong; the message names the argument and the fix."""
+
+
+class SparkEngineError(GroundTruthError):
+    """Spark could not be used: PySpark or Java missing, no start within the bound, a failed job."""
 
 
 class AwsError(GroundTruthError):

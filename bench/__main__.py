@@ -11,6 +11,7 @@ BENCHMARKS = [
     "bench.bench_sync",
     "bench.bench_dashboard",
     "bench.bench_publish",
+    "bench.bench_spark",
 ]
 
 

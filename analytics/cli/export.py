@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from analytics import UsageError
-from analytics.cli.arguments import add_data_argument, data_dir
+from analytics.cli.arguments import DATA_ENV_VAR, add_data_argument, data_dir
 from analytics.cli.time_arguments import LAST_HELP, SINCE_HELP
 
 HELP = "write per-worker or per-task CSV files"
@@ -62,6 +63,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         " (key: $GT_THROUGHPUT_PSEUDONYM_KEY, else a fixed salt)",
     )
     parser.add_argument("--worker", metavar="KEY", help="tasks: only this worker's tasks")
+    parser.add_argument(
+        "--engine",
+        choices=["local", "spark"],
+        default="local",
+        help="local: pandas in this process (default); spark: the same functions on Spark, for"
+        " stores bigger than this machine's memory (needs PySpark and Java; --data may then be"
+        " the s3:// prefix of a published store)",
+    )
+    parser.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="with --engine spark: the Spark master (default local[*]; the active session when"
+        " run inside a cluster)",
+    )
     return parser
 
 
@@ -71,15 +86,33 @@ def run(args: argparse.Namespace) -> int:
     from analytics.cli.time_arguments import last_span_start, parse_span, parse_when
 
     timezone = check_timezone(args.timezone)
-    store = Store(data_dir(args.data))
+    if args.spark_master is not None and args.engine != "spark":
+        raise UsageError("--spark-master goes with --engine spark: add it, or drop --spark-master")
+    store: Store | str
+    given = args.data or os.environ.get(DATA_ENV_VAR) or ""
+    if "://" in given:
+        if args.engine != "spark":
+            raise UsageError(
+                f"--data {given} is a published store: read it with --engine spark, or name"
+                " a local store folder"
+            )
+        if args.last is not None:
+            raise UsageError(
+                f"--last counts back from a local store's data: with --data {given} give "
+                "--since and --until"
+            )
+        store = given
+    else:
+        store = Store(data_dir(args.data))
     now = dt.datetime.now(dt.UTC)
     since = parse_when(args.since, now, "--since", timezone) if args.since is not None else None
     until = parse_when(args.until, now, "--until", timezone) if args.until is not None else None
     if args.last is not None:
         if args.since is not None or args.until is not None:
             raise UsageError("--last replaces --since and --until: give either --last or those")
+        assert isinstance(store, Store)  # a URI with --last was refused above
         since = last_span_start(args.last, data_as_of(store), "--last")
-    elif since is not None and parse_span(args.since) is not None:
+    elif isinstance(store, Store) and since is not None and parse_span(args.since) is not None:
         latest = data_as_of(store)
         if latest is not None and latest < since:
             print(
@@ -103,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
         pseudonymize=args.pseudonymize,
         worker_key=args.worker,
         definitions=Path(args.definitions) if args.definitions is not None else None,
+        engine=args.engine,
+        spark_master=args.spark_master,
     )
     # When the CSV went to a device or pipe (--out /dev/stdout), keep that stream CSV only.
     print(result.summary_line(), file=sys.stderr if result.streamed else sys.stdout)

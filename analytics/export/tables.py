@@ -76,8 +76,13 @@ class ExportResult:
         return f"wrote {self.rows:,} rows to {self.path} ({definitions})"
 
 
+#: How an export computes its table: ``local`` (pandas, in this process) or ``spark``
+#: (``analytics.spark``: the same functions on a Spark cluster or a local Spark).
+ENGINES = ("local", "spark")
+
+
 def export_csv(
-    store: Store,
+    store: Store | str,
     what: Literal["workers", "tasks"],
     out: Path,
     *,
@@ -87,8 +92,14 @@ def export_csv(
     worker_key: str | None = None,
     thresholds: Thresholds | None = None,
     definitions: Path | None = None,
+    engine: Literal["local", "spark"] = "local",
+    spark_master: str | None = None,
 ) -> ExportResult:
     """Write the per-worker or per-task CSV of ``store`` to ``out``, and its definitions.
+
+    ``engine="spark"`` computes the same table with Spark (``analytics.spark.engine``), on
+    ``spark_master`` or the active session; ``store`` may then also be the URI of a published
+    store (``s3://bucket/prefix``).
 
     The definitions go to ``definitions`` when given, else beside ``out`` as
     ``FILE.definitions.csv`` when ``out`` is a regular file, else nowhere. How each destination
@@ -116,16 +127,24 @@ def export_csv(
         )
     if companion is not None and os.path.abspath(companion.path) == os.path.abspath(target.path):
         raise UsageError(f"--definitions {definitions} is the --out file: name another file")
-    if store_is_empty(store):
+    if isinstance(store, Store) and store_is_empty(store):
         raise UsageError(
             f"the store in {store.root} is empty: run gt-throughput ingest or sync first"
         )
-    data = load_team_data(store, filters or Filters())
+    filters, thresholds = filters or Filters(), thresholds or Thresholds()
+    if engine == "spark":
+        frame = _spark_table(store, what, filters, thresholds, worker_key, spark_master)
+    elif isinstance(store, Store):
+        data = load_team_data(store, filters)
+        if what == "workers":
+            frame = worker_summary(data, thresholds)
+        else:
+            frame = task_table(data, worker_key=worker_key)
+    else:
+        raise UsageError(f"--data {store} is a published store: read it with --engine spark")
     if what == "workers":
-        frame = worker_summary(data, thresholds or Thresholds())
         payload = workers_csv_bytes(frame, timezone=timezone, pseudonymize=pseudonymize)
     else:
-        frame = task_table(data, worker_key=worker_key)
         payload = tasks_csv_bytes(frame, timezone=timezone, pseudonymize=pseudonymize)
     outputs = [(payload, target)]
     if companion is not None:
@@ -137,3 +156,22 @@ def export_csv(
         rows=len(frame),
         streamed=target.streamed,
     )
+
+
+def _spark_table(
+    store: Store | str,
+    what: Literal["workers", "tasks"],
+    filters: Filters,
+    thresholds: Thresholds,
+    worker_key: str | None,
+    spark_master: str | None,
+) -> pd.DataFrame:
+    """The table of ``export_csv`` computed by the Spark engine (PySpark imported only here)."""
+    from analytics.spark.engine import spark_task_table, spark_worker_summary
+    from analytics.spark.session import spark_session
+
+    location = str(store.root) if isinstance(store, Store) else store
+    spark = spark_session(spark_master)
+    if what == "workers":
+        return spark_worker_summary(spark, location, filters, thresholds)
+    return spark_task_table(spark, location, filters, worker_key)

@@ -226,6 +226,18 @@ def task_table(data: TeamData, worker_key: str | None = None) -> pd.DataFrame:
         and ``agreement_score`` come from the submitted task's worker response, when one matches
         (``quality.task_response_numbers``), else empty.
     """
+    return order_tasks(task_rows(data, worker_key))
+
+
+def task_rows(data: TeamData, worker_key: str | None = None) -> pd.DataFrame:
+    """The rows of ``task_table`` in event order, indexed by their position in ``data.events``.
+
+    Each row depends on its own event (and the identity tables) only, so the Spark engine builds
+    them batch by batch and orders them as ``order_tasks`` does, with the position in the store
+    (file, row) as the tie-break. ``active_seconds`` and ``agreement_score`` need every
+    submitted task of the worker and job (``quality.task_response_numbers``): the Spark engine
+    builds its rows from events without responses and adds them on its driver.
+    """
     # quality builds on this module (outcomes_of): imported here, not at the top, to avoid a cycle.
     from analytics.metrics.quality import task_response_numbers
 
@@ -259,5 +271,11 @@ def task_table(data: TeamData, worker_key: str | None = None) -> pd.DataFrame:
     identities = identity_lookup(data)
     frame["username"] = frame["worker_key"].map(identities["username"]).astype("str")
     frame["email"] = frame["worker_key"].map(identities["email"]).astype("str")
-    frame = frame.sort_values("outcome_time", kind="stable", na_position="last")
-    return frame[list(TASK_COLUMNS)].reset_index(drop=True)
+    frame.index = pd.Index(rows, dtype=np.int64)
+    return frame[list(TASK_COLUMNS)]
+
+
+def order_tasks(rows: pd.DataFrame) -> pd.DataFrame:
+    """``task_rows`` in ``task_table``'s order: by outcome time (missing last), ties as given."""
+    frame = rows.sort_values("outcome_time", kind="stable", na_position="last")
+    return frame.reset_index(drop=True)

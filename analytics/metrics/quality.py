@@ -896,9 +896,12 @@ def match_tasks_to_responses(tasks: pd.DataFrame, responses: pd.DataFrame) -> pd
         side["labeling_job_name"] = side["labeling_job_name"].astype("str")
         for name in ("accepted_ms", "submitted_ms"):
             side[name] = side[name].astype("int64")
+    # Stable sorts: which of two tasks submitted at the same ms takes a response depends on the
+    # event order alone, not on which other workers' tasks are in the frame (export --worker,
+    # the Spark engine).
     merged = pd.merge_asof(
-        left.sort_values("submitted_ms"),
-        right.sort_values("submitted_ms").rename(
+        left.sort_values("submitted_ms", kind="stable"),
+        right.sort_values("submitted_ms", kind="stable").rename(
             columns={"accepted_ms": "response_accepted_ms", "submitted_ms": "response_ms"}
         ),
         left_on="submitted_ms",
@@ -1014,16 +1017,35 @@ def task_response_numbers(data: TeamData, task_rows: np.ndarray) -> pd.DataFrame
     out = pd.DataFrame({name: np.full(len(task_rows), np.nan) for name in TASK_RESPONSE_COLUMNS})
     if not len(data.responses) or not len(task_rows):
         return out
-    scores = response_scores(data)
     tasks = log_submitted_tasks(data)
-    matches = match_tasks_to_responses(tasks, response_match_frame(scores))
-    matched_rows = tasks["row"].to_numpy()[matches["task_position"].to_numpy()]
-    position = pd.Series(matches["response_position"].to_numpy(), index=matched_rows)
-    found = position.reindex(task_rows)
+    numbers = submitted_task_numbers(data, tasks)
+    found = pd.Series(np.arange(len(tasks)), index=tasks["row"].to_numpy()).reindex(task_rows)
     has = found.notna().to_numpy()
     picks = found[has].astype("int64").to_numpy()
     for name in TASK_RESPONSE_COLUMNS:
         values = out[name].to_numpy(copy=True)
-        values[has] = scores[name].to_numpy(dtype=np.float64)[picks]
+        values[has] = numbers[name].to_numpy(dtype=np.float64)[picks]
+        out[name] = values
+    return out
+
+
+def submitted_task_numbers(data: TeamData, tasks: pd.DataFrame) -> pd.DataFrame:
+    """``TASK_RESPONSE_COLUMNS`` of each of ``tasks`` (submitted log tasks with the columns
+    ``match_tasks_to_responses`` reads, in event order), NaN where none matches a response.
+
+    Reads ``data.responses`` (and the consolidated labels, gold) besides ``tasks``, never the
+    events: the Spark engine calls it on its driver with the tasks its executors built. A task's
+    match depends on the other tasks of its worker and job only.
+    """
+    out = pd.DataFrame({name: np.full(len(tasks), np.nan) for name in TASK_RESPONSE_COLUMNS})
+    if not len(data.responses) or not len(tasks):
+        return out
+    scores = response_scores(data)
+    matches = match_tasks_to_responses(tasks, response_match_frame(scores))
+    task_positions = matches["task_position"].to_numpy()
+    response_positions = matches["response_position"].to_numpy()
+    for name in TASK_RESPONSE_COLUMNS:
+        values = out[name].to_numpy(copy=True)
+        values[task_positions] = scores[name].to_numpy(dtype=np.float64)[response_positions]
         out[name] = values
     return out

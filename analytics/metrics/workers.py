@@ -361,45 +361,66 @@ def _pair_medians(
 WALL, ACTIVE = "wall", "active"
 
 
-def _fair_pairs(
-    pairs: pd.DataFrame, data: TeamData, names: tuple[pd.Index, pd.Index], min_tasks: int
-) -> pd.DataFrame:
-    """The pairs the slow test compares, each with its ``measure``: where a worker has at least
-    ``min_tasks`` responses with active seconds on a job, their median active time replaces the
-    wall-clock one (a pause is not slowness); elsewhere the wall clock, as before. ``names`` are
-    the worker keys and job names the pairs' codes index."""
-    pairs = pairs.assign(measure=WALL)
+def active_pairs(data: TeamData, workers: pd.Index, jobs: pd.Index, min_tasks: int) -> pd.DataFrame:
+    """The (worker, job) pairs measured by active time: ``PAIR_COLUMNS``, ``measure`` ``ACTIVE``.
+
+    A pair whose worker has at least ``min_tasks`` responses with active seconds on the job
+    (``quality.active_time_pairs``), for ``workers`` (worker keys) and ``jobs`` (job names) that
+    have events in the window. Reads ``data.responses`` only (never events): the Spark engine
+    runs it on its driver.
+    """
+    columns = {name: pd.Series(dtype=dtype) for name, dtype in _PAIR_DTYPES.items()}
     if not len(data.responses):
-        return pairs
+        return pd.DataFrame(columns)
     active = active_time_pairs(data, min_tasks)
-    worker_keys, job_names = names
-    worker = worker_keys.astype("str").get_indexer(pd.Index(active["worker_key"]))
-    job = job_names.astype("str").get_indexer(pd.Index(active["labeling_job_name"]))
-    known = (worker >= 0) & (job >= 0)
-    active = pd.DataFrame(
+    known = pd.Index(active["worker_key"]).isin(workers.astype("str")) & pd.Index(
+        active["labeling_job_name"]
+    ).isin(jobs.astype("str"))
+    return pd.DataFrame(
         {
-            "worker": worker[known].astype(np.int64),
-            "job": job[known].astype(np.int64),
-            "tasks_with_seconds": active["responses_with_active"].to_numpy()[known],
-            "median_ms": active["median_active_ms"].to_numpy()[known],
-            "measure": ACTIVE,
+            "worker": active["worker_key"].to_numpy(dtype=object)[known],
+            "job": active["labeling_job_name"].to_numpy(dtype=object)[known],
+            "tasks_with_seconds": active["responses_with_active"].to_numpy(dtype=np.int64)[known],
+            "median_ms": active["median_active_ms"].to_numpy(dtype=np.float64)[known],
+            "measure": np.full(int(known.sum()), ACTIVE, dtype=object),
         }
     )
+
+
+_PAIR_DTYPES = {
+    "worker": object,
+    "job": object,
+    "tasks_with_seconds": np.int64,
+    "median_ms": np.float64,
+    "measure": object,
+}
+
+
+def fair_pairs(pairs: pd.DataFrame, active: pd.DataFrame) -> pd.DataFrame:
+    """The pairs the slow test compares: ``active`` pairs (``active_pairs``) replace the wall
+    clock ``pairs`` of the same worker and job (a pause is not slowness); the others stay."""
+    if not len(active):
+        return pairs
     replaced = pd.MultiIndex.from_frame(pairs[["worker", "job"]]).isin(
         pd.MultiIndex.from_frame(active[["worker", "job"]])
     )
     return pd.concat([pairs[~replaced], active], ignore_index=True)
 
 
-def _speed(
-    times: _TaskTimes, thresholds: Thresholds, data: TeamData, names: tuple[pd.Index, pd.Index]
-) -> pd.DataFrame:
-    """The scored (worker, job) pairs: modified z-score and slow flag. A pair is compared with
-    the job's pairs measured the same way (active with active, wall clock with wall clock)."""
-    pairs = _fair_pairs(times.pairs, data, names, thresholds.slow_min_tasks)
-    group = pairs["job"].astype("str") + "/" + pairs["measure"]
-    robust = modified_z_by_group(pairs["median_ms"], group)
-    scored = pairs.assign(
+def score_jobs(pairs: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> pd.DataFrame:
+    """The per-job stage of the slow flag: each pair's modified z-score and ``slow``.
+
+    ``pairs`` are ``fair_pairs`` (``PAIR_COLUMNS``) holding every pair of each job they name (a
+    job's pairs from every worker: the Spark engine groups them by job first). A pair is compared
+    with the job's pairs measured the same way (active with active, wall clock with wall clock,
+    ``grouping.modified_z_by_group``). The pairs are put in one canonical order (job, then worker)
+    before anything is summed, so the result does not depend on the order they came in, bit for
+    bit: both engines give the same floats.
+    """
+    canonical = pairs.sort_values(["job", "worker"], kind="stable", ignore_index=True)
+    group = canonical["job"].astype("str") + "/" + canonical["measure"].astype("str")
+    robust = modified_z_by_group(canonical["median_ms"], group)
+    scored = canonical.assign(
         job_median_ms=robust["group_median"],
         job_mad_ms=robust["group_mad"],
         job_mean_ad_ms=robust["group_mean_ad"],
@@ -424,17 +445,32 @@ def job_worker_speed(data: TeamData, thresholds: Thresholds = Thresholds()) -> p
     """
     outcomes = outcomes_of(data)
     times = _worker_task_times(worker_tasks(outcomes), thresholds.slow_min_tasks)
-    names = (outcomes.worker_keys, outcomes.job_names)
-    return _speed_frame(_speed(times, thresholds, data, names), outcomes)
+    pairs = _named_pairs(times.pairs, outcomes.worker_keys, outcomes.job_names)
+    active = active_pairs(data, outcomes.worker_keys, outcomes.job_names, thresholds.slow_min_tasks)
+    return _speed_frame(score_jobs(fair_pairs(pairs, active), thresholds))
 
 
-def _speed_frame(scored: pd.DataFrame, outcomes: Outcomes) -> pd.DataFrame:
-    keys = np.asarray(outcomes.worker_keys.astype("str"), dtype=object)
-    jobs = np.asarray(outcomes.job_names.astype("str"), dtype=object)
+def _named_pairs(pairs: pd.DataFrame, worker_keys: pd.Index, job_names: pd.Index) -> pd.DataFrame:
+    """``pairs`` with the worker and job codes replaced by ``worker_key`` and job name, measured
+    by the wall clock.
+
+    Codes are only meaningful inside one ``Outcomes``; names let pairs computed on different
+    machines (the Spark engine's worker groups) meet in the per-job stage.
+    """
+    keys = np.asarray(worker_keys.astype("str"), dtype=object)
+    jobs = np.asarray(job_names.astype("str"), dtype=object)
+    return pairs.assign(
+        worker=keys[pairs["worker"].to_numpy()],
+        job=jobs[pairs["job"].to_numpy()],
+        measure=np.full(len(pairs), WALL, dtype=object),
+    )
+
+
+def _speed_frame(scored: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
-            "worker_key": pd.array(keys[scored["worker"].to_numpy()], dtype="str"),
-            "labeling_job_name": pd.array(jobs[scored["job"].to_numpy()], dtype="str"),
+            "worker_key": pd.array(scored["worker"].to_numpy(dtype=object), dtype="str"),
+            "labeling_job_name": pd.array(scored["job"].to_numpy(dtype=object), dtype="str"),
             "tasks_with_seconds": scored["tasks_with_seconds"].to_numpy(),
             "median_task_seconds": scored["median_ms"].to_numpy() / MS_PER_SECOND,
             "job_median_seconds": scored["job_median_ms"].to_numpy() / MS_PER_SECOND,
@@ -456,10 +492,15 @@ _MEASURE_WORDS = {
 }
 
 
-def _slow_reasons(scored: pd.DataFrame, job_names: pd.Index, n_workers: int, z: float) -> list[str]:
-    reasons: list[list[str]] = [[] for _ in range(n_workers)]
-    slow = scored[scored["slow"]].sort_values("modified_z", ascending=False)
-    jobs = job_names.astype("str")
+def slow_reasons(scored: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> pd.Series:
+    """Why each slow worker is slow, by ``worker_key``: one clause per job, highest z first.
+
+    ``scored`` is what ``score_jobs`` returned (only its ``slow`` rows are read, so the Spark
+    engine sends just those to the driver). Workers who are not slow are absent.
+    """
+    reasons: dict[str, list[str]] = {}
+    slow = scored[scored["slow"]].sort_values("modified_z", ascending=False, kind="stable")
+    z = thresholds.slow_z
     for row in slow.to_dict("records"):
         spread = (
             f"MAD {row['job_mad_ms'] / MS_PER_SECOND:.1f} s"
@@ -467,14 +508,16 @@ def _slow_reasons(scored: pd.DataFrame, job_names: pd.Index, n_workers: int, z: 
             else f"MAD 0, mean absolute deviation {row['job_mean_ad_ms'] / MS_PER_SECOND:.1f} s"
         )
         measured, counted = _MEASURE_WORDS[row["measure"]]
-        reasons[int(row["worker"])].append(
-            f"on {jobs[int(row['job'])]}: median {row['median_ms'] / MS_PER_SECOND:.1f} s "
+        reasons.setdefault(str(row["worker"]), []).append(
+            f"on {row['job']}: median {row['median_ms'] / MS_PER_SECOND:.1f} s "
             f"{measured} over {row['tasks_with_seconds']} {counted} vs the job's "
             f"{row['job_workers_compared']} workers' median "
             f"{row['job_median_ms'] / MS_PER_SECOND:.1f} s ({spread}; "
             f"modified z {row['modified_z']:.1f} > {z:g})"
         )
-    return ["; ".join(items) for items in reasons]
+    return pd.Series(
+        {key: "; ".join(items) for key, items in reasons.items()}, dtype="str", name="slow_reason"
+    )
 
 
 # --------------------------------------------------------------------------- per worker
@@ -539,12 +582,75 @@ def worker_summary(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.
 
     Notes
     -----
+    Three stages, each a public function, so that another engine (``analytics.spark``) runs the
+    very same code on a cluster: ``worker_part`` (what depends on each worker's own events only:
+    any split of the events by worker gives the same rows), ``score_jobs`` (what depends on each
+    job's pairs only) and ``finish_workers`` (the team tables, the flags, the order).
+
     Built for 10 million events in about a second (``bench/bench_metrics.py``): the tasks are
     grouped by worker once (``worker_tasks``), and the interval sweep, the quantiles and the
     per-job medians all read that one grouping.
     """
+    part = worker_part(data, thresholds)
+    events = data.events
+    active = active_pairs(
+        data,
+        pd.Index(events["worker_key"].dropna().unique()),
+        pd.Index(events["labeling_job_name"].dropna().unique()),
+        thresholds.slow_min_tasks,
+    )
+    reasons = slow_reasons(score_jobs(fair_pairs(part.pairs, active), thresholds), thresholds)
+    return finish_workers(part.rows, reasons, data, thresholds)
+
+
+#: Columns of ``WorkerPart.pairs``: each (worker, job) pair with enough timed tasks to be
+#: compared (``Thresholds.slow_min_tasks``); ``worker`` is the ``worker_key``, ``job`` the job
+#: name, ``median_ms`` the pair's median task ms, ``measure`` ``WALL`` or ``ACTIVE`` (how it was
+#: measured: ``worker_part`` gives wall clock pairs, ``fair_pairs`` swaps in active ones).
+PAIR_COLUMNS = ("worker", "job", "tasks_with_seconds", "median_ms", "measure")
+
+
+#: The ``events`` columns ``worker_part`` reads. The Spark engine sends only these to its
+#: per-worker stage (a shuffle of every event: the other columns would double its bytes). A metric
+#: of ``worker_part`` that reads another column adds it here; a test of
+#: ``tests/integration/test_spark_engine.py`` fails until it does.
+WORKER_PART_EVENT_COLUMNS = (
+    "worker_key",
+    "worker_id",
+    "event_type",
+    "event_time",
+    "task_accepted_time",
+    "task_submitted_time",
+    "task_returned_time",
+    "task_declined_time",
+    "labeling_job_name",
+    "workteam_name",
+)
+
+
+@dataclass(frozen=True)
+class WorkerPart:
+    """The per-worker stage of ``worker_summary``: what depends on each worker's own events only.
+
+    Attributes
+    ----------
+    rows
+        One row per worker with an event in ``data``: every column of the worker table computed
+        from events (a column added here reaches both engines). Any split of the events by
+        worker gives the same rows, which is what lets the Spark engine compute them per worker.
+    pairs
+        ``PAIR_COLUMNS``, wall clock: with ``active_pairs`` through ``fair_pairs``, the input of
+        the per-job stage (``score_jobs``).
+    """
+
+    rows: pd.DataFrame
+    pairs: pd.DataFrame
+
+
+def worker_part(data: TeamData, thresholds: Thresholds = Thresholds()) -> WorkerPart:
+    """The per-worker stage of ``worker_summary`` (see ``WorkerPart``); reads ``data.events``
+    only."""
     outcomes = outcomes_of(data)
-    n = len(outcomes.worker_keys)
     worker_keys, job_names = outcomes.worker_keys, outcomes.job_names
     # Independent passes run on helper threads (NumPy and Arrow release the GIL in their loops,
     # so on two cores they do run side by side): the per-worker counts and half of the grouping's
@@ -563,8 +669,6 @@ def worker_summary(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.
     del tasks
     counts = totals.counts
     submitted, returned, declined = counts[:, SUBMITTED], counts[:, RETURNED], counts[:, DECLINED]
-    scored = _speed(times, thresholds, data, (worker_keys, job_names))
-    slow_reason = np.asarray(_slow_reasons(scored, job_names, n, thresholds.slow_z), dtype=object)
     with np.errstate(invalid="ignore", divide="ignore"):
         return_rate = returned / (submitted + returned)
         mean_ms = times.total_ms / times.count
@@ -594,10 +698,24 @@ def worker_summary(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.
             "first_activity": ms_to_times(coverage.first_ms),
             "last_activity": ms_to_times(coverage.last_ms),
             "active_days": coverage.active_days.astype(np.int64),
-            "slow_reason": pd.array(slow_reason, dtype="str"),
         }
     )
-    frame = frame[totals.seen].reset_index(drop=True)
+    pairs = _named_pairs(times.pairs, worker_keys, job_names)
+    return WorkerPart(rows=frame[totals.seen].reset_index(drop=True), pairs=pairs)
+
+
+def finish_workers(
+    rows: pd.DataFrame, reasons: pd.Series, data: TeamData, thresholds: Thresholds = Thresholds()
+) -> pd.DataFrame:
+    """The last stage of ``worker_summary``: team members, identities, flags and the order.
+
+    ``rows`` are ``WorkerPart.rows`` of every worker (in any order), ``reasons`` what
+    ``slow_reasons`` gave; of ``data`` only the team tables (``users``, ``memberships``,
+    ``metrics``) and ``as_of`` are read, never ``events``.
+    """
+    why = reasons.to_dict()
+    slow_reason = [why.get(key, "") for key in rows["worker_key"].tolist()]
+    frame = rows.assign(slow_reason=pd.array(slow_reason, dtype="str"))
     frame = _add_members(frame, data)
     return _finish_worker_frame(frame, data, thresholds)
 

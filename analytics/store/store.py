@@ -61,7 +61,7 @@ import itertools
 import json
 import os
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -319,12 +319,31 @@ def _visible_parquet_files(directory: Path) -> list[Path]:
     files = _data_files(directory)
     if not files:
         return files
-    names = {f.name for f in files}
+    hidden = _hidden_by_merges({f.name for f in files}, _pending_merges(directory))
+    return [f for f in files if f.name not in hidden]
+
+
+def _hidden_by_merges(names: set[str], merges: Sequence[_Merge]) -> set[str]:
+    """The files a merge replaced, of each merge whose merged file is among ``names``."""
     hidden: set[str] = set()
-    for merge in _pending_merges(directory):
+    for merge in merges:
         if merge.merged in names:
             hidden.update(merge.replaced)
-    return [f for f in files if f.name not in hidden]
+    return hidden
+
+
+def visible_data_files(names: Iterable[str], journal_text: str | None) -> list[str]:
+    """``_visible_parquet_files`` over a listing made elsewhere (a bucket, Hadoop's file system).
+
+    ``names`` are one partition folder's entries, ``journal_text`` its journal (None when it has
+    none). Returns the data file names a reader reads, sorted; ``ValueError`` when the journal is
+    damaged.
+    """
+    files = sorted(name for name in names if _is_data_file_name(name))
+    if not files or journal_text is None:
+        return files
+    hidden = _hidden_by_merges(set(files), _parse_journal(journal_text))
+    return [name for name in files if name not in hidden]
 
 
 def _state_problem(state: object) -> str | None:
