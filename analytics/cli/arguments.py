@@ -23,6 +23,26 @@ def add_data_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--team``, ``--job``, ``--timezone`` and ``--pseudonymize``: what an export selects and how
+    it writes it (``export`` and the Spark cluster job)."""
+    parser.add_argument(
+        "--team", action="append", default=[], metavar="NAME", help="work team name (repeatable)"
+    )
+    parser.add_argument(
+        "--job", action="append", default=[], metavar="NAME", help="labeling job name (repeatable)"
+    )
+    parser.add_argument(
+        "--timezone", default="UTC", help="IANA time zone of the times written (default UTC)"
+    )
+    parser.add_argument(
+        "--pseudonymize",
+        action="store_true",
+        help="replace worker IDs, usernames and emails with stable pseudonyms"
+        " (key: $GT_THROUGHPUT_PSEUDONYM_KEY, else a fixed salt)",
+    )
+
+
 def add_aws_arguments(parser: argparse.ArgumentParser) -> None:
     """``--region``, ``--profile``, ``--endpoint-url`` and ``--aws-timeout`` (``sync``,
     ``publish``): see :class:`analytics.aws.EndpointWatch` for how the timeout bounds a run."""

@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from analytics import UsageError
-from analytics.cli.arguments import DATA_ENV_VAR, add_data_argument, data_dir
+from analytics.cli.arguments import (
+    DATA_ENV_VAR,
+    add_data_argument,
+    add_selection_arguments,
+    data_dir,
+)
 from analytics.cli.time_arguments import LAST_HELP, SINCE_HELP
 
 HELP = "write per-worker or per-task CSV files"
@@ -47,21 +52,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--until", metavar="WHEN", help="window end (exclusive), same forms as --since"
     )
     parser.add_argument("--last", metavar="SPAN", help=LAST_HELP)
-    parser.add_argument(
-        "--team", action="append", default=[], metavar="NAME", help="work team name (repeatable)"
-    )
-    parser.add_argument(
-        "--job", action="append", default=[], metavar="NAME", help="labeling job name (repeatable)"
-    )
-    parser.add_argument(
-        "--timezone", default="UTC", help="IANA time zone of the times written (default UTC)"
-    )
-    parser.add_argument(
-        "--pseudonymize",
-        action="store_true",
-        help="replace worker IDs, usernames and emails with stable pseudonyms"
-        " (key: $GT_THROUGHPUT_PSEUDONYM_KEY, else a fixed salt)",
-    )
+    add_selection_arguments(parser)
     parser.add_argument("--worker", metavar="KEY", help="tasks: only this worker's tasks")
     parser.add_argument(
         "--engine",

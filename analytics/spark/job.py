@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from analytics.cli.arguments import add_selection_arguments
 from analytics.cli.time_arguments import SINCE_HELP, parse_when
 from analytics.dataset import Filters
 from analytics.errors import GroundTruthError
@@ -50,21 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--since", metavar="WHEN", help=f"window start: {SINCE_HELP}")
     parser.add_argument("--until", metavar="WHEN", help="window end (exclusive), same forms")
-    parser.add_argument(
-        "--team", action="append", default=[], metavar="NAME", help="work team name (repeatable)"
-    )
-    parser.add_argument(
-        "--job", action="append", default=[], metavar="NAME", help="labeling job name (repeatable)"
-    )
-    parser.add_argument(
-        "--timezone", default="UTC", help="IANA time zone of the times written (default UTC)"
-    )
-    parser.add_argument(
-        "--pseudonymize",
-        action="store_true",
-        help="replace worker IDs, usernames and emails with stable pseudonyms"
-        " (key: $GT_THROUGHPUT_PSEUDONYM_KEY, else a fixed salt)",
-    )
+    add_selection_arguments(parser)
     parser.add_argument(
         "--tasks",
         action="store_true",
