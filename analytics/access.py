@@ -512,6 +512,8 @@ PSEUDONYMIZED_COLUMNS = {
     "users": ("sub", "username", "email", "name"),
     "memberships": ("sub", "username", "email"),
     "metrics": ("worker",),
+    # Worker responses (issue 11): the same pseudonym as the log's sub, so the two still join.
+    "responses": ("worker_id", "sub"),
 }
 
 

@@ -4,6 +4,7 @@ identity header and the audit log (``analytics/access.py``)."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import http.server
 import json
 import multiprocessing
@@ -356,18 +357,12 @@ def whole(sample_store_root: Path) -> Any:
 
 
 def _strings(data: Any) -> set[str]:
+    """Every string in every frame ``data`` holds (each table TeamData has, new ones included)."""
     found: set[str] = set()
-    for name in (
-        "events",
-        "users",
-        "memberships",
-        "workteams",
-        "jobs",
-        "metrics",
-        "backlog",
-        "rejected",
-    ):
-        frame: pd.DataFrame = getattr(data, name)
+    for field in dataclasses.fields(data):
+        frame = getattr(data, field.name)
+        if not isinstance(frame, pd.DataFrame):
+            continue
         for column in frame.columns:
             values = frame[column].dropna()
             found |= {v for v in values.astype("object").unique() if isinstance(v, str)}
@@ -396,6 +391,7 @@ def test_a_viewer_sees_no_name_email_id_or_sub(whole: Any) -> None:
     for frame, columns in (
         (whole.users, ("sub", "username", "email", "name")),
         (whole.events, ("worker_key", "worker_id", "cognito_sub_id")),
+        (whole.responses, ("worker_id", "sub")),
     ):
         for column in columns:
             identities |= set(frame[column].dropna().astype("str"))
@@ -407,6 +403,8 @@ def test_a_viewer_sees_no_name_email_id_or_sub(whole: Any) -> None:
     assert summary["worker_key"].str.fullmatch(r"p-[0-9a-f]{16}").all()
     assert summary["username"].dropna().str.fullmatch(r"p-[0-9a-f]{16}").all()
     assert summary["username"].notna().sum() == worker_summary(whole)["username"].notna().sum()
+    # Responses join their workers through the same pseudonyms: the same response numbers.
+    assert summary["responses"].sum() == worker_summary(whole)["responses"].sum() > 0
 
 
 def test_everything_is_the_data_itself(whole: Any) -> None:
