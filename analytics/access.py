@@ -36,7 +36,6 @@ import stat
 import tempfile
 import threading
 import time
-import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
@@ -342,18 +341,9 @@ def access_settings(
 
 def read_access_config(path: Path, environ: Mapping[str, str] = os.environ) -> AccessSettings:
     """The ``[auth]`` and ``[access]`` tables of the TOML file ``path``, checked."""
-    try:
-        with path.open("rb") as file:
-            config = tomllib.load(file)
-    except FileNotFoundError as exc:
-        raise UsageError(
-            f"--config {path}: no such file: give the path of your TOML config "
-            "(start from gt-throughput.example.toml)"
-        ) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"--config {path} is not valid TOML ({exc}): fix that line") from exc
-    except OSError as exc:
-        raise UsageError(f"--config {path}: cannot be read ({exc.strerror or exc})") from exc
+    from analytics.service.config import read_toml
+
+    config = read_toml(path)
     return access_settings(
         config.get("auth"), config.get("access"), where=f"--config {path}", environ=environ
     )

@@ -157,17 +157,14 @@ class _Section:
         return tuple(value)
 
 
-def load_config(path: Path) -> ServiceConfig:
-    """Read and check the configuration file at ``path``.
-
-    A relative ``[store] path`` is taken from the configuration file's folder, so the service
-    finds the same store whatever its working folder.
+def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML document at ``path`` (the ``--config`` file of ``serve`` and ``dashboard``).
 
     Raises
     ------
     UsageError
-        The file is missing, is not TOML, or a key is unknown, missing or wrong: one line
-        naming the file, the key and the fix.
+        The file is missing, a folder, unreadable, not UTF-8 or not TOML: one line naming the
+        file and the fix.
     """
     try:
         raw = path.read_bytes()
@@ -184,11 +181,26 @@ def load_config(path: Path) -> ServiceConfig:
     except OSError as exc:
         raise UsageError(f"--config {path}: cannot be read ({exc.strerror})") from exc
     try:
-        document = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path}: not UTF-8 text (byte {exc.start}): save it as UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML ({exc}): fix that line") from exc
+
+
+def load_config(path: Path) -> ServiceConfig:
+    """Read and check the configuration file at ``path``.
+
+    A relative ``[store] path`` is taken from the configuration file's folder, so the service
+    finds the same store whatever its working folder.
+
+    Raises
+    ------
+    UsageError
+        The file is missing, is not TOML, or a key is unknown, missing or wrong: one line
+        naming the file, the key and the fix.
+    """
+    document = read_toml(path)
     known = (*SECTION_KEYS, *RAW_SECTIONS)
     for key in document:
         if key not in known:
