@@ -7,7 +7,8 @@ import base64
 import dataclasses
 import http.server
 import json
-import multiprocessing
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,7 +31,6 @@ from analytics.access import (
     Scope,
     SignIn,
     access_settings,
-    append_audit,
     check_exposure,
     grant_for,
     proxy_person,
@@ -478,7 +478,11 @@ def _proxy(key_url: str) -> SignIn:
     )
 
 
-CLAIMS = {"sub": "u1", "email": "lead@example.com", "exp": int(time.time()) + 600}
+def _claims() -> dict[str, Any]:
+    """A lead's claims, valid for ten minutes from now (made per test: a long run ages them)."""
+    return {"sub": "u1", "email": "lead@example.com", "exp": int(time.time()) + 600}
+
+
 #: id: (how the token is made from (key, other key), peer, reason refused or None)
 HEADER_CASES: dict[str, tuple[str, str, str | None]] = {
     "valid": ("valid", "10.0.3.4", None),
@@ -500,18 +504,19 @@ def test_the_proxy_header_is_trusted_only_from_the_proxy_and_signed(
     alb_key: ec.EllipticCurvePrivateKey, key_server: str, how: str, peer: str, refused: str | None
 ) -> None:
     other = ec.generate_private_key(ec.SECP256R1())
+    claims = _claims()
     tokens = {
-        "valid": lambda: alb_token(alb_key, CLAIMS),
-        "other-signer": lambda: alb_token(alb_key, CLAIMS, signer=ALB_ARN + "x"),
-        "other-key": lambda: alb_token(other, CLAIMS),
+        "valid": lambda: alb_token(alb_key, claims),
+        "other-signer": lambda: alb_token(alb_key, claims, signer=ALB_ARN + "x"),
+        "other-key": lambda: alb_token(other, claims),
         "tampered": lambda: (
             lambda parts: ".".join(
-                [parts[0], _segment({**CLAIMS, "email": "boss@example.com"}), parts[2]]
+                [parts[0], _segment({**claims, "email": "boss@example.com"}), parts[2]]
             )
-        )(alb_token(alb_key, CLAIMS).split(".")),
-        "expired": lambda: alb_token(alb_key, {**CLAIMS, "exp": int(time.time()) - 1}),
-        "alg-none": lambda: alb_token(alb_key, CLAIMS, alg="none"),
-        "unknown-kid": lambda: alb_token(alb_key, CLAIMS, kid="key-404"),
+        )(alb_token(alb_key, claims).split(".")),
+        "expired": lambda: alb_token(alb_key, {**claims, "exp": int(time.time()) - 1}),
+        "alg-none": lambda: alb_token(alb_key, claims, alg="none"),
+        "unknown-kid": lambda: alb_token(alb_key, claims, kid="key-404"),
         "garbage": lambda: "not-a-token",
         "missing": lambda: "",
     }
@@ -534,28 +539,32 @@ def test_the_alb_key_fetch_is_bounded(alb_key: ec.EllipticCurvePrivateKey) -> No
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/{{kid}}?r={{region}}&n=bounded"
         started = time.monotonic()
         with pytest.raises(IdentityRefused, match="could not be fetched"):
-            verify_alb_identity(alb_token(alb_key, CLAIMS), _proxy(url))
+            verify_alb_identity(alb_token(alb_key, _claims()), _proxy(url))
         assert time.monotonic() - started < 30
 
 
 # --------------------------------------------------------------------------- audit log
-def _append_many(root: str, writer: int, count: int) -> None:
-    for number in range(count):
-        append_audit(
-            Path(root), {"who": f"w{writer}", "n": number, "pad": "x" * 200}, max_bytes=40_000
-        )
+#: One writer of the audit log, as its own Python process (a subprocess, not multiprocessing:
+#: a spawned child re-runs ``__main__``, which is the dashboard's app after an AppTest).
+_WRITER = """
+import sys
+from pathlib import Path
+from analytics.access import append_audit
+root, writer, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+for number in range(count):
+    append_audit(root, {"who": f"w{writer}", "n": number, "pad": "x" * 200}, max_bytes=40_000)
+"""
 
 
 def test_the_audit_log_takes_concurrent_writers_whole_lines_and_stays_bounded(
     tmp_path: Path,
 ) -> None:
-    context = multiprocessing.get_context("spawn")
-    writers = [context.Process(target=_append_many, args=(str(tmp_path), w, 150)) for w in range(4)]
+    writers = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path), str(w), "150"])
+        for w in range(4)
+    ]
     for writer in writers:
-        writer.start()
-    for writer in writers:
-        writer.join(timeout=120)
-        assert writer.exitcode == 0
+        assert writer.wait(timeout=120) == 0
     files = sorted(tmp_path.glob("audit.jsonl*"))
     logs = [f for f in files if not f.name.endswith(".lock")]
     assert {f.name for f in logs} <= {"audit.jsonl", *(f"audit.jsonl.{n}" for n in range(1, 6))}
