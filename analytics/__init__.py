@@ -49,6 +49,8 @@ if TYPE_CHECKING:
         restrict,
         store_is_empty,
     )
+    from analytics.digest.deliver import AwsTarget, SmtpServer
+    from analytics.digest.send import DigestRequest, send_digest
     from analytics.errors import (
         AccessDeniedError,
         AwsError,

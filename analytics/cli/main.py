@@ -24,6 +24,7 @@ from analytics import GroundTruthError, escape_controls
 from analytics.cli import (
     athena_ddl,
     dashboard,
+    digest,
     export,
     gold,
     ingest,
@@ -37,7 +38,7 @@ DEBUG_ENV_VAR = "GT_THROUGHPUT_DEBUG"
 #: The exit code of a bug (``EX_SOFTWARE`` in BSD's sysexits.h).
 EXIT_INTERNAL_ERROR = 70
 #: The commands, in the order ``--help`` lists them: a new command is a module and a line here.
-COMMANDS = (ingest, gold, status, sync, export, dashboard, serve, publish, athena_ddl)
+COMMANDS = (ingest, gold, status, sync, export, digest, dashboard, serve, publish, athena_ddl)
 
 
 def build_parser() -> argparse.ArgumentParser:

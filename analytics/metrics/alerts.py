@@ -9,6 +9,11 @@ from analytics.dataset import TeamData
 ALERT_COLUMNS = ("kind", "subject", "message", "page")
 
 
+def worker_names(workers: pd.DataFrame) -> pd.Series:
+    """How an alert names each worker of ``worker_summary``: the username, else the worker key."""
+    return workers["username"].where(workers["username"].notna(), workers["worker_key"])
+
+
 def alerts(data: TeamData, workers: pd.DataFrame, backlog: pd.DataFrame) -> pd.DataFrame:
     """What a manager should look at first: flagged workers and backlog warnings.
 
@@ -28,7 +33,7 @@ def alerts(data: TeamData, workers: pd.DataFrame, backlog: pd.DataFrame) -> pd.D
         job), ``message`` (the flag's reason), ``page`` (``workers`` or ``jobs``).
     """
     rows: list[dict[str, str]] = []
-    name = workers["username"].where(workers["username"].notna(), workers["worker_key"])
+    name = worker_names(workers)
     for kind, flag, reason in (
         ("slow", "slow_flag", "slow_reason"),
         ("returns", "return_flag", "return_reason"),

@@ -6,6 +6,7 @@ Sections (``gt-throughput.example.toml`` shows and explains every key)::
     [aws]        region, profile, endpoint_url, log_group, timeout_seconds
     [schedule]   interval_minutes, max_backoff_minutes, enabled
     [dashboard]  host, port, allow_hosts, refresh_seconds
+    [digest]     the digest's schedule and channels (``analytics.service.digest_schedule``)
     [auth]       sign-in    } read by ``analytics.access``; kept here as raw mappings,
     [access]     rules      } never printed (they may name secret files)
 
@@ -22,9 +23,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analytics.errors import UsageError
+
+if TYPE_CHECKING:
+    from analytics.service.digest_schedule import DigestSettings
 
 #: The default sync interval: fresh enough for a morning look, 96 runs a day.
 DEFAULT_INTERVAL_MINUTES = 15.0
@@ -99,6 +103,7 @@ class ServiceConfig:
     aws: AwsSettings = AwsSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    digest: DigestSettings | None = None
     auth: Mapping[str, Any] | None = field(default=None, repr=False)
     access: Mapping[str, Any] | None = field(default=None, repr=False)
 
@@ -201,7 +206,7 @@ def load_config(path: Path) -> ServiceConfig:
         naming the file, the key and the fix.
     """
     document = read_toml(path)
-    known = (*SECTION_KEYS, *RAW_SECTIONS)
+    known = (*SECTION_KEYS, "digest", *RAW_SECTIONS)
     for key in document:
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
@@ -226,6 +231,7 @@ def load_config(path: Path) -> ServiceConfig:
         aws=_aws(path, document.get("aws", {})),
         schedule=_schedule(path, document.get("schedule", {})),
         dashboard=_dashboard(path, document.get("dashboard", {})),
+        digest=_digest(path, document.get("digest")),
         auth=_raw(path, document, "auth"),
         access=_raw(path, document, "access"),
     )
@@ -272,6 +278,14 @@ def _dashboard(path: Path, table: object) -> DashboardSettings:
         allow_hosts=section.names("allow_hosts"),
         refresh_seconds=section.number("refresh_seconds", DEFAULT_REFRESH_SECONDS, 1, 3600, "30"),
     )
+
+
+def _digest(path: Path, table: object) -> DigestSettings | None:
+    if table is None:
+        return None  # no digest sent by serve
+    from analytics.service.digest_schedule import read_digest_settings
+
+    return read_digest_settings(path, table)
 
 
 def _raw(path: Path, document: dict[str, Any], name: str) -> Mapping[str, Any] | None:

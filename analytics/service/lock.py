@@ -23,21 +23,22 @@ from analytics.errors import StoreError
 SYNC_LOCK_NAME = ".sync.lock"
 
 
-def sync_lock_holder(store_root: Path) -> str:
+def sync_lock_holder(store_root: Path, name: str = SYNC_LOCK_NAME) -> str:
     """Who holds the sync lock, as its file says (``pid 123 since 09:14 UTC``), or ``""``."""
     try:
-        text = (store_root / SYNC_LOCK_NAME).read_text(encoding="utf-8", errors="replace")
+        text = (store_root / name).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ""
     return " ".join(text.split())[:200]
 
 
 @contextlib.contextmanager
-def sync_lock(store_root: Path) -> Iterator[bool]:
+def sync_lock(store_root: Path, name: str = SYNC_LOCK_NAME) -> Iterator[bool]:
     """Try to take the store's sync lock; yields True when taken (held until the block ends),
-    False when another process holds it (then nothing is changed)."""
+    False when another process holds it (then nothing is changed). Another ``name`` is another
+    lock of the same kind (the digest schedule's ``.digest.lock``)."""
     store_root.mkdir(parents=True, exist_ok=True)
-    path = store_root / SYNC_LOCK_NAME
+    path = store_root / name
     try:
         # Not truncated on open: the holder's line stays readable until we own the lock.
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)

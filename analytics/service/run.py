@@ -4,6 +4,7 @@
 
     gt-throughput serve (this process)          the service's life: start, log, stop
       ├─ thread: SyncScheduler.run_forever      sync every interval, under the sync lock
+      ├─ thread: DigestScheduler.run_forever    the digest when due ([digest], if configured)
       └─ child:  streamlit run serve_app.py     the dashboard (``analytics.serve``'s command)
 
 The dashboard reads the store the schedule writes; it notices a new store version within
@@ -122,6 +123,18 @@ def run_service(config: ServiceConfig, *, host: str | None = None, port: int | N
             # store stays whole and the next sync resumes from its checkpoint.
             threading.Thread(
                 target=scheduler.run_forever, args=(stop,), name="gt-sync-schedule", daemon=True
+            ).start()
+        digest = config.digest
+        if digest is not None and digest.enabled:
+            from analytics.service.digest_schedule import DigestScheduler
+
+            # A daemon too: a digest in flight when the service stops is sent again at the
+            # next start (its due time was not recorded as handled).
+            threading.Thread(
+                target=DigestScheduler(config.store, digest, config.aws).run_forever,
+                args=(stop,),
+                name="gt-digest-schedule",
+                daemon=True,
             ).start()
         while not stop.wait(0.5):
             if dashboard.poll() is not None:
