@@ -1,0 +1,145 @@
+"""``gt-throughput digest`` against misbehaving receivers and wrong arguments: every failure is
+retried within a bound, then one error line naming the channel (never a webhook's secret path),
+a non-zero exit, and the other channels still tried."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.faults.support import assert_clean_error, assert_no_traceback, run_cli
+from tests.support.receivers import SINCE, UNTIL, refused_url, running_smtp, running_webhook
+
+WINDOW = ("--since", SINCE, "--until", UNTIL)
+
+
+@pytest.fixture
+def data(sample_store_root: Path) -> Path:
+    return sample_store_root  # these runs fail before any state is written, or write none
+
+
+@pytest.mark.parametrize(
+    ("script", "answers", "needle"),
+    [
+        ((404,), [404], "HTTP 404"),
+        ((403,), [403], "HTTP 403"),
+        ((500, 502, 503), [500, 502, 503], "HTTP 503 after 3 attempts"),
+        ((429, 429, 429), [429, 429, 429], "HTTP 429 after 3 attempts"),
+    ],
+    ids=["not-found-is-final", "forbidden-is-final", "5xx-retried-then-reported", "rate-limited"],
+)
+def test_a_webhook_answering_an_error_is_reported_naming_the_channel_not_its_secret(
+    data: Path, script: tuple[int, ...], answers: list[int], needle: str
+) -> None:
+    with running_webhook(*script) as hook:
+        completed = run_cli("digest", "--data", data, *WINDOW, "--webhook-url", hook.url)
+    assert completed.returncode == 1
+    line = assert_clean_error(completed, "not delivered to webhook http://127.0.0.1:", needle)
+    assert [answer for _, _, answer in hook.requests] == answers
+    assert "SECRETTOKEN" not in completed.stdout + completed.stderr, line
+
+
+def test_a_refused_webhook_is_reported_at_once(data: Path) -> None:
+    started = time.monotonic()
+    completed = run_cli("digest", "--data", data, *WINDOW, "--webhook-url", refused_url())
+    assert completed.returncode == 1
+    assert_clean_error(completed, "webhook http://127.0.0.1:", "refused")
+    assert "SECRETTOKEN" not in completed.stderr
+    assert time.monotonic() - started < 60
+
+
+def test_a_silent_webhook_is_given_up_within_the_bound(data: Path) -> None:
+    with running_webhook("hang", "hang", "hang", hang_seconds=30) as hook:
+        started = time.monotonic()
+        completed = run_cli(
+            "digest", "--data", data, *WINDOW, "--webhook-url", hook.url, "--timeout", "1"
+        )
+        took = time.monotonic() - started
+    assert completed.returncode == 1
+    assert_clean_error(completed, "webhook", "no answer within 1 s")
+    assert len(hook.requests) == 3  # tried three times, never more
+    # Three 1-second attempts and their back-off, plus reading the store: far below the hang.
+    assert took < 25, took
+
+
+def test_one_channel_failing_still_delivers_the_others_and_says_which_failed(data: Path) -> None:
+    with running_smtp() as (port, mailbox):
+        completed = run_cli(
+            "digest", "--data", data, *WINDOW, "--webhook-url", refused_url(),
+            "--email", "lead@example.com", "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
+        )  # fmt: skip
+    assert completed.returncode == 1
+    line = assert_clean_error(completed, "not delivered to webhook", "delivered to email by SMTP")
+    assert len(mailbox.messages) == 1, line
+
+
+def test_a_refused_smtp_server_is_reported_after_its_retries(data: Path) -> None:
+    port = refused_url().split(":")[2].split("/")[0]
+    completed = run_cli(
+        "digest", "--data", data, *WINDOW, "--email", "lead@example.com",
+        "--smtp-host", "127.0.0.1", "--smtp-port", port, "--timeout", "2",
+    )  # fmt: skip
+    assert completed.returncode == 1
+    assert_clean_error(completed, f"email by SMTP 127.0.0.1:{port}", "refused", "3 attempts")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "needles"),
+    [
+        ((), ("no channel", "--webhook-url", "--dry-run")),
+        (("--email", "a@example.com"), ("--email needs", "--smtp-host", "--ses-from")),
+        (("--smtp-host", "localhost"), ("--smtp-host sends email", "--email")),
+        (("--email", "not an address", "--smtp-host", "h"), ("--email", "not an email address")),
+        (
+            ("--email", "a@example.com\r\nBcc: x@evil.example", "--smtp-host", "h"),
+            ("--email", "not an email address"),
+        ),
+        (("--webhook-url", "ftp://host/SECRETTOKEN"), ("--webhook-url", "http(s) URL")),
+        (("--sns-topic-arn", "my-topic"), ("--sns-topic-arn", "arn:aws:sns:")),
+        (("--dry-run", "--since", "2026-11-09", "--until", "2026-11-01"), ("--since", "before")),
+        (("--dry-run", "--timezone", "Mars/Base"), ("--timezone",)),
+        (
+            ("--email", "a@example.com", "--smtp-host", "h", "--smtp-user", "me"),
+            ("--smtp-user", "GT_THROUGHPUT_SMTP_PASSWORD"),
+        ),
+    ],
+    ids=[
+        "no-channel",
+        "email-without-a-way",
+        "smtp-without-email",
+        "bad-address",
+        "header-injection",
+        "not-http",
+        "not-an-arn",
+        "since-after-until",
+        "bad-timezone",
+        "smtp-user-without-password",
+    ],
+)
+def test_wrong_arguments_give_one_line_naming_the_fix(
+    data: Path, arguments: tuple[str, ...], needles: tuple[str, ...]
+) -> None:
+    environment = {"GT_THROUGHPUT_SMTP_PASSWORD": ""}
+    completed = run_cli("digest", "--data", data, *arguments, env=environment)
+    assert completed.returncode == 2
+    line = assert_clean_error(completed, *needles)
+    assert "SECRETTOKEN" not in line
+
+
+def test_an_empty_store_is_an_error_not_an_empty_digest(tmp_path: Path) -> None:
+    completed = run_cli("digest", "--data", tmp_path / "none", "--dry-run")
+    assert completed.returncode == 2
+    assert_clean_error(completed, "empty", "ingest or sync")
+
+
+def test_dry_run_prints_and_sends_nothing(data: Path) -> None:
+    with running_webhook() as hook:
+        completed = run_cli(
+            "digest", "--data", data, *WINDOW, "--webhook-url", hook.url, "--dry-run"
+        )
+    assert_no_traceback(completed)
+    assert completed.returncode == 0
+    assert completed.stdout.startswith("Ground Truth digest: 2026-11-01 00:00 to 2026-11-08 00:00")
+    assert hook.requests == []

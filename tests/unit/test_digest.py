@@ -1,0 +1,307 @@
+"""The digest's pure parts: rendering with every data string literal, the receivers' limits,
+``--only-new``'s memory of windows, the ``[digest]`` table and its daylight-saving-proof due
+times, and the composition of a pseudonymised store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from analytics.digest.compose import Digest, Item, Section, alert_id
+from analytics.digest.render import (
+    SLACK_MAX_BLOCKS,
+    SLACK_MAX_SECTION_CHARS,
+    SNS_MAX_MESSAGE_BYTES,
+    fit_sns_message,
+    render_html,
+    render_slack,
+    render_text,
+    subject_line,
+)
+from analytics.digest.state import sent_alerts
+from analytics.errors import UsageError
+from analytics.service.config import load_config
+from analytics.service.digest_schedule import next_due
+from analytics.text import escape_controls
+from tests.support.hostile_identities import HOSTILE_TEXTS
+from tests.support.receivers import MARKUP_NAMES
+
+UTC = dt.UTC
+SINCE = dt.datetime(2026, 11, 1, tzinfo=UTC)
+UNTIL = dt.datetime(2026, 11, 2, tzinfo=UTC)
+
+
+def digest_of(*names: str, items_per_section: int = 1) -> Digest:
+    items = tuple(
+        Item(f"{name}: on job-a: median 50.0 s", alert_id("slow", f"{name}{index}"))
+        for name in names
+        for index in range(items_per_section)
+    )
+    return Digest(SINCE, UNTIL, "window", (Section("slow", "Slow workers", items, "none"),))
+
+
+# --------------------------------------------------------------------------- rendering
+#: Every hostile name, by what it tries (the very long one aside: it is cut by Slack's limit).
+RENDER_CASES = {**MARKUP_NAMES, **{k: v for k, v in HOSTILE_TEXTS.items() if 0 < len(v) < 1000}}
+
+
+@pytest.mark.parametrize("name", list(RENDER_CASES.values()), ids=list(RENDER_CASES))
+def test_every_rendering_shows_a_hostile_name_literally(name: str) -> None:
+    digest = digest_of(name)
+    literal = escape_controls(name)
+    text, page, slack = render_text(digest), render_html(digest), render_slack(digest)
+    assert literal in text
+    assert "\r" not in text and "\x00" not in text
+    assert html.escape(literal) in page
+    assert html.unescape(page).count(literal) >= 1
+    for rendered in (page, json.dumps(slack, ensure_ascii=False)):
+        for markup in ("<script", "<b>", "<!channel>", "<@U0BOSS>", "<http://evil"):
+            assert markup not in rendered
+    body = slack["blocks"]
+    shown = [b["text"]["text"] for b in body if b.get("text", {}).get("type") == "plain_text"]
+    assert any(html.unescape(s).count(literal) for s in shown)
+    assert slack["text"].strip()
+
+
+def test_a_slack_message_keeps_to_slacks_limits_and_says_what_it_left_out() -> None:
+    names = [f"worker-{i} " + "x" * 400 for i in range(40)]
+    sections = tuple(
+        Section(f"s{n}", f"Section {n}", digest_of(*names).sections[0].items, "none")
+        for n in range(12)
+    )
+    slack = render_slack(Digest(SINCE, UNTIL, "window", sections))
+    assert len(slack["blocks"]) <= SLACK_MAX_BLOCKS
+    for block in slack["blocks"]:
+        assert len(block.get("text", {}).get("text", "")) <= SLACK_MAX_SECTION_CHARS
+    assert "left out" in slack["blocks"][-1]["elements"][0]["text"]
+    assert len(slack["text"]) <= 40_000
+
+
+@pytest.mark.parametrize(
+    ("size", "cut"),
+    [(1_000, False), (SNS_MAX_MESSAGE_BYTES, False), (SNS_MAX_MESSAGE_BYTES + 1, True)],
+    ids=["small", "exactly-the-limit", "one-byte-over"],
+)
+def test_the_sns_message_fits_256_kb(size: int, cut: bool) -> None:
+    line = "é" * 49 + "\n"  # 99 bytes a line: multi-byte characters count as bytes
+    text = (line * (size // len(line.encode()) + 1)).encode()[:size].decode("utf-8", "ignore")
+    fitted = fit_sns_message(text)
+    assert len(fitted.encode("utf-8")) <= SNS_MAX_MESSAGE_BYTES
+    assert (fitted != text) == cut
+    if cut:
+        assert "cut at SNS's 256 KB" in fitted
+
+
+def test_the_subject_is_short_ascii_and_holds_no_data_string() -> None:
+    subject = subject_line(digest_of(*MARKUP_NAMES.values()))
+    assert subject == "Ground Truth digest 2026-11-02 00:00 UTC: 4 alerts"
+    assert subject.isascii()
+    assert len(subject) <= 100
+
+
+# --------------------------------------------------------------------------- --only-new
+def _sent(since: str, until: str) -> dict[str, Any]:
+    return {"digest": {"sent": [{"id": "slow:1", "since": since, "until": until, "at": until}]}}
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        (_sent("2026-11-01T00:00:00+00:00", "2026-11-02T00:00:00+00:00"), {"slow:1"}),
+        (_sent("2026-10-31T12:00:00+00:00", "2026-11-01T12:00:00+00:00"), {"slow:1"}),
+        (_sent("2026-10-31T00:00:00+00:00", "2026-11-01T00:00:00+00:00"), set()),
+        (_sent("2026-11-02T00:00:00+00:00", "2026-11-03T00:00:00+00:00"), set()),
+        ({"digest": {"sent": "not a list"}}, set()),
+        ({"digest": {"sent": [{"id": 3, "since": "x", "until": None}]}}, set()),
+        ({"digest": []}, set()),
+        ({}, set()),
+    ],
+    ids=[
+        "same-window",
+        "overlapping-sliding-window",
+        "window-before-touching",
+        "window-after-touching",
+        "sent-not-a-list",
+        "entry-of-wrong-types",
+        "section-not-an-object",
+        "never-sent",
+    ],
+)
+def test_sent_alerts_are_those_of_overlapping_windows(
+    state: dict[str, Any], expected: set[str]
+) -> None:
+    assert sent_alerts(state, SINCE, UNTIL) == expected
+
+
+def test_alert_ids_are_stable_and_apart_by_kind_and_subject() -> None:
+    assert alert_id("slow", "w1") == alert_id("slow", "w1")
+    assert len({alert_id("slow", "w1"), alert_id("idle", "w1"), alert_id("slow", "w2")}) == 3
+    digest = digest_of("a", "b")
+    kept = digest.without_alerts({alert_id("slow", "a0")})
+    assert [i.text.split(":")[0] for i in kept.sections[0].items] == ["b"]
+
+
+# --------------------------------------------------------------------------- due times
+def _utc(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).astimezone(UTC)
+
+
+WEEKDAYS = (0, 1, 2, 3, 4)
+EVERY_DAY = (0, 1, 2, 3, 4, 5, 6)
+
+
+@pytest.mark.parametrize(
+    ("after", "days", "at", "zone", "expected"),
+    [
+        # Friday 08:00 CET; the next weekday is Monday, after the spring change: 08:00 CEST.
+        (
+            "2026-03-27T07:00:00+00:00",
+            WEEKDAYS,
+            "08:00",
+            "Europe/Berlin",
+            "2026-03-30T06:00:00+00:00",
+        ),
+        (
+            "2026-03-27T06:59:59+00:00",
+            WEEKDAYS,
+            "08:00",
+            "Europe/Berlin",
+            "2026-03-27T07:00:00+00:00",
+        ),
+        # 02:30 does not exist on 29 March in Berlin: sent at 03:30 CEST (01:30 UTC).
+        (
+            "2026-03-28T12:00:00+00:00",
+            EVERY_DAY,
+            "02:30",
+            "Europe/Berlin",
+            "2026-03-29T01:30:00+00:00",
+        ),
+        # 01:30 happens twice on 1 November in New York: the first (EDT) only.
+        (
+            "2026-10-31T12:00:00+00:00",
+            EVERY_DAY,
+            "01:30",
+            "America/New_York",
+            "2026-11-01T05:30:00+00:00",
+        ),
+        (
+            "2026-11-01T05:30:00+00:00",
+            EVERY_DAY,
+            "01:30",
+            "America/New_York",
+            "2026-11-02T06:30:00+00:00",
+        ),
+        # After the fall change, 08:00 EST is 13:00 UTC (it was 12:00 UTC the day before).
+        (
+            "2026-10-31T12:00:00+00:00",
+            EVERY_DAY,
+            "08:00",
+            "America/New_York",
+            "2026-11-01T13:00:00+00:00",
+        ),
+        # Local dates, not UTC dates: 22:00 UTC Sunday is already Monday 07:00 in Tokyo.
+        ("2026-11-01T22:00:00+00:00", (0,), "08:00", "Asia/Tokyo", "2026-11-01T23:00:00+00:00"),
+        ("2026-11-06T09:00:00+00:00", (6,), "00:00:05", "UTC", "2026-11-08T00:00:05+00:00"),
+    ],
+    ids=[
+        "weekend-then-spring-change",
+        "same-day-just-before",
+        "skipped-local-time",
+        "repeated-local-time-first",
+        "repeated-local-time-next-day",
+        "after-fall-change",
+        "local-day-not-utc-day",
+        "seconds-and-one-day-a-week",
+    ],
+)
+def test_due_times_keep_the_local_time_across_daylight_saving(
+    after: str, days: tuple[int, ...], at: str, zone: str, expected: str
+) -> None:
+    time = dt.time.fromisoformat(at)
+    assert next_due(_utc(after), days, time, zone) == _utc(expected)
+
+
+# --------------------------------------------------------------------------- [digest]
+BASE = '[store]\npath = "/tmp/gt-store"\n[digest]\n'
+
+
+@pytest.mark.parametrize(
+    ("table", "needles"),
+    [
+        ('webhook_url = "https://hooks.slack.com/services/SECRET"\n', ("webhook_url must not",)),
+        ('webhook_url_env = "GT_UNSET_HOOK"\n', ("GT_UNSET_HOOK", "empty or unset")),
+        ("days = []\n", ("days must be a list",)),
+        ('days = ["mon", "funday"]\nwebhook_url_env = "GT_HOOK"\n', ("funday", "mon, tue")),
+        ('time = "8am"\nwebhook_url_env = "GT_HOOK"\n', ("time", '"08:00"')),
+        ('time = "24:00"\nwebhook_url_env = "GT_HOOK"\n', ("time",)),
+        ('timezone = "Mars/Base"\nwebhook_url_env = "GT_HOOK"\n', ("timezone", "IANA")),
+        ("smtp_port = 0\n", ("smtp_port",)),
+        ('webhok_url_env = "GT_HOOK"\n', ("unknown key", "webhook_url_env")),
+        ("enabled = true\n", ("no channel", "webhook_url_env/_file", "email_to")),
+        ('email_to = ["a@example.com"]\n', ("email_to needs", "smtp_host", "ses_from")),
+        ('smtp_host = "h"\nsmtp_user = "me"\nemail_to = ["a@example.com"]\n', ("smtp_password",)),
+        ('sns_topic_arn = "topic"\n', ("sns_topic_arn", "arn:aws:sns:")),
+        ('webhook_url_env = "GT_HOOK"\nwindow_hours = 0\n', ("window_hours", "out of range")),
+    ],
+    ids=[
+        "inline-secret",
+        "unset-variable",
+        "no-days",
+        "unknown-day",
+        "not-a-time",
+        "hour-24",
+        "unknown-zone",
+        "bad-port",
+        "misspelt-key",
+        "no-channel",
+        "email-without-a-way",
+        "smtp-user-without-password",
+        "not-an-arn",
+        "empty-window",
+    ],
+)
+def test_a_wrong_digest_table_is_one_line_naming_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table: str, needles: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("GT_HOOK", "https://hooks.example.com/services/SECRET")
+    monkeypatch.delenv("GT_UNSET_HOOK", raising=False)
+    path = tmp_path / "gt.toml"
+    path.write_text(BASE + table, encoding="utf-8")
+    with pytest.raises(UsageError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert str(path) in message
+    for needle in needles:
+        assert needle in message, message
+    assert "SECRET" not in message.replace("SECRETS", "")
+
+
+def test_a_digest_table_is_read_with_its_secret_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "hook"
+    secret.write_text("https://hooks.example.com/services/T/B/SECRET\n", encoding="utf-8")
+    path = tmp_path / "gt.toml"
+    path.write_text(
+        BASE + f'days = ["Mon", "friday"]\ntime = "07:30"\ntimezone = "Europe/Berlin"\n'
+        f'webhook_url_file = "{secret}"\nteams = ["text-team"]\nonly_new = true\n',
+        encoding="utf-8",
+    )
+    settings = load_config(path).digest
+    assert settings is not None
+    assert settings.days == (0, 4)
+    assert settings.time == dt.time(7, 30)
+    assert settings.webhook_url == "https://hooks.example.com/services/T/B/SECRET"
+    assert settings.teams == ("text-team",)
+    assert settings.only_new
+    assert "SECRET" not in repr(settings)
+
+
+def test_no_digest_table_means_no_digest(tmp_path: Path) -> None:
+    path = tmp_path / "gt.toml"
+    path.write_text('[store]\npath = "/tmp/gt-store"\n', encoding="utf-8")
+    assert load_config(path).digest is None
