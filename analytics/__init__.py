@@ -90,6 +90,7 @@ if TYPE_CHECKING:
     )
     from analytics.metrics.returns import ReturnsSummary, returns_summary
     from analytics.metrics.sessions import worker_sessions
+    from analytics.metrics.staffing import STAFFING_ASSUMPTIONS, staffing_plan
     from analytics.metrics.throughput import (
         active_workers_series,
         activity_heatmap,

@@ -391,6 +391,30 @@ def fill_overview(
             job.result()
 
 
+def window_end(source: Source, key: FilterKey) -> pd.Timestamp:
+    """The end of the filters' window (``TeamData.as_of``): what "today" is for a plan."""
+    return _data(source, key).as_of
+
+
+@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
+def staffing_table(
+    source: Source,
+    key: FilterKey,
+    tz: str,
+    working_days: tuple[int, ...],
+    deadlines: tuple[tuple[str, dt.date], ...] = (),
+) -> pd.DataFrame:
+    """``staffing_plan`` for the filters; each deadline is a local date in ``tz`` (by its end)."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    # Noon: a date's local noon always exists and always has that date (midnight may not).
+    aware = {name: dt.datetime.combine(day, dt.time(12), tzinfo=zone) for name, day in deadlines}
+    return analytics.staffing_plan(
+        _data(source, key), deadlines=aware, timezone=tz, working_days=working_days
+    )
+
+
 def backlog_history(source: Source, key: FilterKey) -> pd.DataFrame:
     """The backlog snapshots of the streaming jobs in the filters."""
     return _data(source, key).backlog

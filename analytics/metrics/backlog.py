@@ -20,6 +20,8 @@ from analytics.metrics.outcomes import MS_PER_DAY, SUBMITTED, column_epoch_ms, o
 MESSAGE_EXPIRY_DAYS = 14.0
 #: Days of idleness after which Ground Truth stops a streaming job.
 IDLE_STOP_DAYS = 10.0
+#: Job statuses after which no one works on the job's objects any more.
+FINISHED_STATUSES = ("Completed", "Stopped", "Failed")
 
 BACKLOG_COLUMNS = (
     "labeling_job_name",
@@ -78,6 +80,16 @@ def _oldest_age_from_metrics(data: TeamData) -> pd.Series:
     return pd.Series(
         latest["value"].to_numpy(dtype=np.float64), index=latest["queue_name"].astype("str")
     )
+
+
+def rate_window_start(data: TeamData, rate_days: float) -> pd.Timestamp:
+    """Where a recent rate's window starts: ``rate_days`` before the window end, or the window's
+    start when that is later (a shorter window gives a shorter rate window)."""
+    rate_start = data.as_of - pd.Timedelta(days=rate_days)
+    since = data.filters.since
+    if since is not None and pd.Timestamp(since) > rate_start:
+        rate_start = pd.Timestamp(since).tz_convert("UTC")
+    return rate_start
 
 
 def backlog_status(
@@ -140,10 +152,7 @@ def backlog_status(
     pending = pending.where(visible.notna() | in_flight.notna())
     frame["pending_messages"] = pending.astype("Int64")
 
-    since = data.filters.since
-    rate_start = as_of - pd.Timedelta(days=rate_days)
-    if since is not None and pd.Timestamp(since) > rate_start:
-        rate_start = pd.Timestamp(since).tz_convert("UTC")
+    rate_start = rate_window_start(data, rate_days)
     window_days = max((as_of - rate_start) / pd.Timedelta(days=1), 0.0)
     events = data.events
     kinds = outcome_kinds(events["event_type"])
@@ -173,7 +182,7 @@ def backlog_status(
     frame["oldest_message_age_days"] = age_days
     frame["days_until_oldest_expires"] = MESSAGE_EXPIRY_DAYS - age_days
     limit = MESSAGE_EXPIRY_DAYS - expiry_margin_days
-    running = ~frame["status"].fillna("InProgress").isin(["Completed", "Stopped", "Failed"])
+    running = ~frame["status"].fillna("InProgress").isin(FINISHED_STATUSES)
     expiry = running & (
         (age_days.fillna(0) + frame["eta_days"].fillna(0) >= limit) | (age_days.fillna(0) >= limit)
     )
@@ -245,4 +254,11 @@ def _empty_backlog() -> pd.DataFrame:
     return frame
 
 
-__all__ = ["BACKLOG_COLUMNS", "IDLE_STOP_DAYS", "MESSAGE_EXPIRY_DAYS", "backlog_status"]
+__all__ = [
+    "BACKLOG_COLUMNS",
+    "FINISHED_STATUSES",
+    "IDLE_STOP_DAYS",
+    "MESSAGE_EXPIRY_DAYS",
+    "backlog_status",
+    "rate_window_start",
+]

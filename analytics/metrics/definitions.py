@@ -189,7 +189,9 @@ _ENTRIES: tuple[Definition, ...] = (
         "tasks_per_active_hour",
         "Tasks per active hour",
         "tasks/hour",
-        "tasks_submitted / active_hours; empty when active_hours is 0.",
+        "tasks_submitted / active_hours; empty when active_hours is 0. In the staffing plan: "
+        "tasks_submitted_recently / active_hours_recently on the job, the recent rate of one "
+        "worker.",
     ),
     Definition(
         "session_count",
@@ -625,6 +627,117 @@ _ENTRIES: tuple[Definition, ...] = (
         "automatic stop after 10 idle days).",
     ),
     Definition("warnings", "Warnings", "text", "What is at risk on the job, in words."),
+    # ------------------------------------------------------------------ staffing
+    # The staffing plan's assumptions and formula (analytics/metrics/staffing.py); the Jobs page
+    # and the digest show these texts next to the numbers.
+    Definition(
+        "remaining_source",
+        "Backlog read from",
+        "text",
+        "Where the waiting objects were read: a streaming job's SQS queue (queued + held by "
+        "workers), else the batch job's LabelCounters PendingHuman, else its Unlabeled.",
+    ),
+    Definition(
+        "remaining_objects",
+        "Objects waiting",
+        "objects",
+        "A streaming job: queued + in-flight SQS messages at the latest snapshot "
+        "(pending_messages). A batch job: ListLabelingJobsForWorkteam LabelCounters PendingHuman "
+        "at the latest sync, documented as the data objects that need to be labeled by a human "
+        "worker (the facts file, section 3, lists the counter; the meaning is the SageMaker API "
+        "reference's); when it is unknown, DescribeLabelingJob LabelCounters Unlabeled (objects "
+        "not yet labeled, which may include objects automated labeling will take: an "
+        "overestimate). Jobs Completed, Stopped or Failed have no backlog.",
+    ),
+    Definition(
+        "remaining_tasks",
+        "Tasks to do",
+        "tasks",
+        "remaining_objects x workers_per_object (1 assumed when unknown): each object needs that "
+        "many submitted tasks. An approximation: an object some workers already answered needs "
+        "fewer, and the counters do not say how many answers it has.",
+    ),
+    Definition(
+        "working_days_in_rate_window",
+        "Working days in the rate window",
+        "days",
+        "Working days (working_days, in the team's time zone) inside the rate window, each local "
+        "day counted by the share of its own length (23, 24 or 25 hours) inside.",
+    ),
+    Definition(
+        "workers_recently",
+        "Workers recently",
+        "workers",
+        "Distinct workers with an outcome on the job in the rate window.",
+    ),
+    Definition(
+        "active_hours_recently",
+        "Active hours recently",
+        "hours",
+        "The sum over workers of active_hours on the job's tasks with an outcome in the rate "
+        "window: each worker's task intervals on the job merged, as for active_hours.",
+    ),
+    Definition(
+        "active_hours_per_worker_day",
+        "Active hours per worker-day",
+        "hours",
+        "The median, over the worker-days with active time on the job in the rate window, of "
+        "that worker's active hours on the job that day; a task's merged time counts on the "
+        "local day (team time zone) of its outcome. The hours a day one worker usually gives "
+        "the job.",
+    ),
+    Definition(
+        "tasks_per_working_day",
+        "Tasks per working day (recent)",
+        "tasks per day",
+        "tasks_submitted_recently / working_days_in_rate_window: the team's recent pace, with "
+        "tasks submitted on any day counted.",
+    ),
+    Definition(
+        "clears_on",
+        "Clears on",
+        "local date",
+        "The ceil(remaining_tasks / tasks_per_working_day)-th working day after today (today, "
+        "the local date of the window end, not counted): when the backlog clears if the team "
+        "keeps its recent pace. Empty when there is no rate (no work on the job in the rate "
+        "window) or it would take more than ten years.",
+    ),
+    Definition(
+        "deadline",
+        "Deadline",
+        "local date",
+        "The date the manager wants the backlog cleared by, to the end of that day.",
+    ),
+    Definition(
+        "working_days_left",
+        "Working days left",
+        "days",
+        "Working days after today up to and including the deadline's date. Today does not "
+        "count: part of it is gone and its work is already in the rate. 0 when the deadline "
+        "is today or has passed.",
+    ),
+    Definition(
+        "workers_needed",
+        "Workers needed",
+        "workers",
+        "ceil(remaining_tasks / (tasks_per_active_hour x active_hours_per_worker_day x "
+        "working_days_left)): workers each working active_hours_per_worker_day active hours on "
+        "every working day left, at the recent per-worker rate. Empty when there is no rate, "
+        "no deadline, or no working day left (the deadline is today or has passed).",
+    ),
+    Definition(
+        "working_days",
+        "Working days",
+        "text",
+        "The weekdays the team works (Monday to Friday unless chosen), in the team's time zone.",
+    ),
+    Definition(
+        "message",
+        "Staffing",
+        "text",
+        "The plan in one sentence: the tasks to do, when they clear at the recent rate, and the "
+        "workers and hours a day the deadline needs; or what is missing to say it.",
+    ),
     # ------------------------------------------------------------------ sessions
     Definition(
         "session_number",

@@ -1,14 +1,18 @@
 """Jobs: each labeling job's status, counters, throughput and returns; for streaming jobs the
-backlog history, the time to clear it at the recent rate, and expiry or idle-stop warnings."""
+backlog history, the time to clear it at the recent rate, and expiry or idle-stop warnings; for
+every job with a backlog, the staffing a deadline the manager picks needs."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import math
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from analytics import escape_controls, help_for
+from analytics import DEFINITIONS, STAFFING_ASSUMPTIONS, escape_controls, help_for
 from dashboard import cache, charts, components
 from dashboard.cache import FilterKey
 from dashboard.literal import html_line, literal
@@ -135,6 +139,98 @@ for row in backlog.to_dict("records"):
                 charts.backlog_history(rows, view.timezone),
                 key=f"jobs_backlog_{row['labeling_job_name']}",
             )
+
+st.subheader("Staffing")
+st.caption(
+    "For each job with a backlog: when it clears if the team keeps its recent pace, and how many "
+    "workers the deadline you pick needs. Rates are from the last 7 days of the window; today "
+    "(the window's last day) is not counted as a working day. Hover a number for its definition."
+)
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+picked_days = st.multiselect(
+    f"Working days ({escape_controls(view.timezone)})",
+    options=list(range(7)),
+    default=[0, 1, 2, 3, 4],
+    format_func=lambda day: WEEKDAYS[day],
+    key="jobs_staffing_days",
+)
+working_days = tuple(sorted(picked_days))
+today = cache.window_end(source, view.key).tz_convert(view.timezone).date()
+jobs_with_backlog = (
+    cache.staffing_table(source, view.key, view.timezone, working_days) if working_days else None
+)
+if jobs_with_backlog is None:
+    st.warning("Pick at least one working day to plan with.")
+elif jobs_with_backlog.empty:
+    st.caption("No job with a backlog (queued streaming objects, or objects pending people).")
+else:
+    # Each job's card first, with its deadline picker; the numbers fill in once every deadline
+    # is known (one plan for all of them).
+    deadlines: list[tuple[str, dt.date]] = []
+    slots = {}
+    for number, name in enumerate(jobs_with_backlog["labeling_job_name"].astype("str")):
+        card = st.container(border=True)
+        html_line(literal(name), style="heading", where=card)
+        # Keyed by position and a digest of the name: a name from data is no widget key.
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        picked = card.date_input(
+            "Deadline (cleared by the end of that day)",
+            value=today + dt.timedelta(days=7),
+            key=f"jobs_staffing_deadline_{number}_{digest}",
+        )
+        if isinstance(picked, dt.date):
+            deadlines.append((name, picked))
+        slots[name] = card.container()
+    plan = cache.staffing_table(source, view.key, view.timezone, working_days, tuple(deadlines))
+    for row in plan.to_dict("records"):
+        slot = slots.get(str(row["labeling_job_name"]))
+        if slot is None:
+            continue
+        with slot:
+            html_line(literal(row["message"]))
+            numbers = st.columns(5)
+            metric_card(
+                numbers[0], "Tasks to do", row["remaining_tasks"], "{:,.0f}", "remaining_tasks"
+            )
+            metric_card(
+                numbers[1],
+                "Tasks per active hour (per worker)",
+                row["tasks_per_active_hour"],
+                "{:,.1f}",
+                "tasks_per_active_hour",
+            )
+            metric_card(
+                numbers[2],
+                "Active hours per worker-day",
+                row["active_hours_per_worker_day"],
+                "{:,.1f}",
+                "active_hours_per_worker_day",
+            )
+            clears = row["clears_on"]
+            metric_card(
+                numbers[3],
+                "Clears on",
+                None if pd.isna(clears) else clears,
+                "{:%a %d %b %Y}",
+                "clears_on",
+            )
+            needed = row["workers_needed"]
+            metric_card(
+                numbers[4],
+                "Workers needed",
+                None if pd.isna(needed) else int(needed),
+                "{:,d}",
+                "workers_needed",
+            )
+            html_line(
+                f"Backlog read from {literal(row['remaining_source'])} · working days "
+                f"{literal(row['working_days'])}",
+                style="caption",
+            )
+    with st.expander("How these numbers are worked out"):
+        for name in STAFFING_ASSUMPTIONS:
+            label = literal(DEFINITIONS[name].label)
+            html_line(f"<strong>{label}</strong>: {literal(help_for(name))}")
 
 st.subheader("Throughput of one job")
 job = st.selectbox(
