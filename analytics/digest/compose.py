@@ -182,10 +182,8 @@ def _staffing(data: TeamData, timezone: str, deadlines: Mapping[str, dt.datetime
     from analytics.metrics.staffing import staffing_plan
 
     plan = staffing_plan(data, deadlines=deadlines or None, timezone=timezone)
-    items = tuple(
-        Item(f"{job}: {message}")
-        for job, message in zip(plan["labeling_job_name"], plan["message"], strict=True)
-    )
+    # Each message names its job already ("job-a: 292 tasks to do; at the recent rate ...").
+    items = tuple(Item(str(message)) for message in plan["message"])
     return Section("staffing", "Staffing", items, "no job has a backlog")
 
 

@@ -305,3 +305,43 @@ def test_no_digest_table_means_no_digest(tmp_path: Path) -> None:
     path = tmp_path / "gt.toml"
     path.write_text('[store]\npath = "/tmp/gt-store"\n', encoding="utf-8")
     assert load_config(path).digest is None
+
+
+# --------------------------------------------------------------------------- composing
+def test_the_sample_weeks_digest_has_every_section_the_issue_lists(sample_store_root: Path) -> None:
+    from analytics.digest.send import DigestRequest, compose_for
+    from analytics.store.store import Store
+
+    request = DigestRequest(
+        since=dt.datetime(2026, 11, 1, tzinfo=UTC),
+        until=dt.datetime(2026, 11, 8, tzinfo=UTC),
+        dry_run=True,
+    )
+    digest = compose_for(Store(sample_store_root), request, dt.datetime(2026, 11, 8, tzinfo=UTC))
+    sections = {section.key: section.items for section in digest.sections}
+    assert list(sections) == [
+        "throughput", "slow", "idle", "returns", "quality", "backlog", "staffing", "health",
+    ]  # fmt: skip
+    assert all(sections.values()), {key: len(items) for key, items in sections.items()}
+    assert sections["throughput"][0].text.startswith("tasks submitted: 3,280 (previous 3,215")
+    assert all(item.alert_id is None for item in sections["throughput"] + sections["staffing"])
+    assert all(item.alert_id for key in ("slow", "idle", "health") for item in sections[key])
+    assert "clears on" in sections["staffing"][0].text
+
+
+def test_the_digest_lists_exactly_the_workers_export_workers_flags(sample_store_root: Path) -> None:
+    from analytics.dataset import Filters, load_team_data
+    from analytics.digest.send import DigestRequest, compose_for
+    from analytics.metrics.workers import worker_summary
+    from analytics.store.store import Store
+
+    since, until = dt.datetime(2026, 11, 1, tzinfo=UTC), dt.datetime(2026, 11, 8, tzinfo=UTC)
+    store = Store(sample_store_root)
+    workers = worker_summary(load_team_data(store, Filters(since=since, until=until)))
+    digest = compose_for(store, DigestRequest(since, until, dry_run=True), until)
+    listed = {s.key: {i.text.split(": ")[0] for i in s.items} for s in digest.sections}
+    for key, flag in (("slow", "slow_flag"), ("idle", "idle_flag"), ("returns", "return_flag"),
+                      ("quality", "quality_flag")):  # fmt: skip
+        flagged = workers[workers[flag]]
+        names = flagged["username"].where(flagged["username"].notna(), flagged["worker_key"])
+        assert listed[key] == set(names.astype("str")), key
