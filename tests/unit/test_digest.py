@@ -345,3 +345,17 @@ def test_the_digest_lists_exactly_the_workers_export_workers_flags(sample_store_
         flagged = workers[workers[flag]]
         names = flagged["username"].where(flagged["username"].notna(), flagged["worker_key"])
         assert listed[key] == set(names.astype("str")), key
+
+
+def test_the_example_configuration_shows_every_digest_key() -> None:
+    import re
+
+    from analytics.service.digest_schedule import DIGEST_KEYS
+    from tests.conftest import REPO_ROOT
+
+    text = (REPO_ROOT / "gt-throughput.example.toml").read_text(encoding="utf-8")
+    assert "# [digest]" in text
+    for key in DIGEST_KEYS:
+        if key in ("webhook_url", "smtp_password"):
+            continue  # known only to be refused: a secret is never written in the file
+        assert re.search(rf"^# {key} = ", text, re.MULTILINE), key
