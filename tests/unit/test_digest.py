@@ -56,7 +56,8 @@ def test_every_rendering_shows_a_hostile_name_literally(name: str) -> None:
     literal = escape_controls(name)
     text, page, slack = render_text(digest), render_html(digest), render_slack(digest)
     assert literal in text
-    assert "\r" not in text and "\x00" not in text
+    assert "\r" not in text
+    assert "\x00" not in text
     assert html.escape(literal) in page
     assert html.unescape(page).count(literal) >= 1
     for rendered in (page, json.dumps(slack, ensure_ascii=False)):
