@@ -281,3 +281,31 @@ def test_serve_sends_the_digest_when_due_once_even_across_a_restart(
             time.sleep(3)
         assert len(hook.requests) == 1, again.read_text()
     assert "SECRETTOKEN" not in log.read_text() + again.read_text()
+
+
+def test_two_schedulers_on_one_store_send_a_due_digest_once(data: Path) -> None:
+    import threading
+
+    from analytics.service.digest_schedule import DigestScheduler, DigestSettings
+
+    due = dt.datetime.fromisoformat(UNTIL)
+    with running_webhook() as hook:
+        settings = DigestSettings(time=dt.time(0, 0), webhook_url=hook.url, timeout_seconds=5)
+        schedulers = [DigestScheduler(data, settings) for _ in range(2)]
+        for scheduler in schedulers:
+            scheduler.due = due  # both find the same digest due now
+        start = threading.Barrier(2)
+        outcomes: list[str | None] = []
+
+        def run(scheduler: DigestScheduler) -> None:
+            start.wait(timeout=30)
+            outcomes.append(scheduler.run_due(due + dt.timedelta(minutes=1)))
+
+        threads = [threading.Thread(target=run, args=(s,)) for s in schedulers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert len(hook.requests) == 1, outcomes
+    assert sum("skipped" in (outcome or "") for outcome in outcomes) == 1, outcomes
+    assert all(s.due is not None and s.due > due for s in schedulers)
