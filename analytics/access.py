@@ -159,7 +159,9 @@ def _text(table: Mapping[str, Any], key: str, where: str, *, required: bool = Tr
     return value.strip()
 
 
-def _secret(table: Mapping[str, Any], name: str, where: str, environ: Mapping[str, str]) -> str:
+def config_secret(
+    table: Mapping[str, Any], name: str, where: str, environ: Mapping[str, str]
+) -> str:
     """A secret named by ``<name>_env`` (a variable) or ``<name>_file`` (a file), never inline."""
     if name in table:
         raise UsageError(
@@ -209,7 +211,7 @@ def _sign_in(auth: Mapping[str, Any], where: str, environ: Mapping[str, str]) ->
                 "cookie_secret_env to a variable holding a long random secret (make one with "
                 f"{GENERATE_SECRET})"
             )
-        cookie_secret = _secret(auth, "cookie_secret", where, environ)
+        cookie_secret = config_secret(auth, "cookie_secret", where, environ)
         if len(cookie_secret) < MIN_COOKIE_SECRET_CHARS:
             raise UsageError(
                 f"{where} cookie secret is {len(cookie_secret)} characters: use at least "
@@ -227,7 +229,7 @@ def _sign_in(auth: Mapping[str, Any], where: str, environ: Mapping[str, str]) ->
             redirect_uri=redirect_uri,
             client_id=_text(auth, "client_id", where),
             server_metadata_url=_text(auth, "server_metadata_url", where),
-            client_secret=_secret(auth, "client_secret", where, environ),
+            client_secret=config_secret(auth, "client_secret", where, environ),
             cookie_secret=cookie_secret,
         )
     if mode == "proxy":

@@ -81,7 +81,7 @@ def read_digest_settings(
 ) -> DigestSettings:
     """The ``[digest]`` table of the config file at ``path``, checked; one ``UsageError`` line
     naming the key and the fix for any mistake."""
-    from analytics.access import _secret
+    from analytics.access import config_secret
     from analytics.service.config import _Section
 
     section = _Section(path, "digest", table, DIGEST_KEYS)
@@ -115,10 +115,10 @@ def read_digest_settings(
         ) from None
     webhook = None
     if any(k in raw for k in ("webhook_url", "webhook_url_env", "webhook_url_file")):
-        webhook = _secret(raw, "webhook_url", where, environ)
+        webhook = config_secret(raw, "webhook_url", where, environ)
     password = None
     if any(k in raw for k in ("smtp_password", "smtp_password_env", "smtp_password_file")):
-        password = _secret(raw, "smtp_password", where, environ)
+        password = config_secret(raw, "smtp_password", where, environ)
     port = raw.get("smtp_port", 25)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise section.error(f"[digest] smtp_port = {port!r}: give a whole number from 1 to 65535")
