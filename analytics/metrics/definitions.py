@@ -720,8 +720,7 @@ _ENTRIES: tuple[Definition, ...] = (
         "Active seconds reported",
         "seconds",
         "Sum of active_seconds over the worker's responses submitted that local day (by "
-        "submission time, in the window); empty when there is none with active seconds. "
-        + _ACTIVE,
+        "submission time, in the window); empty when there is none with active seconds. " + _ACTIVE,
     ),
     # ------------------------------------------------------------------ KPIs and series
     Definition(

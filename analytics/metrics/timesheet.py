@@ -259,3 +259,32 @@ def _empty() -> pd.DataFrame:
     for name in ("active_hours", "session_hours", "active_seconds_reported"):
         frame[name] = pd.Series(dtype="float64")
     return frame
+
+
+TIMESHEET_TOTAL_COLUMNS = (
+    "date",
+    "active_workers",
+    "tasks_submitted",
+    "tasks_returned",
+    "tasks_declined",
+    "active_hours",
+    "session_hours",
+    "active_seconds_reported",
+)
+
+
+def timesheet_totals(sheet: pd.DataFrame) -> pd.DataFrame:
+    """The team's total per local day of a ``timesheet`` (the rows given, e.g. one team's).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``TIMESHEET_TOTAL_COLUMNS``, one row per ``date`` in order: ``active_workers`` is
+        the workers with an outcome that day, the other columns are the sums of the timesheet's
+        (``active_seconds_reported`` empty on a day without any).
+    """
+    outcomes = sheet[["tasks_submitted", "tasks_returned", "tasks_declined"]].sum(axis=1)
+    by_day = sheet.assign(active_workers=(outcomes > 0).astype(np.int64)).groupby("date", sort=True)
+    totals = by_day[list(TIMESHEET_TOTAL_COLUMNS[1:-1])].sum()
+    totals["active_seconds_reported"] = by_day["active_seconds_reported"].sum(min_count=1)
+    return totals.reset_index()[list(TIMESHEET_TOTAL_COLUMNS)]
