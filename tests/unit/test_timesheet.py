@@ -39,7 +39,7 @@ def task(worker: str, accepted: str | None, outcome: str, kind: str = "TasksSubm
     return json.dumps(message)
 
 
-def day_rows(sheet: pd.DataFrame, worker: str = "w") -> dict[str, dict[str, Any]]:
+def day_rows(sheet: pd.DataFrame, worker: str = "w") -> dict[str, dict[Any, Any]]:
     """``worker``'s rows by ISO date."""
     rows = sheet[sheet["worker_key"] == worker]
     return {str(row["date"]): row for row in rows.to_dict("records")}
