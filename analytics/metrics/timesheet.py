@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.dataset import TeamData, in_window
-from analytics.metrics.grouping import group_sums
+from analytics.metrics.grouping import gather, group_bounds, group_sums, stable_order
 from analytics.metrics.outcomes import (
     DECLINED,
     MISSING_MS,
@@ -30,7 +30,12 @@ from analytics.metrics.outcomes import (
     outcomes_of,
 )
 from analytics.metrics.quality import response_worker_keys
-from analytics.metrics.sessions import sweep_intervals, task_intervals, worker_sessions
+from analytics.metrics.sessions import (
+    sweep_intervals,
+    sweep_sorted,
+    task_intervals,
+    worker_sessions,
+)
 from analytics.metrics.workers import Thresholds, _worker_ids
 
 TIMESHEET_COLUMNS = (
@@ -175,9 +180,8 @@ def timesheet(
         session_worker * n_days + session_day,
         response_worker * n_days + _day_of(response_ms, midnights),
     ]
-    row_pairs = np.unique(np.concatenate(pairs))
-    outcome_row, task_row, session_row, response_row = (
-        np.searchsorted(row_pairs, codes) for codes in pairs
+    row_pairs, (outcome_row, task_row, session_row, response_row) = _dense_rows(
+        pairs, len(keys) * n_days
     )
     n_rows = len(row_pairs)
 
@@ -189,8 +193,7 @@ def timesheet(
         seen = by_row.min()
         first_ms[seen.index.to_numpy()] = seen.to_numpy()
         last_ms[seen.index.to_numpy()] = by_row.max().to_numpy()
-    union = sweep_intervals(task_row, task_start, task_end, n_rows, 0.0)
-    active_ms = group_sums(union.covered_ms, union.bounds)
+    active_ms = _union_ms(task_row, task_start, task_end, n_rows)
     # Sessions of one worker never overlap: their pieces add up (float64 is exact for ms sums).
     session_ms = np.bincount(
         session_row, weights=(session_end - session_start).astype(np.float64), minlength=n_rows
@@ -232,6 +235,43 @@ def timesheet(
     )
     frame = frame.sort_values(["worker_key", "date"], kind="stable")
     return frame[list(TIMESHEET_COLUMNS)].reset_index(drop=True)
+
+
+#: Up to this many possible (worker, day) pairs, rows are numbered through a lookup table
+#: (one pass) rather than a sort: 40 million is 320 MB of int64 at most.
+_DENSE_PAIRS = 40_000_000
+
+
+def _dense_rows(pairs: list[np.ndarray], n_pairs: int) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The distinct pair codes in order, and each array of ``pairs`` as row numbers into them."""
+    if n_pairs > _DENSE_PAIRS:
+        distinct = np.unique(np.concatenate(pairs))
+        return distinct, tuple(np.searchsorted(distinct, codes) for codes in pairs)
+    present = np.zeros(n_pairs, dtype=bool)
+    for codes in pairs:
+        present[codes] = True
+    row_of = np.cumsum(present) - 1
+    return np.flatnonzero(present), tuple(row_of[codes] for codes in pairs)
+
+
+def _union_ms(row: np.ndarray, start: np.ndarray, end: np.ndarray, n_rows: int) -> np.ndarray:
+    """The length of the union of each row's intervals (``sessions.sweep_sorted``), in ms.
+
+    The sweep wants each row's intervals in end order. The store keeps events in time order,
+    and cutting at midnight keeps that order inside a (worker, day) row (a piece cut at a
+    midnight ends after every other piece of its day), so a stable grouping by row (one counting
+    sort) is usually enough; it is checked, and a full sort is the fallback.
+    """
+    order = stable_order(row)
+    bounds = group_bounds(row, n_rows)
+    start, end = gather(start, order), gather(end, order)
+    in_order = np.diff(end) >= 0
+    in_order[bounds[1:-1][(bounds[1:-1] > 0) & (bounds[1:-1] < len(end))] - 1] = True
+    if bool(in_order.all()):
+        union = sweep_sorted(start, end, bounds, 0.0)
+    else:
+        union = sweep_intervals(gather(row, order), start, end, n_rows, 0.0)
+    return group_sums(union.covered_ms, union.bounds)
 
 
 def _response_ids(
