@@ -69,6 +69,7 @@ if TYPE_CHECKING:
         check_timezone,
         export_csv,
         tasks_csv_bytes,
+        timesheet_csv_bytes,
         workers_csv_bytes,
     )
     from analytics.ingest.parse import ParseResult, parse_bytes, parse_lines, parse_log_events
@@ -98,6 +99,7 @@ if TYPE_CHECKING:
         task_time_quantiles,
         throughput_series,
     )
+    from analytics.metrics.timesheet import timesheet, timesheet_totals
     from analytics.metrics.workers import Thresholds, worker_summary
     from analytics.publish import PublishOptions, publish_store
     from analytics.responses.tables import load_gold_file

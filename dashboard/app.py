@@ -46,6 +46,7 @@ pages = [
     st.Page(PAGES_DIR / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page(PAGES_DIR / "workers.py", title="Workers", icon=":material/groups:"),
     st.Page(PAGES_DIR / "worker_detail.py", title="Worker detail", icon=":material/person:"),
+    st.Page(PAGES_DIR / "timesheet.py", title="Timesheet", icon=":material/schedule:"),
     st.Page(PAGES_DIR / "jobs.py", title="Jobs", icon=":material/work:"),
     st.Page(PAGES_DIR / "data.py", title="Data", icon=":material/database:"),
 ]

@@ -334,6 +334,12 @@ def session_table(source: Source, key: FilterKey, gap_minutes: float) -> pd.Data
     return analytics.worker_sessions(_data(source, key), gap_minutes)
 
 
+@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
+def timesheet_table(source: Source, key: FilterKey, timezone: str) -> pd.DataFrame:
+    """``timesheet`` for the filters, in the local days of ``timezone``."""
+    return analytics.timesheet(_data(source, key), timezone=timezone)
+
+
 @st.cache_data(ttl=TTL_SECONDS, max_entries=64, show_spinner=False)
 def task_rows(source: Source, key: FilterKey, worker_key: str | None) -> pd.DataFrame:
     """``task_table`` for the filters (one worker, or all)."""

@@ -33,7 +33,9 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
         "--job", action="append", default=[], metavar="NAME", help="labeling job name (repeatable)"
     )
     parser.add_argument(
-        "--timezone", default="UTC", help="IANA time zone of the times written (default UTC)"
+        "--timezone",
+        default="UTC",
+        help="IANA time zone of the times written and of the timesheet's days (default UTC)",
     )
     parser.add_argument(
         "--pseudonymize",

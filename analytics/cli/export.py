@@ -1,4 +1,5 @@
-"""``gt-throughput export``: write the per-worker or per-task CSV file and its definitions."""
+"""``gt-throughput export``: write the per-worker, per-task or timesheet CSV file and its
+definitions."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from analytics.cli.arguments import (
 )
 from analytics.cli.time_arguments import LAST_HELP, SINCE_HELP
 
-HELP = "write per-worker or per-task CSV files"
+HELP = "write per-worker, per-task or timesheet CSV files"
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -27,8 +28,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_data_argument(parser)
     parser.add_argument(
         "what",
-        choices=["workers", "tasks"],
-        help="workers: one row per worker (counts, times, flags); tasks: one row per task",
+        choices=["workers", "tasks", "timesheet"],
+        help="workers: one row per worker (counts, times, flags); tasks: one row per task;"
+        " timesheet: one row per worker and local day of --timezone (hours, outcomes)",
     )
     parser.add_argument(
         "--out",

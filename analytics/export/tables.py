@@ -1,5 +1,5 @@
-"""The ``export`` of the per-worker and per-task tables: CSV files of the store, with their
-definitions beside them.
+"""The ``export`` of the per-worker, per-task and timesheet tables: CSV files of the store, with
+their definitions beside them.
 
 How cells are written is :mod:`analytics.export.csv_writer`; identities are replaced by
 :mod:`analytics.export.pseudonyms`; where the files may go is
@@ -20,6 +20,7 @@ from analytics.errors import UsageError
 from analytics.export.csv_writer import definitions_csv_bytes, frame_csv_bytes
 from analytics.export.destinations import definitions_path_for, output_destination, write_outputs
 from analytics.metrics.outcomes import task_table
+from analytics.metrics.timesheet import timesheet
 from analytics.metrics.workers import Thresholds, worker_summary
 from analytics.store.store import Store
 
@@ -35,6 +36,14 @@ def tasks_csv_bytes(
     frame: pd.DataFrame, *, timezone: str = "UTC", pseudonymize: bool = False
 ) -> bytes:
     """The task table (``task_table``) as CSV bytes; see the module docstring."""
+    return frame_csv_bytes(frame, timezone=timezone, pseudonymize=pseudonymize)
+
+
+def timesheet_csv_bytes(
+    frame: pd.DataFrame, *, timezone: str = "UTC", pseudonymize: bool = False
+) -> bytes:
+    """The timesheet (``timesheet``) as CSV bytes; its times written in ``timezone``, which
+    should be the one its days were cut in."""
     return frame_csv_bytes(frame, timezone=timezone, pseudonymize=pseudonymize)
 
 
@@ -76,6 +85,12 @@ class ExportResult:
         return f"wrote {self.rows:,} rows to {self.path} ({definitions})"
 
 
+#: Why ``--engine spark`` is refused for the timesheet (one line, with the fix).
+_SPARK_TIMESHEET = (
+    "--engine spark does not compute the timesheet yet: drop --engine spark (the local engine"
+    " reads a local store)"
+)
+
 #: How an export computes its table: ``local`` (pandas, in this process) or ``spark``
 #: (``analytics.spark``: the same functions on a Spark cluster or a local Spark).
 ENGINES = ("local", "spark")
@@ -83,7 +98,7 @@ ENGINES = ("local", "spark")
 
 def export_csv(
     store: Store | str,
-    what: Literal["workers", "tasks"],
+    what: Literal["workers", "tasks", "timesheet"],
     out: Path,
     *,
     filters: Filters | None = None,
@@ -95,7 +110,8 @@ def export_csv(
     engine: Literal["local", "spark"] = "local",
     spark_master: str | None = None,
 ) -> ExportResult:
-    """Write the per-worker or per-task CSV of ``store`` to ``out``, and its definitions.
+    """Write the per-worker, per-task or timesheet CSV of ``store`` to ``out``, and its
+    definitions. The timesheet's days are the local days of ``timezone`` (``timesheet``).
 
     ``engine="spark"`` computes the same table with Spark (``analytics.spark.engine``), on
     ``spark_master`` or the active session; ``store`` may then also be the URI of a published
@@ -114,6 +130,8 @@ def export_csv(
         names it, why, and the fix).
     """
     check_timezone(timezone)
+    if engine == "spark" and what == "timesheet":
+        raise UsageError(_SPARK_TIMESHEET)
     # Destinations first: a wrong --out is reported before the store is read.
     target = output_destination(Path(out), "--out", example=f"{what}.csv")
     companion = None
@@ -138,12 +156,18 @@ def export_csv(
         data = load_team_data(store, filters)
         if what == "workers":
             frame = worker_summary(data, thresholds)
+        elif what == "timesheet":
+            frame = timesheet(
+                data, timezone=timezone, session_gap_minutes=thresholds.session_gap_minutes
+            )
         else:
             frame = task_table(data, worker_key=worker_key)
     else:
         raise UsageError(f"--data {store} is a published store: read it with --engine spark")
     if what == "workers":
         payload = workers_csv_bytes(frame, timezone=timezone, pseudonymize=pseudonymize)
+    elif what == "timesheet":
+        payload = timesheet_csv_bytes(frame, timezone=timezone, pseudonymize=pseudonymize)
     else:
         payload = tasks_csv_bytes(frame, timezone=timezone, pseudonymize=pseudonymize)
     outputs = [(payload, target)]
@@ -160,7 +184,7 @@ def export_csv(
 
 def _spark_table(
     store: Store | str,
-    what: Literal["workers", "tasks"],
+    what: Literal["workers", "tasks", "timesheet"],
     filters: Filters,
     thresholds: Thresholds,
     worker_key: str | None,

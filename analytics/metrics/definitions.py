@@ -44,7 +44,8 @@ class Definition:
 
 _OUTCOME = (
     f"An outcome is an event of type {', '.join(OUTCOME_EVENT_TYPES[:-1])} or "
-    f"{OUTCOME_EVENT_TYPES[-1]} in the window; each distinct event counts once."
+    f"{OUTCOME_EVENT_TYPES[-1]} in the window; each distinct event counts once. In the timesheet "
+    "an outcome counts on the local day of its outcome time."
 )
 _WALL = "Wall clock, pauses included (the log has no pause information)."
 _SCORED = (
@@ -183,7 +184,9 @@ _ENTRIES: tuple[Definition, ...] = (
         "hours",
         "Length of the union of the worker's task intervals (task_accepted_time to the outcome "
         "time of every outcome), overlapping tasks merged so that no time counts twice. A task "
-        "without a usable accepted time adds nothing. " + _WALL,
+        "without a usable accepted time adds nothing. " + _WALL + " In the timesheet: the part "
+        "of that union inside the local day (intervals cut at local midnight), so a worker's days "
+        "sum to their active_hours in the worker table for the same window.",
     ),
     Definition(
         "tasks_per_active_hour",
@@ -205,7 +208,10 @@ _ENTRIES: tuple[Definition, ...] = (
         "session_hours",
         "Session hours",
         "hours",
-        "Sum over sessions of (last outcome - first acceptance) = active_hours + idle time.",
+        "Sum over sessions of (last outcome - first acceptance) = active_hours + idle time. In "
+        "the timesheet: the part of the worker's sessions inside the local day; sessions are "
+        "found over the whole window, then cut at local midnight, so a session running past "
+        "midnight counts on both days and the days sum to the worker table's session_hours.",
     ),
     Definition(
         "idle_minutes",
@@ -219,13 +225,15 @@ _ENTRIES: tuple[Definition, ...] = (
         "first_activity",
         "First activity",
         "UTC time",
-        "Earliest outcome time of the worker (or group) in the window.",
+        "Earliest outcome time of the worker (or group) in the window; in the timesheet, on "
+        "that local day (empty on a day whose only work is a task finished after midnight).",
     ),
     Definition(
         "last_activity",
         "Last activity",
         "UTC time",
-        "Latest outcome time of the worker (or group) in the window.",
+        "Latest outcome time of the worker (or group) in the window; in the timesheet, on that "
+        "local day.",
     ),
     Definition(
         "hours_since_last_activity",
@@ -809,6 +817,23 @@ _ENTRIES: tuple[Definition, ...] = (
         "Share of the job's returns",
         "ratio",
         "The worker's returns on the job / all returns on the job.",
+    ),
+    # ------------------------------------------------------------------ timesheet
+    Definition(
+        "date",
+        "Date",
+        "local date",
+        "The timesheet row's calendar day in the chosen time zone (--timezone, or the "
+        "dashboard's view), daylight saving aware: a day of a clock change lasts 23 or 25 hours. "
+        "A worker has a row for each day with an outcome, any part of a task or session, or a "
+        "worker response.",
+    ),
+    Definition(
+        "active_seconds_reported",
+        "Active seconds reported",
+        "seconds",
+        "Sum of active_seconds over the worker's responses submitted that local day (by "
+        "submission time, in the window); empty when there is none with active seconds. " + _ACTIVE,
     ),
     # ------------------------------------------------------------------ KPIs and series
     Definition(

@@ -67,6 +67,7 @@ PAGES = {
     "/": ("Team overview", True),
     "/workers": ("Workers", True),
     "/worker_detail": ("Worker detail", True),
+    "/timesheet": ("Timesheet", False),
     "/jobs": ("Labeling jobs", True),
     "/data": ("Data", False),
 }

@@ -36,6 +36,7 @@ PAGES = {
     "overview": "Team overview",
     "workers": "Workers",
     "worker_detail": "Worker detail",
+    "timesheet": "Timesheet",
     "jobs": "Labeling jobs",
     "data": "Data",
 }

@@ -78,7 +78,7 @@ def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "store"
 
 
-@pytest.mark.parametrize("what", ["workers", "tasks"])
+@pytest.mark.parametrize("what", ["workers", "tasks", "timesheet"])
 def test_hostile_identities_export_one_safe_row_per_record(
     hostile_store: Path, tmp_path: Path, what: str
 ) -> None:
