@@ -36,7 +36,7 @@ from analytics.metrics.sessions import (
     task_intervals,
     worker_sessions,
 )
-from analytics.metrics.workers import Thresholds, _worker_ids
+from analytics.metrics.workers import Thresholds, worker_ids_of
 
 TIMESHEET_COLUMNS = (
     "worker_key",
@@ -212,7 +212,7 @@ def timesheet(
     # The log's worker_id (as in the worker table), else the one of the worker's responses.
     id_of = _response_ids(responses, rows, response_worker, len(keys))
     if len(data.events):
-        ids = _worker_ids(data, outcomes)
+        ids = worker_ids_of(data, outcomes)
         id_of[: len(ids)] = np.where(pd.isna(ids), id_of[: len(ids)], ids)
     identities = identity_lookup(data)
     key_series = pd.Series(key_text, dtype="str")

@@ -543,7 +543,7 @@ def time_spent_metric_seconds(metrics: pd.DataFrame, dimension: str) -> pd.Serie
     return mean.dropna()
 
 
-def _worker_ids(data: TeamData, outcomes: Outcomes) -> np.ndarray:
+def worker_ids_of(data: TeamData, outcomes: Outcomes) -> np.ndarray:
     """Each worker's ``worker_id``: the one on its last event that has one (None without)."""
     worker = outcomes.worker
     if len(outcomes) != len(data.events):
@@ -748,7 +748,7 @@ def _worker_totals(data: TeamData, outcomes: Outcomes) -> _WorkerTotals:
         ),
         workteams=join_names(outcomes.worker, outcomes.team, outcomes.team_names, n),
         jobs=join_names(outcomes.worker, outcomes.job, outcomes.job_names, n),
-        worker_ids=_worker_ids(data, outcomes),
+        worker_ids=worker_ids_of(data, outcomes),
     )
 
 

@@ -86,6 +86,7 @@ PAGES = {
     "/": "Team overview",
     "/workers": "Workers",
     "/worker_detail": "Worker detail",
+    "/timesheet": "Timesheet",
     "/jobs": "Labeling jobs",
     "/data": "Data",
 }
@@ -310,7 +311,7 @@ def test_a_lead_sees_only_their_team_everywhere_even_after_editing_the_url(
             break
         time.sleep(0.2)  # the server writes the line: nothing to wait on but time
     viewed = {line["page"] for line in mine if line["action"] == "view"}
-    assert viewed >= {"Overview", "Workers", "Worker detail", "Jobs", "Data"}
+    assert viewed >= {"Overview", "Workers", "Worker detail", "Timesheet", "Jobs", "Data"}
     assert {line["file"] for line in mine if line["action"] == "download"} >= {
         "workers.csv",
         "tasks.csv",
