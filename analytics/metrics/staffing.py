@@ -10,8 +10,12 @@ entries): the dashboard shows those texts next to the numbers, and docs/metrics.
 The rule in short (numbers per job, "recent" = the last ``rate_days`` before the window end):
 
 - remaining_tasks = waiting objects x workers per object (1 assumed when unknown); waiting
-  objects are a streaming job's queued + in-flight SQS messages (``backlog_status``) or a batch
-  job's LabelCounters PendingHuman (Unlabeled when PendingHuman is unknown);
+  objects are a streaming job's queued + in-flight SQS messages (``backlog_status``; the
+  project's ground-truth facts, section 4) or a batch job's LabelCounters PendingHuman from
+  ListLabelingJobsForWorkteam (facts, section 3; the SageMaker API reference documents it as
+  "the data objects that need to be labeled by a human worker"), else its Unlabeled (objects not
+  yet labeled, automated labeling's included: an overestimate). An object some workers already
+  answered counts in full: an approximation the counters cannot refine;
 - tasks_per_active_hour = tasks submitted recently / the workers' active hours on the job
   recently (each worker's task intervals on the job merged, the ``active_hours`` rule);
 - active_hours_per_worker_day = the median, over worker-days with active time on the job
@@ -146,7 +150,8 @@ def staffing_plan(
     ------
     UsageError
         A ``timezone`` that is not an IANA name, ``working_days`` empty or outside 0..6,
-        ``rate_days`` not a positive number, or a deadline without a time zone.
+        ``rate_days`` not above 0 and at most ``MAX_RATE_DAYS``, or a deadline without a time
+        zone or outside ``DEADLINE_YEARS``.
     """
     zone = _checked_timezone(timezone)
     weekdays = _checked_working_days(working_days)
@@ -224,9 +229,8 @@ def staffing_plan(
             _message(
                 name,
                 remaining,
-                per_object_known=bool(row["workers_per_object"] >= 1)
-                if not pd.isna(row["workers_per_object"])
-                else False,
+                per_object_known=not pd.isna(row["workers_per_object"])
+                and row["workers_per_object"] >= 1,
                 submitted=int(row["tasks_submitted_recently"]),
                 has_rate=has_rate,
                 has_window_working_days=window_working_days > 0,
@@ -236,7 +240,7 @@ def staffing_plan(
                 today=today,
                 days_left=left,
                 workers=workers,
-                rate_days=rate_days,
+                rate_window_days=float(row["rate_window_days"]),
                 weekdays=weekdays,
             )
         )
@@ -541,28 +545,26 @@ def _message(
     today: dt.date,
     days_left: int | None,
     workers: int | None,
-    rate_days: float,
+    rate_window_days: float,
     weekdays: frozenset[int],
 ) -> str:
     """The sentence of one row: the job and its tasks, then the projection, then the deadline."""
     unit = "task" if remaining == 1 else "tasks"
+    window = "day" if rate_window_days == 1 else f"{rate_window_days:.3g} days"
     parts = [f"{name}: {remaining:,} {unit} to do"]
     if not per_object_known:
         parts[0] += " (workers per object unknown: 1 assumed)"
     if not has_rate:
         if submitted == 0:
-            parts.append(
-                f"no work on this job in the last {rate_days:g} days: no rate to project from"
-            )
+            parts.append(f"no work on this job in the last {window}: no rate to project from")
         else:
             parts.append(
-                f"no active time measured on this job in the last {rate_days:g} days (no task "
+                f"no active time measured on this job in the last {window} (no task "
                 "with a usable accepted time): no rate to project from"
             )
     elif clear_date is None and not has_window_working_days:
         parts.append(
-            f"the last {rate_days:g} days hold no working day "
-            f"({_weekday_list(weekdays)}): no date to project"
+            f"the last {window} hold no working day ({_weekday_list(weekdays)}): no date to project"
         )
     elif clear_date is None:
         parts.append("at the recent rate it does not clear within ten years")

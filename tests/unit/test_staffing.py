@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from analytics.dataset import TeamData
+from analytics.dataset import Filters, TeamData
 from analytics.errors import UsageError
 from analytics.metrics.definitions import DEFINITIONS
 from analytics.metrics.staffing import (
@@ -346,6 +346,22 @@ def test_what_is_missing_is_said(
             assert got == value, (column, got)
     if message is not None:
         assert row["message"] == message
+
+
+def test_a_window_shorter_than_the_rate_days_measures_over_the_window() -> None:
+    """A one-day window (the dashboard's "Last 24 hours"): stream-a's work is days older."""
+    tables = {
+        "jobs": pa.Table.from_pylist([STREAM_JOB], schema=JOBS),
+        "backlog": pa.Table.from_pylist(STREAM_BACKLOG, schema=BACKLOG),
+    }
+    filters = Filters(since=(AS_OF - pd.Timedelta(days=1)).to_pydatetime(), until=AS_OF)
+    data = data_of(*STREAM_LINES, tables=tables, filters=filters)
+    row = plan_row(staffing_plan(data), "stream-a")
+    assert row["rate_window_days"] == 1.0
+    assert row["working_days_in_rate_window"] == 1.0
+    assert row["message"] == (
+        "stream-a: 20 tasks to do; no work on this job in the last day: no rate to project from"
+    )
 
 
 # --------------------------------------------------------------------------- daylight saving
