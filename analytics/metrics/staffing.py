@@ -10,8 +10,12 @@ entries): the dashboard shows those texts next to the numbers, and docs/metrics.
 The rule in short (numbers per job, "recent" = the last ``rate_days`` before the window end):
 
 - remaining_tasks = waiting objects x workers per object (1 assumed when unknown); waiting
-  objects are a streaming job's queued + in-flight SQS messages (``backlog_status``) or a batch
-  job's LabelCounters PendingHuman (Unlabeled when PendingHuman is unknown);
+  objects are a streaming job's queued + in-flight SQS messages (``backlog_status``; the
+  project's ground-truth facts, section 4) or a batch job's LabelCounters PendingHuman from
+  ListLabelingJobsForWorkteam (facts, section 3; the SageMaker API reference documents it as
+  "the data objects that need to be labeled by a human worker"), else its Unlabeled (objects not
+  yet labeled, automated labeling's included: an overestimate). An object some workers already
+  answered counts in full: an approximation the counters cannot refine;
 - tasks_per_active_hour = tasks submitted recently / the workers' active hours on the job
   recently (each worker's task intervals on the job merged, the ``active_hours`` rule);
 - active_hours_per_worker_day = the median, over worker-days with active time on the job
@@ -92,6 +96,13 @@ SOURCE_UNLABELED = "LabelCounters Unlabeled (PendingHuman unknown)"
 #: a rate so small says "not in any plannable time", and dates past 2262 do not fit a Timestamp.
 MAX_PROJECTED_WORKING_DAYS = 2_610
 
+#: The years a deadline may fall in: any plan fits, and every local date of them is a Timestamp.
+DEADLINE_YEARS = (1900, 9998)
+
+#: The longest rate window (ten years): further back is no "recent" rate, and a window start
+#: before 1677 does not fit a Timestamp.
+MAX_RATE_DAYS = 3_660
+
 _WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Ratios that should be whole numbers (100 / 50) can come out a hair above them in floating point;
 # ceil must not turn 2.0000000000000004 into 3.
@@ -139,12 +150,20 @@ def staffing_plan(
     ------
     UsageError
         A ``timezone`` that is not an IANA name, ``working_days`` empty or outside 0..6,
-        ``rate_days`` not a positive number, or a deadline without a time zone.
+        ``rate_days`` not above 0 and at most ``MAX_RATE_DAYS``, or a deadline without a time
+        zone or outside ``DEADLINE_YEARS``.
     """
     zone = _checked_timezone(timezone)
     weekdays = _checked_working_days(working_days)
-    if not (isinstance(rate_days, int | float) and math.isfinite(rate_days) and rate_days > 0):
-        raise UsageError(f"rate_days must be a positive number of days, e.g. 7 (got {rate_days!r})")
+    if not (
+        isinstance(rate_days, int | float)
+        and math.isfinite(rate_days)
+        and 0 < rate_days <= MAX_RATE_DAYS
+    ):
+        raise UsageError(
+            f"rate_days must be a number of days above 0 and at most {MAX_RATE_DAYS:,}, e.g. 7 "
+            f"(got {rate_days!r})"
+        )
     deadline_dates = _deadline_dates(deadlines or {}, zone)
 
     frame = _backlogs(data, rate_days)
@@ -193,8 +212,8 @@ def staffing_plan(
             left = (
                 int(
                     np.busday_count(
-                        today + dt.timedelta(days=1),
-                        deadline + dt.timedelta(days=1),
+                        np.datetime64(today, "D") + 1,
+                        np.datetime64(deadline, "D") + 1,
                         weekmask=weekmask,
                     )
                 )
@@ -210,7 +229,8 @@ def staffing_plan(
             _message(
                 name,
                 remaining,
-                per_object_known=not pd.isna(row["workers_per_object"]),
+                per_object_known=not pd.isna(row["workers_per_object"])
+                and row["workers_per_object"] >= 1,
                 submitted=int(row["tasks_submitted_recently"]),
                 has_rate=has_rate,
                 has_window_working_days=window_working_days > 0,
@@ -220,7 +240,7 @@ def staffing_plan(
                 today=today,
                 days_left=left,
                 workers=workers,
-                rate_days=rate_days,
+                rate_window_days=float(row["rate_window_days"]),
                 weekdays=weekdays,
             )
         )
@@ -266,7 +286,19 @@ def _deadline_dates(deadlines: Mapping[str, dt.datetime], zone: str) -> dict[str
                 f"the deadline of job {name!r} must be a datetime with a time zone "
                 f"(got {deadline!r})"
             )
-        dates[str(name)] = pd.Timestamp(deadline).tz_convert(zone).date()
+        try:
+            local = pd.Timestamp(deadline).tz_convert(zone).date()
+        except (OverflowError, ValueError) as exc:  # pandas' out-of-bounds is a ValueError
+            local = None
+            problem: Exception | None = exc
+        else:
+            problem = None
+        if local is None or not DEADLINE_YEARS[0] <= local.year <= DEADLINE_YEARS[1]:
+            raise UsageError(
+                f"the deadline of job {name!r} must fall in the years {DEADLINE_YEARS[0]} to "
+                f"{DEADLINE_YEARS[1]} (got {deadline!r})"
+            ) from problem
+        dates[str(name)] = local
     return dates
 
 
@@ -488,6 +520,11 @@ def _weekday_list(weekdays: frozenset[int] | tuple[int, ...]) -> str:
 
 
 # --------------------------------------------------------------------------- the sentence
+def format_hours(hours: float) -> str:
+    """``6.2``; below one hour two significant digits (``0.51``, ``0.05``), never ``0.0``."""
+    return f"{hours:.1f}" if hours >= 0.95 else f"{hours:.2g}"
+
+
 def format_day(day: dt.date, today: dt.date) -> str:
     """``Fri 4 Dec``; the year is added when it is not ``today``'s (``Mon 4 Jan 2027``)."""
     text = f"{_WEEKDAY_NAMES[day.weekday()]} {day.day} {day:%b}"
@@ -508,28 +545,26 @@ def _message(
     today: dt.date,
     days_left: int | None,
     workers: int | None,
-    rate_days: float,
+    rate_window_days: float,
     weekdays: frozenset[int],
 ) -> str:
     """The sentence of one row: the job and its tasks, then the projection, then the deadline."""
     unit = "task" if remaining == 1 else "tasks"
+    window = "day" if rate_window_days == 1 else f"{rate_window_days:.3g} days"
     parts = [f"{name}: {remaining:,} {unit} to do"]
     if not per_object_known:
         parts[0] += " (workers per object unknown: 1 assumed)"
     if not has_rate:
         if submitted == 0:
-            parts.append(
-                f"no work on this job in the last {rate_days:g} days: no rate to project from"
-            )
+            parts.append(f"no work on this job in the last {window}: no rate to project from")
         else:
             parts.append(
-                f"no active time measured on this job in the last {rate_days:g} days (no task "
+                f"no active time measured on this job in the last {window} (no task "
                 "with a usable accepted time): no rate to project from"
             )
     elif clear_date is None and not has_window_working_days:
         parts.append(
-            f"the last {rate_days:g} days hold no working day "
-            f"({_weekday_list(weekdays)}): no date to project"
+            f"the last {window} hold no working day ({_weekday_list(weekdays)}): no date to project"
         )
     elif clear_date is None:
         parts.append("at the recent rate it does not clear within ten years")
@@ -547,8 +582,8 @@ def _message(
         elif workers is not None:
             worker_word = "worker" if workers == 1 else "workers"
             parts.append(
-                f"to clear it by {when} you need {workers:,} {worker_word} for {hours:.1f} "
-                "active hours a day"
+                f"to clear it by {when} you need {workers:,} {worker_word} for "
+                f"{format_hours(hours)} active hours a day"
             )
     return "; ".join(parts)
 
@@ -568,11 +603,14 @@ def _empty_plan(zone: str) -> pd.DataFrame:
 
 
 __all__ = [
+    "DEADLINE_YEARS",
     "MAX_PROJECTED_WORKING_DAYS",
+    "MAX_RATE_DAYS",
     "STAFFING_ASSUMPTIONS",
     "STAFFING_COLUMNS",
     "describe_working_days",
     "format_day",
+    "format_hours",
     "staffing_plan",
     "working_days_between",
 ]

@@ -143,8 +143,9 @@ for row in backlog.to_dict("records"):
 st.subheader("Staffing")
 st.caption(
     "For each job with a backlog: when it clears if the team keeps its recent pace, and how many "
-    "workers the deadline you pick needs. Rates are from the last 7 days of the window; today "
-    "(the window's last day) is not counted as a working day. Hover a number for its definition."
+    "workers the deadline you pick needs. Rates are from the last 7 days of the window (all of "
+    "it when shorter: choose at least 7 days); today (the window's last day) is not counted as a "
+    "working day. Hover a number for its definition."
 )
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 picked_days = st.multiselect(
@@ -223,8 +224,8 @@ else:
                 "workers_needed",
             )
             html_line(
-                f"Backlog read from {literal(row['remaining_source'])} · working days "
-                f"{literal(row['working_days'])}",
+                f"Backlog read from {literal(row['remaining_source'])} · rates over the last "
+                f"{row['rate_window_days']:.1f} days · working days {literal(row['working_days'])}",
                 style="caption",
             )
     with st.expander("How these numbers are worked out"):

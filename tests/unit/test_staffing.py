@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from analytics.dataset import TeamData
+from analytics.dataset import Filters, TeamData
 from analytics.errors import UsageError
 from analytics.metrics.definitions import DEFINITIONS
 from analytics.metrics.staffing import (
@@ -208,6 +208,14 @@ WORKED_CASES = [
     ),
     pytest.param(
         "stream-a",
+        "9998-12-31",
+        {"workers_needed": 1},
+        "stream-a: 20 tasks to do; at the recent rate it clears on Mon 14 Dec; to clear it by "
+        "Thu 31 Dec 9998 you need 1 worker for 1.5 active hours a day",
+        id="a-deadline-far-ahead",
+    ),
+    pytest.param(
+        "stream-a",
         None,
         {"working_days_left": None, "workers_needed": None, "deadline": None},
         "stream-a: 20 tasks to do; at the recent rate it clears on Mon 14 Dec",
@@ -295,6 +303,23 @@ MISSING_CASES = [
         id="workers-per-object-unknown-1-assumed",
     ),
     pytest.param(
+        [line("c", "10:00", "11:00", job="wpo-f", day="2026-11-30")],
+        job("wpo-f", pending_human=4, workers_per_object=0),
+        {"remaining_tasks": 4, "workers_needed": 2},
+        "wpo-f: 4 tasks to do (workers per object unknown: 1 assumed); at the recent rate it "
+        "clears on Tue 29 Dec; to clear it by Fri 4 Dec you need 2 workers for 1.0 active "
+        "hours a day",
+        id="workers-per-object-0-is-unknown",
+    ),
+    pytest.param(
+        [line("c", "10:00", "10:02", job="short-h", day="2026-11-30")],
+        job("short-h", pending_human=4, workers_per_object=1),
+        {"active_hours_per_worker_day": 2 / 60, "workers_needed": 2},
+        "short-h: 4 tasks to do; at the recent rate it clears on Tue 29 Dec; to clear it by "
+        "Fri 4 Dec you need 2 workers for 0.033 active hours a day",
+        id="minutes-a-day-are-not-0.0-hours",
+    ),
+    pytest.param(
         [line("c", "10:00", "11:00", job="unl-g", day="2026-11-30")],
         job("unl-g", unlabeled=3, workers_per_object=1),
         {"remaining_source": "LabelCounters Unlabeled (PendingHuman unknown)"},
@@ -321,6 +346,22 @@ def test_what_is_missing_is_said(
             assert got == value, (column, got)
     if message is not None:
         assert row["message"] == message
+
+
+def test_a_window_shorter_than_the_rate_days_measures_over_the_window() -> None:
+    """A one-day window (the dashboard's "Last 24 hours"): stream-a's work is days older."""
+    tables = {
+        "jobs": pa.Table.from_pylist([STREAM_JOB], schema=JOBS),
+        "backlog": pa.Table.from_pylist(STREAM_BACKLOG, schema=BACKLOG),
+    }
+    filters = Filters(since=(AS_OF - pd.Timedelta(days=1)).to_pydatetime(), until=AS_OF)
+    data = data_of(*STREAM_LINES, tables=tables, filters=filters)
+    row = plan_row(staffing_plan(data), "stream-a")
+    assert row["rate_window_days"] == 1.0
+    assert row["working_days_in_rate_window"] == 1.0
+    assert row["message"] == (
+        "stream-a: 20 tasks to do; no work on this job in the last day: no rate to project from"
+    )
 
 
 # --------------------------------------------------------------------------- daylight saving
@@ -382,6 +423,22 @@ def test_a_daylight_saving_week_counts_local_days() -> None:
             {6},
             12 / 23,
             id="half-a-23-hour-day-by-its-own-length",
+        ),
+        pytest.param(
+            "2026-09-05T00:00-04:00",
+            "2026-09-07T00:00-03:00",
+            "America/Santiago",
+            {6},
+            1.0,
+            id="a-sunday-without-midnight-starts-at-01-00",
+        ),
+        pytest.param(
+            "2026-09-06T12:00-03:00",
+            "2026-09-07T00:00-03:00",
+            "America/Santiago",
+            {6},
+            12 / 23,
+            id="half-of-it-by-its-23-hours",
         ),
         pytest.param(
             "2026-11-27T00:00Z",
@@ -449,12 +506,25 @@ def test_job_names_are_kept_literal_in_the_message(name: str) -> None:
         pytest.param({"timezone": " "}, "timezone must be an IANA", id="blank-zone"),
         pytest.param({"working_days": ()}, "working_days must name", id="no-working-day"),
         pytest.param({"working_days": (7,)}, "working_days must name", id="day-7"),
-        pytest.param({"rate_days": 0}, "rate_days must be a positive", id="zero-rate-days"),
+        pytest.param(
+            {"rate_days": 0}, "rate_days must be a number of days above 0", id="zero-rate-days"
+        ),
         pytest.param({"rate_days": float("nan")}, "rate_days must be", id="nan-rate-days"),
+        pytest.param({"rate_days": 1e9}, "at most 3,660", id="rate-days-past-any-timestamp"),
         pytest.param(
             {"deadlines": {"batch-b": dt.datetime(2026, 12, 4, 12)}},  # noqa: DTZ001 (naive on purpose)
             "the deadline of job 'batch-b' must be a datetime with a time zone",
             id="naive-deadline",
+        ),
+        pytest.param(
+            {"deadlines": {"batch-b": dt.datetime(1, 1, 1, 2, tzinfo=UTC)}},
+            "the deadline of job 'batch-b' must fall in the years 1900 to 9998",
+            id="deadline-in-year-1",
+        ),
+        pytest.param(
+            {"deadlines": {"batch-b": dt.datetime(9999, 12, 31, 23, tzinfo=UTC)}},
+            "must fall in the years 1900 to 9998",
+            id="deadline-in-year-9999",
         ),
     ],
 )
