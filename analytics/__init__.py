@@ -66,7 +66,6 @@ if TYPE_CHECKING:
     from analytics.export.csv_writer import definitions_csv_bytes
     from analytics.export.pseudonyms import pseudonym, pseudonymize_frame
     from analytics.export.tables import (
-        check_timezone,
         export_csv,
         tasks_csv_bytes,
         timesheet_csv_bytes,
@@ -118,6 +117,7 @@ if TYPE_CHECKING:
     from analytics.store.store import Store, StoreSummary, store_version
     from analytics.sync import SyncOptions, SyncReport, sync_from_aws
     from analytics.text import escape_controls, has_controls
+    from analytics.timezones import check_timezone
 
 
 def _public_names() -> dict[str, str]:

@@ -263,6 +263,7 @@ def compose_digest(
     timezone: str = "UTC",
     thresholds: Thresholds | None = None,
     deadlines: Mapping[str, dt.datetime] | None = None,
+    recent: TeamData | None = None,
 ) -> Digest:
     """The digest of ``current``'s window.
 
@@ -281,13 +282,16 @@ def compose_digest(
         The flags' thresholds: those of ``export workers`` (the defaults) unless given.
     deadlines
         Job name -> deadline for the staffing lines.
+    recent
+        The data the staffing rates are measured on: the same selection over at least the last
+        ``staffing.RATE_DAYS`` to the window's end (default ``current``).
     """
     since = current.filters.since or pd.Timestamp(current.as_of).to_pydatetime()
     until = current.filters.until or pd.Timestamp(current.as_of).to_pydatetime()
     sections = [
         Section("throughput", "Throughput", _throughput(current, previous), "no activity"),
         *_alert_sections(current, thresholds or Thresholds()),
-        _staffing(current, timezone, deadlines or {}),
+        _staffing(recent if recent is not None else current, timezone, deadlines or {}),
         _health(current, state, now),
     ]
     return Digest(since, until, window_words(since, until, timezone), tuple(sections))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from analytics.digest.compose import Digest, compose_digest
 from analytics.digest.deliver import (
@@ -166,14 +166,28 @@ def compose_for(store: Store, request: DigestRequest, now: dt.datetime) -> Diges
     """The digest of ``request``'s window from ``store`` (pseudonymised when asked)."""
     from analytics.access import Scope, scope_team_data
     from analytics.dataset import Filters, load_team_data, previous_period
+    from analytics.metrics.staffing import RATE_DAYS
 
     filters = Filters(since=request.since, until=request.until, workteams=request.teams)
     current = load_team_data(store, filters)
     previous = load_team_data(store, previous_period(filters, current.as_of))
+    # The staffing rates are measured over the last RATE_DAYS to the window's end, however short
+    # the digest's window (a 24-hour digest would otherwise measure one day's pace).
+    rate_since = min(request.since, request.until - dt.timedelta(days=RATE_DAYS))
+    recent = load_team_data(store, replace(filters, since=rate_since))
     if request.pseudonymize:
         hidden = Scope(names_visible=False)
-        current, previous = scope_team_data(current, hidden), scope_team_data(previous, hidden)
-    return compose_digest(current, previous, store.read_state(), now=now, timezone=request.timezone)
+        current, previous, recent = (
+            scope_team_data(frame, hidden) for frame in (current, previous, recent)
+        )
+    return compose_digest(
+        current,
+        previous,
+        store.read_state(),
+        now=now,
+        timezone=request.timezone,
+        recent=recent,
+    )
 
 
 def send_digest(

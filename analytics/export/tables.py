@@ -23,6 +23,7 @@ from analytics.metrics.outcomes import task_table
 from analytics.metrics.timesheet import timesheet
 from analytics.metrics.workers import Thresholds, worker_summary
 from analytics.store.store import Store
+from analytics.timezones import check_timezone
 
 
 def workers_csv_bytes(
@@ -45,19 +46,6 @@ def timesheet_csv_bytes(
     """The timesheet (``timesheet``) as CSV bytes; its times written in ``timezone``, which
     should be the one its days were cut in."""
     return frame_csv_bytes(frame, timezone=timezone, pseudonymize=pseudonymize)
-
-
-def check_timezone(timezone: str) -> str:
-    """``timezone`` if it is an IANA time zone name, else a ``UsageError`` naming the fix."""
-    try:
-        if not timezone.strip():
-            raise ValueError(timezone)
-        pd.Timestamp("2000-01-01", tz=timezone)
-    except (KeyError, ValueError, IndexError) as exc:
-        raise UsageError(
-            f"--timezone must be an IANA time zone such as UTC or Europe/Berlin (got {timezone!r})"
-        ) from exc
-    return timezone
 
 
 @dataclass(frozen=True)

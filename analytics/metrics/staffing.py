@@ -48,6 +48,10 @@ from analytics.metrics.outcomes import (
     outcomes_of,
 )
 from analytics.metrics.sessions import interval_starts, sweep_intervals
+from analytics.timezones import check_timezone
+
+#: Days back from the window end over which the recent rates are measured (the default).
+RATE_DAYS = 7.0
 
 STAFFING_COLUMNS = (
     "labeling_job_name",
@@ -115,7 +119,7 @@ def staffing_plan(
     deadlines: Mapping[str, dt.datetime] | None = None,
     timezone: str = "UTC",
     working_days: tuple[int, ...] = (0, 1, 2, 3, 4),
-    rate_days: float = 7.0,
+    rate_days: float = RATE_DAYS,
 ) -> pd.DataFrame:
     """One row per labeling job with a backlog: when it clears, and the workers a deadline needs.
 
@@ -153,7 +157,7 @@ def staffing_plan(
         ``rate_days`` not above 0 and at most ``MAX_RATE_DAYS``, or a deadline without a time
         zone or outside ``DEADLINE_YEARS``.
     """
-    zone = _checked_timezone(timezone)
+    zone = check_timezone(timezone, "timezone")
     weekdays = _checked_working_days(working_days)
     if not (
         isinstance(rate_days, int | float)
@@ -256,18 +260,6 @@ def staffing_plan(
 
 
 # --------------------------------------------------------------------------- arguments
-def _checked_timezone(timezone: str) -> str:
-    try:
-        if not isinstance(timezone, str) or not timezone.strip():
-            raise ValueError(timezone)
-        pd.Timestamp("2000-01-01", tz=timezone)
-    except (KeyError, ValueError, IndexError, TypeError) as exc:
-        raise UsageError(
-            f"timezone must be an IANA time zone such as UTC or Europe/Berlin (got {timezone!r})"
-        ) from exc
-    return timezone
-
-
 def _checked_working_days(working_days: tuple[int, ...]) -> frozenset[int]:
     days = frozenset(working_days)
     if not days or not all(isinstance(day, int) and 0 <= day <= 6 for day in days):

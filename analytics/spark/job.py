@@ -26,7 +26,7 @@ from analytics.cli.time_arguments import SINCE_HELP, parse_when
 from analytics.dataset import Filters
 from analytics.errors import GroundTruthError
 from analytics.export.csv_writer import definitions_csv_bytes, frame_csv_bytes
-from analytics.export.tables import check_timezone
+from analytics.timezones import check_timezone
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -360,3 +360,27 @@ def test_the_example_configuration_shows_every_digest_key() -> None:
         if key in ("webhook_url", "smtp_password"):
             continue  # known only to be refused: a secret is never written in the file
         assert re.search(rf"^# {key} = ", text, re.MULTILINE), key
+
+
+def test_a_one_day_digest_measures_staffing_rates_over_the_last_week(
+    sample_store_root: Path,
+) -> None:
+    from analytics.dataset import Filters, load_team_data
+    from analytics.digest.send import DigestRequest, compose_for
+    from analytics.metrics.staffing import staffing_plan
+    from analytics.store.store import Store
+
+    store = Store(sample_store_root)
+    until = dt.datetime(2026, 11, 8, tzinfo=UTC)
+
+    def staffing(days: int) -> list[str]:
+        request = DigestRequest(until - dt.timedelta(days=days), until, dry_run=True)
+        digest = compose_for(store, request, until)
+        return [i.text for s in digest.sections if s.key == "staffing" for i in s.items]
+
+    week = staffing(7)
+    assert week
+    assert staffing(1) == week  # a 24-hour digest does not project from one day's pace
+    # ... which differs here: the plan of the day's data alone says other things.
+    day = load_team_data(store, Filters(since=until - dt.timedelta(days=1), until=until))
+    assert list(staffing_plan(day)["message"]) != week
