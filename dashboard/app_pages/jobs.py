@@ -189,27 +189,14 @@ else:
             continue
         with slot:
             html_line(literal(row["message"]))
-            numbers = st.columns(5)
+            # Two rows of three: a date and long labels do not fit five to a row.
+            first, second = st.columns(3), st.columns(3)
             metric_card(
-                numbers[0], "Tasks to do", row["remaining_tasks"], "{:,.0f}", "remaining_tasks"
-            )
-            metric_card(
-                numbers[1],
-                "Tasks per active hour (per worker)",
-                row["tasks_per_active_hour"],
-                "{:,.1f}",
-                "tasks_per_active_hour",
-            )
-            metric_card(
-                numbers[2],
-                "Active hours per worker-day",
-                row["active_hours_per_worker_day"],
-                "{:,.1f}",
-                "active_hours_per_worker_day",
+                first[0], "Tasks to do", row["remaining_tasks"], "{:,.0f}", "remaining_tasks"
             )
             clears = row["clears_on"]
             metric_card(
-                numbers[3],
+                first[1],
                 "Clears on",
                 None if pd.isna(clears) else clears,
                 "{:%a %d %b %Y}",
@@ -217,15 +204,29 @@ else:
             )
             needed = row["workers_needed"]
             metric_card(
-                numbers[4],
+                first[2],
                 "Workers needed",
                 None if pd.isna(needed) else int(needed),
                 "{:,d}",
                 "workers_needed",
             )
+            metric_card(
+                second[0],
+                "Tasks per active hour (per worker)",
+                row["tasks_per_active_hour"],
+                "{:,.1f}",
+                "tasks_per_active_hour",
+            )
+            metric_card(
+                second[1],
+                "Active hours per worker-day",
+                row["active_hours_per_worker_day"],
+                "{:,.2f}",
+                "active_hours_per_worker_day",
+            )
             html_line(
                 f"Backlog read from {literal(row['remaining_source'])} · rates over the last "
-                f"{row['rate_window_days']:.1f} days · working days {literal(row['working_days'])}",
+                f"{row['rate_window_days']:.3g} days · working days {literal(row['working_days'])}",
                 style="caption",
             )
     with st.expander("How these numbers are worked out"):
