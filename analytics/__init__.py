@@ -50,7 +50,7 @@ if TYPE_CHECKING:
         store_is_empty,
     )
     from analytics.digest.deliver import AwsTarget, SmtpServer
-    from analytics.digest.send import DigestRequest, send_digest
+    from analytics.digest.send import DigestRequest, parse_deadline, send_digest
     from analytics.errors import (
         AccessDeniedError,
         AwsError,

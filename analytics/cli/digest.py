@@ -34,6 +34,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--timezone", default="UTC", help="IANA time zone of the times written (default UTC)"
     )
+    parser.add_argument(
+        "--deadline",
+        action="append",
+        default=[],
+        metavar="JOB=DATE",
+        help="a staffing deadline (repeatable): the digest then says how many workers clear the"
+        " job's backlog by the end of that local day, e.g. --deadline my-job=2026-12-04",
+    )
     channels = parser.add_argument_group("channels (at least one, or --dry-run)")
     channels.add_argument(
         "--webhook-url",
@@ -100,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         UsageError,
         check_timezone,
         escape_controls,
+        parse_deadline,
         send_digest,
     )
     from analytics.cli.time_arguments import parse_when
@@ -143,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
         only_new=args.only_new,
         dry_run=args.dry_run,
         timeout_seconds=args.timeout,
+        deadlines=tuple(parse_deadline(text, "--deadline") for text in args.deadline),
     )
     report = send_digest(Store(data_dir(args.data)), request, now=now)
     if args.dry_run and not report.nothing_new:

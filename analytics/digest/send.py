@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import socket
 from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo
 
 from analytics.digest.compose import Digest, compose_digest
 from analytics.digest.deliver import (
@@ -30,6 +31,7 @@ from analytics.digest.render import render_html, render_slack, render_text, subj
 from analytics.digest.state import record_sent, sent_alerts
 from analytics.errors import UsageError
 from analytics.store.store import Store
+from analytics.text import escape_controls
 
 #: An email address as far as we check it: one @, no spaces, quotes or control characters
 #: (the address goes into a header: nothing there may start another header).
@@ -44,6 +46,21 @@ def check_address(value: str, argument: str) -> str:
             f"{argument} {value!r} is not an email address: give one such as lead@example.com"
         )
     return value
+
+
+def parse_deadline(text: str, argument: str) -> tuple[str, dt.date]:
+    """``JOB=YYYY-MM-DD`` as (job, date): the job's backlog is to clear by the end of that
+    local day (``staffing.staffing_plan``)."""
+    job, equals, day = text.rpartition("=")
+    try:
+        if not (equals and job.strip()):
+            raise ValueError(text)
+        return job.strip(), dt.date.fromisoformat(day.strip())
+    except ValueError:
+        raise UsageError(
+            f"{argument} takes JOB=DATE, a labeling job's name and a date such as "
+            f"my-job=2026-12-04 (got {escape_controls(text)!r})"
+        ) from None
 
 
 def check_webhook_url(value: str, argument: str) -> str:
@@ -87,6 +104,8 @@ class DigestRequest:
     dry_run: bool = False
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     attempts: int = DEFAULT_ATTEMPTS
+    #: Staffing deadlines: (job name, local date by the end of which its backlog must clear).
+    deadlines: tuple[tuple[str, dt.date], ...] = ()
 
     def __post_init__(self) -> None:
         if self.email_to and (self.smtp is None) == (self.ses_from is None):
@@ -180,6 +199,11 @@ def compose_for(store: Store, request: DigestRequest, now: dt.datetime) -> Diges
         current, previous, recent = (
             scope_team_data(frame, hidden) for frame in (current, previous, recent)
         )
+    # A deadline is a local date; noon of it in the digest's zone names it in any zone rule.
+    zone = ZoneInfo(request.timezone)
+    deadlines = {
+        job: dt.datetime.combine(day, dt.time(12), tzinfo=zone) for job, day in request.deadlines
+    }
     return compose_digest(
         current,
         previous,
@@ -187,6 +211,7 @@ def compose_for(store: Store, request: DigestRequest, now: dt.datetime) -> Diges
         now=now,
         timezone=request.timezone,
         recent=recent,
+        deadlines=deadlines,
     )
 
 

@@ -44,7 +44,7 @@ DIGEST_KEYS = (
     "enabled", "days", "time", "timezone", "window_hours", "teams", "pseudonymize", "only_new",
     "webhook_url_env", "webhook_url_file", "email_to", "email_from", "smtp_host", "smtp_port",
     "smtp_starttls", "smtp_user", "smtp_password_env", "smtp_password_file", "ses_from",
-    "sns_topic_arn", "timeout_seconds",
+    "sns_topic_arn", "timeout_seconds", "deadlines",
     "webhook_url", "smtp_password",  # known, to be refused with the reason: secrets
 )  # fmt: skip
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
@@ -74,6 +74,7 @@ class DigestSettings:
     sns_topic_arn: str | None = None
     timeout_seconds: float = 10.0
     enabled: bool = True
+    deadlines: tuple[tuple[str, dt.date], ...] = ()
 
 
 def read_digest_settings(
@@ -144,6 +145,7 @@ def read_digest_settings(
         ),
         timeout_seconds=section.number("timeout_seconds", 10.0, 0.1, 600, "10"),
         enabled=section.flag("enabled", True),
+        deadlines=_deadlines(section, raw.get("deadlines", {})),
     )
     if settings.smtp_user is not None and password is None:
         raise section.error(
@@ -158,6 +160,27 @@ def read_digest_settings(
             message = message.replace(argument, key)
         raise section.error(f"[digest] {message}") from None
     return settings
+
+
+def _deadlines(section: Any, value: object) -> tuple[tuple[str, dt.date], ...]:
+    """``deadlines = { "my-job" = 2026-12-04 }``: a TOML date, or the same as a string."""
+    if not isinstance(value, dict):
+        raise section.error(
+            '[digest] deadlines must be a table of job = date, e.g. deadlines = { "my-job" = '
+            "2026-12-04 }"
+        )
+    from analytics.digest.send import parse_deadline
+
+    deadlines = []
+    for job, day in value.items():
+        if isinstance(day, dt.date) and not isinstance(day, dt.datetime):
+            deadlines.append((job, day))
+            continue
+        try:
+            deadlines.append(parse_deadline(f"{job}={day}", "[digest] deadlines"))
+        except UsageError as exc:
+            raise section.error(str(exc).replace("JOB=DATE", "job = date")) from None
+    return tuple(deadlines)
 
 
 #: Command-line names in ``DigestRequest``'s messages, and the config keys they are here.
@@ -199,6 +222,7 @@ def request_for(settings: DigestSettings, due: dt.datetime, aws: Any) -> Any:
         pseudonymize=settings.pseudonymize,
         only_new=settings.only_new,
         timeout_seconds=settings.timeout_seconds,
+        deadlines=settings.deadlines,
     )
 
 

@@ -384,3 +384,77 @@ def test_a_one_day_digest_measures_staffing_rates_over_the_last_week(
     # ... which differs here: the plan of the day's data alone says other things.
     day = load_team_data(store, Filters(since=until - dt.timedelta(days=1), until=until))
     assert list(staffing_plan(day)["message"]) != week
+
+
+def test_a_deadline_makes_the_staffing_line_say_how_many_workers(sample_store_root: Path) -> None:
+    from analytics.digest.send import DigestRequest, compose_for
+    from analytics.store.store import Store
+
+    until = dt.datetime(2026, 11, 8, tzinfo=UTC)
+    job = "aerial-roads-segmentation-b3"
+
+    def line(deadlines: tuple[tuple[str, dt.date], ...]) -> str:
+        request = DigestRequest(
+            until - dt.timedelta(days=1), until, dry_run=True, deadlines=deadlines
+        )
+        digest = compose_for(Store(sample_store_root), request, until)
+        staffing = next(s for s in digest.sections if s.key == "staffing")
+        return next(i.text for i in staffing.items if i.text.startswith(job))
+
+    assert "workers" not in line(())
+    # Hand-worked on the Jobs page's numbers: 292 tasks / (11.2 tasks an hour x 0.51 hours a
+    # day x 5 working days, Mon 9 to Fri 13 Nov) = 10.2, so 11 workers.
+    assert "to clear it by Sun 15 Nov you need 11 workers" in line(((job, dt.date(2026, 11, 15)),))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("my-job=2026-12-04", ("my-job", dt.date(2026, 12, 4)), id="job-and-date"),
+        pytest.param(" my-job = 2026-12-04 ", ("my-job", dt.date(2026, 12, 4)), id="spaces"),
+        pytest.param("my-job", None, id="no-date"),
+        pytest.param("=2026-12-04", None, id="no-job"),
+        pytest.param("my-job=4 Dec", None, id="not-iso"),
+        pytest.param("my-job=2026-02-30", None, id="no-such-day"),
+    ],
+)
+def test_a_deadline_is_job_equals_date(text: str, expected: tuple[str, dt.date] | None) -> None:
+    from analytics.digest.send import parse_deadline
+    from analytics.errors import UsageError
+
+    if expected is not None:
+        assert parse_deadline(text, "--deadline") == expected
+    else:
+        with pytest.raises(UsageError, match=r"^--deadline takes JOB=DATE"):
+            parse_deadline(text, "--deadline")
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        pytest.param('deadlines = { "a-job" = 2026-12-04 }', (("a-job", dt.date(2026, 12, 4)),),
+                     id="toml-date"),
+        pytest.param('deadlines = { "a-job" = "2026-12-04" }', (("a-job", dt.date(2026, 12, 4)),),
+                     id="string-date"),
+        pytest.param('deadlines = { "a-job" = "soon" }', "job = date", id="bad-date"),
+        pytest.param('deadlines = "a-job=2026-12-04"', "must be a table", id="not-a-table"),
+    ],
+)  # fmt: skip
+def test_digest_deadlines_in_the_config(
+    tmp_path: Path, table: str, expected: tuple[tuple[str, dt.date], ...] | str
+) -> None:
+    from analytics.errors import UsageError
+
+    path = tmp_path / "gt.toml"
+    path.write_text(
+        '[store]\npath = "/tmp/s"\n[digest]\n'
+        f'sns_topic_arn = "arn:aws:sns:us-east-1:123456789012:gt"\n{table}\n',
+        encoding="utf-8",
+    )
+    if isinstance(expected, str):
+        with pytest.raises(UsageError, match=expected):
+            load_config(path)
+    else:
+        settings = load_config(path).digest
+        assert settings is not None
+        assert settings.deadlines == expected
