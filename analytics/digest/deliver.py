@@ -192,12 +192,16 @@ def send_smtp(
                 smtp.send_message(message)
             return Delivery(channel, True, attempt)
         except smtplib.SMTPRecipientsRefused as exc:
-            refused = ", ".join(sorted(exc.recipients))
-            return Delivery(channel, False, attempt, f"recipients refused: {refused}")
+            refused = "; ".join(
+                f"{address} ({_smtp_answer(code, text)})"
+                for address, (code, text) in sorted(exc.recipients.items())
+            )
+            why = escape_controls(f"recipients refused: {refused}")
+            return Delivery(channel, False, attempt, why)
         except smtplib.SMTPResponseException as exc:
-            error = exc.smtp_error
-            text = error.decode("utf-8", "replace") if isinstance(error, bytes) else str(error)
-            why = escape_controls(f"the server answered {exc.smtp_code} {text}".strip())
+            why = escape_controls(
+                f"the server answered {_smtp_answer(exc.smtp_code, exc.smtp_error)}"
+            )
             if not 400 <= exc.smtp_code < 500:
                 return Delivery(channel, False, attempt, why)
         except smtplib.SMTPNotSupportedError as exc:
@@ -209,6 +213,12 @@ def send_smtp(
         except (smtplib.SMTPException, OSError) as exc:
             why = escape_controls(f"{type(exc).__name__}: {exc}")
     return Delivery(channel, False, attempts, why)
+
+
+def _smtp_answer(code: int, text: bytes | str) -> str:
+    """An SMTP server's reply as ``code text``."""
+    words = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return f"{code} {words}".strip()
 
 
 # --------------------------------------------------------------------------- AWS

@@ -143,3 +143,14 @@ def test_dry_run_prints_and_sends_nothing(data: Path) -> None:
     assert completed.returncode == 0
     assert completed.stdout.startswith("Ground Truth digest: 2026-11-01 00:00 to 2026-11-08 00:00")
     assert hook.requests == []
+
+
+def test_an_smtp_server_refusing_the_recipient_is_reported_with_its_answer(data: Path) -> None:
+    with running_smtp(reject="550 5.1.1 no such mailbox here") as (port, mailbox):
+        completed = run_cli(
+            "digest", "--data", data, *WINDOW, "--email", "lead@example.com",
+            "--smtp-host", "127.0.0.1", "--smtp-port", str(port),
+        )  # fmt: skip
+    assert completed.returncode == 1
+    assert_clean_error(completed, f"email by SMTP 127.0.0.1:{port}", "550")
+    assert mailbox.messages == []

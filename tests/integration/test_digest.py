@@ -309,3 +309,35 @@ def test_two_schedulers_on_one_store_send_a_due_digest_once(data: Path) -> None:
     assert len(hook.requests) == 1, outcomes
     assert sum("skipped" in (outcome or "") for outcome in outcomes) == 1, outcomes
     assert all(s.due is not None and s.due > due for s in schedulers)
+
+
+@pytest.mark.parametrize(
+    ("channel", "needle"),
+    [
+        pytest.param("ses", "email by SES", id="unverified-ses-sender"),
+        pytest.param("sns", "SNS", id="no-such-sns-topic"),
+    ],
+)
+def test_an_aws_channel_refusing_is_reported_and_the_other_still_delivered(
+    data: Path, aws_channels: dict[str, Any], channel: str, needle: str
+) -> None:
+    topic, sender = aws_channels["topic"], SENDER
+    if channel == "ses":
+        sender = "not-verified@example.com"  # SES refuses an unverified sender (MessageRejected)
+    else:
+        topic = topic.rsplit(":", 1)[0] + ":no-such-topic"
+    completed = run_cli(
+        "digest", "--data", data, *WINDOW, "--sns-topic-arn", topic,
+        "--email", "lead@example.com", "--ses-from", sender,
+        "--endpoint-url", aws_channels["endpoint"], "--region", SAMPLE_REGION,
+        env=TEST_ENVIRONMENT,
+    )  # fmt: skip
+    assert completed.returncode == 1
+    assert_no_traceback(completed)
+    assert needle in completed.stderr, completed.stderr
+    if channel == "ses":
+        assert ses_raw_messages(aws_channels["endpoint"]) == []
+        assert len(sns_messages(aws_channels)) == 1
+    else:
+        assert len(ses_raw_messages(aws_channels["endpoint"])) == 1
+        assert sns_messages(aws_channels) == []

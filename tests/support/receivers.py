@@ -109,6 +109,16 @@ class Mailbox:
     """What the SMTP server received: envelope recipients and the parsed message."""
 
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    #: When set, the server's answer to every RCPT TO (e.g. "550 5.1.1 no such user").
+    reject: str | None = None
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.reject is not None:
+            return self.reject
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -118,11 +128,12 @@ class Mailbox:
 
 
 @contextlib.contextmanager
-def running_smtp() -> Iterator[tuple[int, Mailbox]]:
-    """An ``aiosmtpd`` server on 127.0.0.1 for the block: (its port, its mailbox)."""
+def running_smtp(reject: str | None = None) -> Iterator[tuple[int, Mailbox]]:
+    """An ``aiosmtpd`` server on 127.0.0.1 for the block: (its port, its mailbox); with
+    ``reject``, its answer to every recipient."""
     from aiosmtpd.controller import Controller
 
-    box = Mailbox()
+    box = Mailbox(reject=reject)
     port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port, ready_timeout=30)
     controller.start()
