@@ -31,7 +31,8 @@ from analytics.publish import (
 )
 from analytics.s3_location import S3Location, parse_s3_location
 from analytics.store import schema
-from analytics.store.store import COMPACT_AFTER_FILES, Store
+from analytics.store.compaction import COMPACT_AFTER_FILES
+from analytics.store.store import Store
 from tests.aws_emulator.fixtures import use_test_credentials
 from tests.aws_emulator.seed import SAMPLE_REGION
 from tests.aws_emulator.server import Emulator, Faults, running_emulator
