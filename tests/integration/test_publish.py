@@ -9,7 +9,6 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ from analytics.store.compaction import COMPACT_AFTER_FILES
 from analytics.store.store import Store
 from tests.aws_emulator.fixtures import use_test_credentials
 from tests.aws_emulator.seed import SAMPLE_REGION
-from tests.aws_emulator.server import Emulator, Faults, running_emulator
+from tests.aws_emulator.server import Emulator, Faults
 from tests.conftest import message_line
 
 BUCKET = "gt-bucket"
@@ -45,12 +44,6 @@ USERS = pa.Table.from_pylist(
     [{"user_pool_id": "pool-1", "sub": f"sub-{i}", "username": f"user {i}"} for i in (1, 2)],
     schema=schema.USERS,
 )
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with running_emulator() as running:
-        yield running
 
 
 @pytest.fixture
