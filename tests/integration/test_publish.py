@@ -230,6 +230,31 @@ def test_replaced_files_are_deleted_only_after_the_manifest_names_their_replacem
     assert listed_keys(client(s3)) == sorted([MANIFEST_NAME, *(f.key for f in manifest.files)])
 
 
+#: IAM actions a publish needs whose name is not its operation's: the error must name the one
+#: a policy can grant (there is no IAM action s3:DeleteObjects nor s3:ListObjectsV2).
+REFUSED_IAM_ACTIONS = [
+    pytest.param("s3:DeleteObject", "DeleteObjects", id="deletes"),
+    pytest.param("s3:ListBucket", "ListObjectsV2", id="listing"),
+]
+
+
+@pytest.mark.parametrize(("iam_action", "operation"), REFUSED_IAM_ACTIONS)
+def test_a_refused_call_names_the_iam_action_a_policy_grants(
+    s3: Emulator, store: Store, tmp_path: Path, iam_action: str, operation: str
+) -> None:
+    add_events(store, tmp_path / "in", "a", 30)
+    store.replace_table("users", USERS)
+    run_publish(s3, store)
+    compacting_change(store, tmp_path / "in")  # so that the publish deletes replaced files
+    s3.set_faults(Faults(denied_actions={iam_action}))
+
+    with pytest.raises(AccessDeniedError) as refused:
+        run_publish(s3, store)
+
+    assert (refused.value.operation, refused.value.action) == (operation, iam_action)
+    assert f"grant the IAM action {iam_action} " in str(refused.value)
+
+
 #: Where a publish is cut: which S3 action starts failing, after how many more of its calls
 #: (``None``: after every upload, i.e. at the manifest).
 INTERRUPTIONS = [
