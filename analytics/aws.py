@@ -520,9 +520,16 @@ def make_client(
     return client
 
 
-#: Operations whose IAM action is not named after them (S3 lists a bucket's keys with
-#: ListObjectsV2, allowed by ``s3:ListBucket``).
-IAM_ACTION_OF_OPERATION: Mapping[str, str] = {"s3:ListObjectsV2": "s3:ListBucket"}
+#: Operations whose IAM action is not named after them, as IAM evaluates a policy: S3 lists a
+#: bucket's keys with ListObjectsV2, allowed by ``s3:ListBucket``; ``s3:GetObject`` also allows a
+#: HEAD of the object. The AWS emulator of the tests denies by this table too.
+IAM_ACTION_OF_OPERATION: Mapping[str, str] = {
+    "s3:ListObjectsV2": "s3:ListBucket",
+    "s3:HeadBucket": "s3:ListBucket",
+    "s3:HeadObject": "s3:GetObject",
+    "s3:CopyObject": "s3:PutObject",
+    "s3:DeleteObjects": "s3:DeleteObject",
+}
 
 
 def iam_action(client: Any, operation_name: str) -> str:

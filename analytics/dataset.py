@@ -50,11 +50,6 @@ def table_schema(name: str) -> pa.Schema:
     return schema.TABLES[name][0]
 
 
-def _frame_names() -> tuple[str, ...]:
-    """Every table ``TeamData`` holds besides the events and rejected lines."""
-    return tuple(schema.TABLES)
-
-
 @dataclass(frozen=True)
 class Filters:
     """What to look at: a time window and, optionally, some work teams and labeling jobs.
@@ -263,7 +258,7 @@ def team_data_from_cut_events(
     events' team names, for the tables that ``finish_workers`` and ``task_rows`` read.
     """
     frames: dict[str, pd.DataFrame] = {}
-    for name in _frame_names():
+    for name in schema.TABLES:  # every table TeamData holds besides events and rejected
         frames[name] = _as_schema_frame(tables.get(name), table_schema(name))
     rejected_frame = _as_schema_frame(rejected, schema.REJECTED)
     return _assemble(events_frame(events), frames, rejected_frame, as_of, filters)
@@ -340,7 +335,7 @@ def restrict(
         for name in cut.columns:
             if isinstance(cut[name].dtype, pd.CategoricalDtype):
                 cut[name] = _recode_as_first_seen(cut[name])
-    frames = {name: getattr(data, name) for name in _frame_names()}
+    frames = {name: getattr(data, name) for name in schema.TABLES}
     return _assemble(cut, frames, data.rejected, as_of, filters)
 
 

@@ -27,13 +27,10 @@ from __future__ import annotations
 
 import argparse
 import gc
-import multiprocessing
-import resource
 import sys
 import tempfile
 import time
 import tracemalloc
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +42,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics import Thresholds, worker_summary
 from analytics.dataset import team_data_from_tables
-from bench.machine import describe_machine, write_results
+from bench.machine import (
+    describe_machine,
+    in_fresh_process,
+    load_average,
+    peak_rss_mb,
+    write_results,
+)
 
 START_MS = 1_790_000_000_000  # 2026-09-21
 DAY_MS = 86_400_000
@@ -172,10 +175,6 @@ ORDER BY worker_key
 """
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _timed(function: Any, *args: Any) -> tuple[float, float, Any]:
     """Wall and CPU seconds of one call, and its result."""
     gc.collect()
@@ -195,10 +194,10 @@ def measure_pandas(path: str, repeat: int) -> dict[str, Any]:
     load_seconds = time.perf_counter() - started
     del events  # as in load_team_data: the Arrow table is gone once the frames are built
     pa.default_memory_pool().release_unused()
-    load_peak = _peak_rss_mb()
+    load_peak = peak_rss_mb()
     runs = [_timed(worker_summary, data, thresholds) for _ in range(repeat)]
     summary = runs[-1][2]
-    peak = _peak_rss_mb()
+    peak = peak_rss_mb()
     tracemalloc.start()
     worker_summary(data, thresholds)
     _, traced_peak = tracemalloc.get_traced_memory()
@@ -234,17 +233,9 @@ def measure_duckdb(path: str, repeat: int) -> dict[str, Any]:
         "threads": _cpus(),
         "wall_seconds": [wall for wall, _, _ in runs],
         "cpu_seconds": [cpu for _, cpu, _ in runs],
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "summary": runs[-1][2],
     }
-
-
-def _in_fresh_process(function: Any, *args: Any) -> dict[str, Any]:
-    """Run ``function`` in a new process (``spawn``: nothing inherited, its own peak memory)."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        result: dict[str, Any] = pool.submit(function, *args).result()
-    return result
 
 
 def main() -> int:
@@ -264,15 +255,15 @@ def main() -> int:
         feather.write_feather(events, path, compression="uncompressed")
         del events
         generate_seconds = time.perf_counter() - started
-        ours = _in_fresh_process(measure_pandas, path, args.repeat)
-        duck = _in_fresh_process(measure_duckdb, path, args.repeat)
+        ours = in_fresh_process(measure_pandas, path, args.repeat)
+        duck = in_fresh_process(measure_duckdb, path, args.repeat)
     _check_agreement(ours.pop("summary"), duck.pop("summary"))
 
     best = min(ours["summary_wall_seconds"])
     duck_best = min(duck["wall_seconds"])
     results = {
         "machine": describe_machine(),
-        "load_average_1min": _load_average(),
+        "load_average_1min": load_average(),
         "events": args.events,
         "workers": args.workers,
         "jobs": args.jobs,
@@ -331,12 +322,6 @@ def _markdown(results: dict[str, Any]) -> str:
         f"- load + summary under 2 GB: {met(targets['load_and_summary_peak_under_2_gb'])}",
     ]
     return "\n".join(lines)
-
-
-def _load_average() -> float:
-    import os
-
-    return os.getloadavg()[0]
 
 
 def _check_agreement(summary: object, duck: object) -> None:

@@ -24,13 +24,11 @@ events) and writes ``bench/results/spark.json``.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +41,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from analytics.store import schema
 from analytics.store.store import Store
 from bench.bench_metrics import synthetic_events
-from bench.machine import describe_machine, peak_rss_mb, write_results
+from bench.machine import (
+    describe_machine,
+    in_fresh_process,
+    load_average,
+    peak_rss_mb,
+    write_results,
+)
 
 #: Spark's master for the measured runs: two cores, the issue's reference.
 SPARK_MASTER = "local[2]"
@@ -186,18 +190,6 @@ def _kib(value: str | None) -> int:
     return int(value.split()[0]) if value else 0
 
 
-def _in_fresh_process(function: Any, *args: Any) -> dict[str, Any]:
-    """Run ``function`` in a new process (``spawn``: nothing inherited, its own peak memory)."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        result: dict[str, Any] = pool.submit(function, *args).result()
-    return result
-
-
-def _load_average() -> float:
-    return os.getloadavg()[0]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
@@ -212,10 +204,10 @@ def main() -> int:
     for n_events in args.events:
         with tempfile.TemporaryDirectory(prefix="bench-spark-") as directory:
             root = Path(directory) / "store"
-            load_before = _load_average()
+            load_before = load_average()
             store_seconds = write_store(root, n_events, args.workers, args.jobs, args.days)
-            local = _in_fresh_process(measure_local, str(root))
-            spark = _in_fresh_process(measure_spark, str(root))
+            local = in_fresh_process(measure_local, str(root))
+            spark = in_fresh_process(measure_spark, str(root))
         pd.testing.assert_frame_equal(
             spark.pop("table"), local.pop("table"), check_exact=False, rtol=1e-12
         )

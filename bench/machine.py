@@ -1,11 +1,14 @@
-"""What every benchmark reports besides its figures: the machine, peak memory, a results file."""
+"""What every benchmark reports besides its figures: the machine, its load, peak memory (of a
+fresh process where a figure must be its own), a results file."""
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import platform
 import resource
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,19 @@ def describe_machine() -> dict[str, Any]:
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load_average() -> float:
+    """The 1-minute load average: the machine is shared, so every figure carries it."""
+    return os.getloadavg()[0]
+
+
+def in_fresh_process(function: Any, *args: Any) -> dict[str, Any]:
+    """Run ``function`` in a new process (``spawn``: nothing inherited, its own peak memory)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        result: dict[str, Any] = pool.submit(function, *args).result()
+    return result
 
 
 def write_results(name: str, results: dict[str, Any]) -> Path:

@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analytics.errors import SparkEngineError, StoreError
-from analytics.store.store import NO_DATE_PARTITION, visible_data_files
+from analytics.store.compaction import visible_data_files
+from analytics.store.schema import NO_DATE_PARTITION
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

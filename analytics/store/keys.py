@@ -65,3 +65,27 @@ def md5_keys(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pa.FixedSizeBinaryArray.from_buffers(
         pa.binary(16), len(texts), [None, pa.py_buffer(digests)]
     )
+
+
+def keys_as_numpy(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """16-byte keys as a NumPy ``S16`` array: a view of one Arrow buffer (chunks combined)."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if len(array) == 0:
+        return np.empty(0, dtype="S16")
+    array = array.cast(pa.binary(16))
+    data = array.buffers()[1]
+    start = array.offset * 16
+    return np.frombuffer(data, dtype="S16", count=len(array), offset=start)
+
+
+def first_occurrences(keys: np.ndarray) -> np.ndarray | None:
+    """Positions of the first occurrence of each distinct key in order, or None when every key
+    is distinct (the common case, checked on the keys' first 8 bytes: one sort of integers)."""
+    if len(keys) < 2:
+        return None
+    heads = np.sort(np.frombuffer(keys.tobytes(), dtype=np.uint64)[::2])
+    if not (heads[1:] == heads[:-1]).any():
+        return None
+    _, first_index = np.unique(keys, return_index=True)
+    first_index.sort()
+    return first_index if len(first_index) < len(keys) else None

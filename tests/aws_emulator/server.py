@@ -34,6 +34,7 @@ from urllib.parse import parse_qs
 
 from moto.server import ThreadedMotoServer
 
+from analytics.aws import IAM_ACTION_OF_OPERATION
 from tests.aws_emulator.hostile import KINDS, misbehave
 from tests.aws_emulator.sagemaker_fake import OPERATIONS, SageMakerError, SageMakerFake
 
@@ -105,17 +106,6 @@ def _service_of(headers: Any) -> str:
             name = scope[3]
             return "cloudwatch" if name == "monitoring" else name
     return "unknown"
-
-
-#: The IAM action that allows an operation, where its name differs (as IAM evaluates a policy):
-#: denying ``s3:ListBucket`` denies the listing, ``s3:GetObject`` also a HEAD of the object.
-IAM_ACTION = {
-    "s3:ListObjectsV2": "s3:ListBucket",
-    "s3:HeadBucket": "s3:ListBucket",
-    "s3:HeadObject": "s3:GetObject",
-    "s3:CopyObject": "s3:PutObject",
-    "s3:DeleteObjects": "s3:DeleteObject",
-}
 
 
 def _s3_operation(method: str, path: str, headers: Any) -> str:
@@ -333,7 +323,8 @@ class Emulator:
             if budget is not None and len(self.calls) >= budget:
                 return "dropped"
             action = f"{service}:{operation}"
-            if action in faults.denied_actions or IAM_ACTION.get(action) in faults.denied_actions:
+            iam_action = IAM_ACTION_OF_OPERATION.get(action, action)
+            if action in faults.denied_actions or iam_action in faults.denied_actions:
                 return "denied"
             allowed = faults.denied_after.get(f"{service}:{operation}")
             if allowed is not None:

@@ -15,7 +15,6 @@ import http.server
 import io
 import os
 import re
-import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -31,7 +30,6 @@ from playwright.sync_api import (
     ViewportSize,
     WebSocket,
     expect,
-    sync_playwright,
 )
 
 from analytics import (
@@ -46,7 +44,6 @@ from analytics import (
 from tests.conftest import REPO_ROOT
 from tests.support.hostile_sample import HostileNames, build_hostile_sample, hostile_names
 from tests.support.served_dashboard import (
-    HEADLESS_CHROMIUM_ARGS,
     PAGE_SETTLED_JS,
     DashboardDidNotStart,
     serve_dashboard,
@@ -150,25 +147,6 @@ def server(
             )
     except DashboardDidNotStart as exc:
         pytest.fail(str(exc))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's chromium, headless; a missing chromium fails (CI must run this test)."""
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(executable).exists():
-        pytest.fail(
-            "chromium is missing: install Debian's `chromium` package "
-            "(`apt-get install chromium`, or `make browser`); the browser tests need it"
-        )
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, args=HEADLESS_CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @dataclass

@@ -14,7 +14,6 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from analytics import (
     Filters,
@@ -35,7 +34,6 @@ from analytics import (
     worker_summary,
 )
 from tests.support.served_dashboard import (
-    HEADLESS_CHROMIUM_ARGS,
     PAGE_SETTLED_JS,
     DashboardDidNotStart,
     free_local_port,
@@ -181,21 +179,6 @@ def served(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             )
     except DashboardDidNotStart as exc:
         pytest.fail(str(exc))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(executable).exists():
-        pytest.fail("chromium is missing: install Debian's `chromium` package (`make browser`)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, args=HEADLESS_CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture

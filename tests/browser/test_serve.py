@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from analytics.store.store import Store
-from tests.aws_emulator import Emulator, Faults, running_emulator
+from tests.aws_emulator import Emulator, Faults
 from tests.aws_emulator.fixtures import use_test_credentials
 from tests.aws_emulator.seed import seed_log_records
-from tests.support.served_dashboard import HEADLESS_CHROMIUM_ARGS, PAGE_SETTLED_JS, free_local_port
+from tests.support.served_dashboard import PAGE_SETTLED_JS, free_local_port
 from tests.support.service import fresh_records, page_text, serving, wait_until, write_config
 
 #: The schedule of these tests (seconds) and how often an open page looks for a new version.
@@ -36,12 +35,6 @@ STEP_TIMEOUT_MS = 60_000
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with running_emulator() as running:
-        yield running
-
-
 @pytest.fixture
 def account(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     """The emulator, emptied, with the test's fake credentials in this process's environment
@@ -50,22 +43,6 @@ def account(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     monkeypatch.setenv("GT_THROUGHPUT_LOOKAHEAD", "off")
     emulator.reset()
     return emulator
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's chromium, headless; a missing chromium fails (CI must run this test)."""
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(executable).exists():
-        pytest.fail("chromium is missing: install Debian's `chromium` package (`make browser`)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable, args=HEADLESS_CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture

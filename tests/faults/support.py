@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 #: No command of the fault suite may run longer than this unless the test says otherwise.
@@ -18,12 +18,16 @@ def run_cli(
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    under: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """``gt-throughput ARGS`` in a child process; a run past ``timeout`` fails the test."""
+    """``gt-throughput ARGS`` in a child process; a run past ``timeout`` fails the test.
+
+    ``under``: a command the CLI runs under (e.g. ``setpriv`` and its options).
+    """
     environment = {**os.environ, **(env or {})}
     environment.pop("GT_THROUGHPUT_DEBUG", None)
     return subprocess.run(
-        [sys.executable, "-m", "analytics.cli", *map(str, args)],
+        [*under, sys.executable, "-m", "analytics.cli", *map(str, args)],
         capture_output=True,
         text=True,
         check=False,

@@ -7,7 +7,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,16 +67,8 @@ def run_cli_without_privileged_ports(*args: str | Path) -> subprocess.CompletedP
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         pytest.skip("root with no setpriv (util-linux) to drop CAP_NET_BIND_SERVICE")
-    environment = {k: v for k, v in os.environ.items() if k != "GT_THROUGHPUT_DEBUG"}
-    return subprocess.run(
-        [setpriv, "--bounding-set", "-net_bind_service", sys.executable, "-m", "analytics.cli"]
-        + [str(a) for a in args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=TIMEOUT_SECONDS,
-        env=environment,
-        stdin=subprocess.DEVNULL,
+    return run_cli(
+        *args, timeout=TIMEOUT_SECONDS, under=(setpriv, "--bounding-set", "-net_bind_service")
     )
 
 

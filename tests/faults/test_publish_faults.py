@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,10 @@ from analytics.ingest.run import ingest_paths
 from analytics.publish import MANIFEST_NAME, load_published, read_manifest
 from analytics.s3_location import S3Location
 from analytics.store.store import Store
-from tests.aws_emulator.fixtures import TEST_ENVIRONMENT
+from tests.aws_emulator.fixtures import use_test_credentials
 from tests.aws_emulator.hostile import misbehaving_endpoint
 from tests.aws_emulator.seed import SAMPLE_REGION
-from tests.aws_emulator.server import Emulator, Faults, running_emulator
+from tests.aws_emulator.server import Emulator, Faults
 from tests.conftest import message_line
 from tests.faults.support import assert_clean_error, assert_no_traceback, run_cli
 
@@ -32,19 +31,10 @@ BUCKET = "gt-bucket"
 LOCATION = S3Location(BUCKET, "store")
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with running_emulator() as running:
-        yield running
-
-
 @pytest.fixture
 def s3(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     """The emulator with one empty bucket; this process and the CLI use test credentials."""
-    for name, value in TEST_ENVIRONMENT.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_REGION", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
+    use_test_credentials(monkeypatch)
     emulator.reset()
     client(emulator).create_bucket(Bucket=BUCKET)
     return emulator

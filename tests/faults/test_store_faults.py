@@ -59,12 +59,12 @@ def submitted_lines(first: int, count: int, day: dt.datetime = HOT_DAY) -> str:
 WRITER = """
 import os, sys
 from pathlib import Path
-import analytics.store.store
+import analytics.store.compaction
 from analytics.ingest.parse import parse_bytes
 from analytics.store.store import Store
 from tests.faults.test_store_faults import submitted_lines
 
-analytics.store.COMPACT_AFTER_FILES = 1
+analytics.store.compaction.COMPACT_AFTER_FILES = 1
 
 root, progress, stop, first, batch = sys.argv[1:6]
 first, batch = int(first), int(batch)

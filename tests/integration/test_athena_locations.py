@@ -4,7 +4,6 @@ lies in exactly one table's location, with the columns and types that table decl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,15 +19,9 @@ from analytics.store import schema
 from analytics.store.store import Store
 from tests.aws_emulator.fixtures import use_test_credentials
 from tests.aws_emulator.seed import SAMPLE_REGION
-from tests.aws_emulator.server import Emulator, running_emulator
+from tests.aws_emulator.server import Emulator
 from tests.conftest import message_line
 from tests.support.athena_ddl import EXPECTED_TYPES, tables
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with running_emulator() as running:
-        yield running
 
 
 def test_each_location_holds_the_published_files_of_its_table_with_those_columns(

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,7 +16,7 @@ import pytest
 from analytics.ingest.run import ingest_paths
 from analytics.store.store import Store
 from analytics.sync import PART_LOGS, PART_RESPONSES, SyncReport
-from tests.aws_emulator import Emulator, Faults, running_emulator
+from tests.aws_emulator import Emulator, Faults
 from tests.aws_emulator.fixtures import TEST_ENVIRONMENT, run_sync, use_test_credentials
 from tests.aws_emulator.seed import job_folder_objects, seed_log_records, seed_s3_objects
 from tests.support.job_outputs import (
@@ -47,12 +46,6 @@ def job_description(name: str, output_path: str) -> dict[str, object]:
         "OutputConfig": {"S3OutputPath": output_path},
         "HumanTaskConfig": {"NumberOfHumanWorkersPerDataObject": 3},
     }
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with running_emulator() as running:
-        yield running
 
 
 @pytest.fixture

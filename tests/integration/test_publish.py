@@ -9,7 +9,6 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +30,11 @@ from analytics.publish import (
 )
 from analytics.s3_location import S3Location, parse_s3_location
 from analytics.store import schema
-from analytics.store.store import COMPACT_AFTER_FILES, Store
+from analytics.store.compaction import COMPACT_AFTER_FILES
+from analytics.store.store import Store
 from tests.aws_emulator.fixtures import use_test_credentials
 from tests.aws_emulator.seed import SAMPLE_REGION
-from tests.aws_emulator.server import Emulator, Faults, running_emulator
+from tests.aws_emulator.server import Emulator, Faults
 from tests.conftest import message_line
 
 BUCKET = "gt-bucket"
@@ -44,12 +44,6 @@ USERS = pa.Table.from_pylist(
     [{"user_pool_id": "pool-1", "sub": f"sub-{i}", "username": f"user {i}"} for i in (1, 2)],
     schema=schema.USERS,
 )
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with running_emulator() as running:
-        yield running
 
 
 @pytest.fixture
@@ -234,6 +228,31 @@ def test_replaced_files_are_deleted_only_after_the_manifest_names_their_replacem
     assert actions[last_put + 1 :] == ["s3:DeleteObjects"]
     assert published_state(client(s3)) == local_state(store)
     assert listed_keys(client(s3)) == sorted([MANIFEST_NAME, *(f.key for f in manifest.files)])
+
+
+#: IAM actions a publish needs whose name is not its operation's: the error must name the one
+#: a policy can grant (there is no IAM action s3:DeleteObjects nor s3:ListObjectsV2).
+REFUSED_IAM_ACTIONS = [
+    pytest.param("s3:DeleteObject", "DeleteObjects", id="deletes"),
+    pytest.param("s3:ListBucket", "ListObjectsV2", id="listing"),
+]
+
+
+@pytest.mark.parametrize(("iam_action", "operation"), REFUSED_IAM_ACTIONS)
+def test_a_refused_call_names_the_iam_action_a_policy_grants(
+    s3: Emulator, store: Store, tmp_path: Path, iam_action: str, operation: str
+) -> None:
+    add_events(store, tmp_path / "in", "a", 30)
+    store.replace_table("users", USERS)
+    run_publish(s3, store)
+    compacting_change(store, tmp_path / "in")  # so that the publish deletes replaced files
+    s3.set_faults(Faults(denied_actions={iam_action}))
+
+    with pytest.raises(AccessDeniedError) as refused:
+        run_publish(s3, store)
+
+    assert (refused.value.operation, refused.value.action) == (operation, iam_action)
+    assert f"grant the IAM action {iam_action} " in str(refused.value)
 
 
 #: Where a publish is cut: which S3 action starts failing, after how many more of its calls

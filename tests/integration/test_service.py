@@ -5,7 +5,6 @@ part's last success and last error (the emulator)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from analytics.service.lock import SYNC_LOCK_NAME, sync_lock
 from analytics.service.schedule import Outcome, SyncScheduler
 from analytics.store.store import Store
 from analytics.sync import PART_USERS
-from tests.aws_emulator import Emulator, Faults, running_emulator
+from tests.aws_emulator import Emulator, Faults
 from tests.aws_emulator.fixtures import SAMPLE_NOW, run_sync, use_test_credentials
 from tests.aws_emulator.seed import seed_sample_account
 from tests.support.served_dashboard import free_local_port
@@ -74,12 +73,6 @@ def test_a_failed_run_is_recorded_with_its_error_and_backs_off(
 
 
 # --------------------------------------------------------------------------- sync parts
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with running_emulator() as running:
-        yield running
-
-
 def test_each_part_keeps_its_last_success_and_its_last_error(
     emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from analytics.aws import RUN_PATIENCE
+from analytics.aws import IAM_ACTION_OF_OPERATION, RUN_PATIENCE
 from analytics.errors import UsageError
 from analytics.ingest.run import ingest_paths
 from analytics.store.schema import UNKNOWN_USER_STATUS
@@ -39,7 +39,6 @@ from tests.aws_emulator.fixtures import (
     run_sync,
 )
 from tests.aws_emulator.seed import SAMPLE_LOGS
-from tests.aws_emulator.server import IAM_ACTION
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLANTED = json.loads((SAMPLE_LOGS / "planted.json").read_text(encoding="utf-8"))
@@ -285,7 +284,7 @@ def test_every_aws_operation_called_is_in_the_iam_policy(
     run_sync(sample_account, tmp_path / "store", since=DAY_START, until=DAY_END)
 
     # What IAM evaluates: a bucket listing (ListObjectsV2) is the action s3:ListBucket.
-    called = {IAM_ACTION.get(action, action) for action in sample_account.actions()}
+    called = {IAM_ACTION_OF_OPERATION.get(action, action) for action in sample_account.actions()}
     assert called <= allowed, f"not in docs/iam-policy.json: {sorted(called - allowed)}"
     assert allowed <= called, f"listed but never called: {sorted(allowed - called)}"
     forbidden = ("Send", "Receive", "Delete", "Purge", "Change", "Set", "Create", "Put", "Update")

@@ -192,7 +192,7 @@ def test_a_crash_inside_a_write_leaves_the_previous_store_intact(
     ingest_paths(store, [first])
     before = snapshot(store)
 
-    import analytics.store.store as store_module
+    import analytics.store.parquet_files as store_module
 
     real_replace = store_module.os.replace
     replaced = 0

@@ -14,8 +14,9 @@ import pytest
 from analytics.errors import StoreError
 from analytics.ingest.parse import parse_bytes
 from analytics.store import schema
+from analytics.store.compaction import COMPACT_AFTER_FILES
 from analytics.store.keys import EVENT_KEY_ALGORITHM
-from analytics.store.store import COMPACT_AFTER_FILES, Store
+from analytics.store.store import Store
 from tests.conftest import message_line
 
 UTC = dt.UTC
