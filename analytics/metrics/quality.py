@@ -230,8 +230,9 @@ _UNREADABLE = Answer(_OTHER)
 
 
 def _number(value: Any) -> float:
-    if type(value) is float:  # nearly every coordinate: no further test needed
-        return value
+    kind = type(value)
+    if kind is int or kind is float:  # every coordinate JSON gives (bool is not int here)
+        return float(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("not a number")
     return float(value)
