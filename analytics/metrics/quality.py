@@ -28,9 +28,10 @@ A response's worker is its ``sub`` (= the log's ``cognito_sub_id``) when known, 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -40,6 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from analytics.dataset import TeamData, in_window
+from analytics.metrics.box_matching import BoxLists, box_f1_many
 from analytics.metrics.grouping import category_codes, modified_z_by_group
 from analytics.metrics.outcomes import MS_PER_SECOND, SUBMITTED, column_epoch_ms, outcomes_of
 
@@ -83,9 +85,11 @@ TASK_RESPONSE_COLUMNS = ("active_seconds", "agreement_score")
 _LABEL, _LABELS, _BOXES, _OTHER = "label", "labels", "boxes", "other"
 
 
-@dataclass(frozen=True)
-class Box:
-    """An axis-aligned box in pixels: ``left``, ``top``, ``width``, ``height`` and its label."""
+class Box(NamedTuple):
+    """An axis-aligned box in pixels: ``left``, ``top``, ``width``, ``height`` and its label.
+
+    A named tuple, not a dataclass: an answer of 150,000 boxes builds them four times faster.
+    """
 
     label: str
     left: float
@@ -108,7 +112,10 @@ def jaccard(worker_labels: Iterable[str], consolidated_labels: Iterable[str]) ->
 
 
 def box_iou(first: Box, second: Box) -> float:
-    """Intersection over union of two boxes; 0.0 when either has no area."""
+    """Intersection over union of two boxes; 0.0 when either has no area.
+
+    The definition; ``box_matching.pair_iou`` computes it for many pairs at once.
+    """
     if first.width <= 0 or first.height <= 0 or second.width <= 0 or second.height <= 0:
         return 0.0
     overlap_w = min(first.left + first.width, second.left + second.width) - max(
@@ -120,7 +127,11 @@ def box_iou(first: Box, second: Box) -> float:
     if overlap_w <= 0 or overlap_h <= 0:
         return 0.0
     inter = overlap_w * overlap_h
-    return inter / (first.width * first.height + second.width * second.height - inter)
+    union = first.width * first.height + second.width * second.height - inter
+    # Areas too small for a float (1e-200 squared) are no area: 0, not a division by zero.
+    if not union > 0:
+        return 0.0
+    return inter / union
 
 
 def box_f1(
@@ -132,6 +143,9 @@ def box_f1(
     pairs are taken greedily by descending IoU, ties in the boxes' order (worker box first, then
     consolidated box). No boxes on either side is full agreement (1.0); boxes on one side only,
     none (0.0).
+
+    The definition, box by box; ``response_scores`` computes it for every response at once with
+    ``box_matching.box_f1_many`` (held equal to this by a property test).
     """
     if not worker_boxes and not consolidated_boxes:
         return 1.0
@@ -216,6 +230,9 @@ _UNREADABLE = Answer(_OTHER)
 
 
 def _number(value: Any) -> float:
+    kind = type(value)
+    if kind is int or kind is float:  # every coordinate JSON gives (bool is not int here)
+        return float(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("not a number")
     return float(value)
@@ -453,14 +470,13 @@ def response_scores(data: TeamData, worker_key: str | None = None) -> pd.DataFra
         wall = (submitted - accepted) / MS_PER_SECOND
     answer_codes, answer_texts = _codes(picked["answer"])
     answers = [read_answer(text) for text in answer_texts] + [_UNREADABLE]
-    answer_of = np.array(answers, dtype=object)[answer_codes]  # code -1 reads the last
     answer_kind = np.array([a.kind for a in answers], dtype=object)[answer_codes]
     worker_label = np.array([a.label if a.kind == _LABEL else None for a in answers], dtype=object)[
         answer_codes
     ]
     truth = _consolidated_by_object(data.consolidated, job_names, object_keys)
     several = workers_per_object.reindex(object_keys).fillna(0).to_numpy() >= 2
-    scores, notes = _scores(answer_of, answer_kind, worker_label, truth, several)
+    scores, notes = _scores(answers, answer_codes, answer_kind, worker_label, truth, several)
     gold_label = _gold_by_object(data.gold, job_names, object_keys)
     gold_scored = pd.notna(gold_label) & pd.notna(worker_label)
     gold_correct = pd.array(np.full(len(rows), pd.NA), dtype="boolean")
@@ -497,6 +513,8 @@ class _Truth:
     kind: np.ndarray  # object: _LABEL, _LABELS, _BOXES or _OTHER
     label: np.ndarray  # object: the class name of single-label objects
     read: np.ndarray  # object: the ConsolidatedLabel (None for the single-label fast path)
+    read_code: np.ndarray  # int64: ``read`` as a position in ``reads`` (-1 where None)
+    reads: list[ConsolidatedLabel]  # the distinct labels read by ``read_consolidated``
 
 
 def _consolidated_by_object(
@@ -524,21 +542,37 @@ def _consolidated_by_object(
     kind = np.full(len(rows), _OTHER, dtype=object)
     name = np.full(len(rows), None, dtype=object)
     read = np.full(len(rows), None, dtype=object)
+    read_code = np.full(len(rows), -1, dtype=np.int64)
+    values: list[ConsolidatedLabel] = []
     single = np.isin(types, list(SINGLE_LABEL_TYPES))
     metadata = consolidated["metadata"]
     name[single] = _class_names(metadata.iloc[rows[single]])
     kind[single & pd.notna(name)] = _LABEL
     slow = np.flatnonzero(kind != _LABEL)
     if len(slow):
-        labels_text = consolidated["label"].iloc[rows[slow]].tolist()
-        metadata_text = metadata.iloc[rows[slow]].tolist()
-        for i, position in enumerate(slow.tolist()):
-            value = read_consolidated(
-                types[position],
-                None if pd.isna(labels_text[i]) else labels_text[i],
-                None if pd.isna(metadata_text[i]) else metadata_text[i],
+        # Each distinct (type, label, metadata) is read once: objects often share them.
+        slow_rows = rows[slow]
+        type_of, type_texts = _codes(pd.Series(types[slow], dtype=object))
+        label_of, label_texts = _codes(consolidated["label"].iloc[slow_rows])
+        metadata_of, metadata_texts = _codes(metadata.iloc[slow_rows])
+        # One int64 per triple (codes + 1: -1 is missing); at most types x labels x metadata.
+        triple = (type_of + 1) * (len(label_texts) + 1) + label_of + 1
+        triple = triple * (len(metadata_texts) + 1) + metadata_of + 1
+        distinct, _ = pd.factorize(triple)
+        for first in (np.unique(distinct, return_index=True)[1]).tolist():
+            type_code, label_code = type_of[first], label_of[first]
+            metadata_code = metadata_of[first]
+            values.append(
+                read_consolidated(
+                    None if type_code < 0 else type_texts[type_code],
+                    None if label_code < 0 else label_texts[label_code],
+                    None if metadata_code < 0 else metadata_texts[metadata_code],
+                )
             )
-            kind[position], name[position], read[position] = value.kind, value.label, value
+        read[slow] = np.array(values, dtype=object)[distinct]
+        read_code[slow] = distinct
+        kind[slow] = np.array([v.kind for v in values], dtype=object)[distinct]
+        name[slow] = np.array([v.label for v in values], dtype=object)[distinct]
     # Objects without a consolidated row: kind _OTHER, read _NO_CONSOLIDATED.
     object_kind = np.full(len(wanted), _OTHER, dtype=object)
     object_name = np.full(len(wanted), None, dtype=object)
@@ -546,8 +580,17 @@ def _consolidated_by_object(
     object_type = np.full(len(wanted), None, dtype=object)
     object_kind[found], object_name[found], object_type[found] = kind, name, types
     object_read[found] = read
+    object_read_code = np.full(len(wanted), -1, dtype=np.int64)
+    object_read_code[found] = read_code
     back = pd.Index(wanted).get_indexer(object_keys)
-    return _Truth(object_type[back], object_kind[back], object_name[back], object_read[back])
+    return _Truth(
+        object_type[back],
+        object_kind[back],
+        object_name[back],
+        object_read[back],
+        object_read_code[back],
+        values,
+    )
 
 
 def _class_names(metadata: pd.Series) -> np.ndarray:
@@ -594,15 +637,20 @@ _ONE_WORKER = "not available: one worker answered the object (the consolidated l
 
 
 def _scores(
-    answers: np.ndarray,
+    answers: list[Answer],
+    answer_codes: np.ndarray,
     answer_kind: np.ndarray,
     worker_label: np.ndarray,
     truth: _Truth,
     several: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each response's agreement score (NaN when not scored) and the note saying why not."""
-    scores = np.full(len(answers), np.nan)
-    notes = np.full(len(answers), None, dtype=object)
+    """Each response's agreement score (NaN when not scored) and the note saying why not.
+
+    ``answers`` are the distinct answers (the last one for code -1), ``answer_codes`` each
+    response's.
+    """
+    scores = np.full(len(answer_codes), np.nan)
+    notes = np.full(len(answer_codes), None, dtype=object)
     other = truth.kind == _OTHER
     for position in np.flatnonzero(other).tolist():
         notes[position] = truth.read[position].note
@@ -617,13 +665,43 @@ def _scores(
     notes[same] = ""
     single = same & (truth.kind == _LABEL)
     scores[single] = (worker_label[single] == truth.label[single]).astype(np.float64)
-    for position in np.flatnonzero(same & ~single).tolist():
-        answer, consolidated = answers[position], truth.read[position]
-        if consolidated.kind == _LABELS:
-            scores[position] = jaccard(answer.labels, consolidated.labels)
-        else:
-            scores[position] = box_f1(answer.boxes, consolidated.boxes)
+    for position in np.flatnonzero(same & (truth.kind == _LABELS)).tolist():
+        answer, consolidated = answers[answer_codes[position]], truth.read[position]
+        scores[position] = jaccard(answer.labels, consolidated.labels)
+    box = np.flatnonzero(same & (truth.kind == _BOXES))
+    if len(box):
+        # Each distinct answer and label flattened once; every response scored at once.
+        worker_lists, worker_list = np.unique(answer_codes[box], return_inverse=True)
+        read_lists, read_list = np.unique(truth.read_code[box], return_inverse=True)
+        label_codes: dict[str, int] = {}
+        scores[box] = box_f1_many(
+            box_lists([answers[k].boxes for k in worker_lists.tolist()], label_codes),
+            worker_list,
+            box_lists([truth.reads[k].boxes for k in read_lists.tolist()], label_codes),
+            read_list,
+            MIN_BOX_IOU,
+        )
     return scores, notes
+
+
+def box_lists(lists: Sequence[Sequence[Box]], label_codes: dict[str, int]) -> BoxLists:
+    """``lists`` of boxes as flat arrays; labels become codes through ``label_codes`` (added to:
+    share it between the lists compared)."""
+    bounds = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum(list(map(len, lists)), out=bounds[1:])
+    flat = [box for boxes in lists for box in boxes]
+    # Boxes are tuples (label, left, top, width, height): their fields in one object array,
+    # five to a row (chained: ten times faster than numpy sizing a list of tuples).
+    table = np.fromiter(
+        itertools.chain.from_iterable(flat), dtype=object, count=5 * len(flat)
+    ).reshape(len(flat), 5)
+    labels, names = pd.factorize(table[:, 0])
+    lookup = np.array([label_codes.setdefault(name, len(label_codes)) for name in names])
+    label = lookup[labels] if len(flat) else np.zeros(0, dtype=np.int64)
+    left, top, width, height = (
+        np.ascontiguousarray(table[:, column], dtype=np.float64) for column in range(1, 5)
+    )
+    return BoxLists(bounds, label.astype(np.int64), left, top, width, height)
 
 
 def _gold_by_object(

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from analytics.errors import InputFileError
-from analytics.ingest.files import _kind_of, _open_regular, _stat_problem, path_text
+from analytics.ingest.files import _kind_of, _stat_problem, path_text, read_regular_file
 from analytics.responses.parse import (
     OUTPUT_MANIFEST,
     WORKER_RESPONSE_DIR,
@@ -103,24 +103,27 @@ def _walk(
     except OSError as exc:
         warnings.append(f"{path_text(directory)}: folder cannot be read ({exc.strerror or exc})")
         return
+    # What a file here is depends on the folder and on its name ending in .json only (see
+    # job_file): worked out once per folder, not per file.
+    json_kind = job_file((*parts, "file.json"))
+    prefix = "/".join(parts) + "/"
     for entry in entries:
-        if entry.name.startswith("."):
+        name = entry.name
+        if name.startswith("."):
             continue
-        entry_parts = (*parts, entry.name)
         if entry.is_dir(follow_symlinks=False):
-            yield from _walk(entry.path, entry_parts, warnings)
+            yield from _walk(entry.path, (*parts, name), warnings)
             continue
-        kind = job_file(entry_parts)
-        if kind is None:
+        if json_kind is None or not name.endswith(".json"):
             continue
         try:
             regular = entry.is_file(follow_symlinks=True)
         except OSError:
             regular = False
         if regular:
-            yield entry.path, "/".join(entry_parts), kind
+            yield entry.path, prefix + name, json_kind
         else:
-            yield from _regular(entry.path, "/".join(entry_parts), entry_parts, warnings)
+            yield from _regular(entry.path, prefix + name, (*parts, name), warnings)
 
 
 def _regular(
@@ -146,8 +149,7 @@ def _regular(
 
 def read_job_file(path: str) -> bytes:
     """The bytes of regular file ``path`` (refused without blocking if it became a FIFO)."""
-    with _open_regular(path) as stream:
-        return stream.readall()
+    return read_regular_file(path)
 
 
 def ingest_job_folders(
@@ -172,7 +174,8 @@ def ingest_job_folders(
         parsed = ParsedResponses()
         pending = 0
         for path, relative, kind in job_files(folder, warnings):
-            source = f"{resolved}/{path_text(relative)}"
+            # path_text leaves ASCII as it is: only other names need it.
+            source = f"{resolved}/{relative if relative.isascii() else path_text(relative)}"
             try:
                 data = read_job_file(path)
             except OSError as exc:
