@@ -188,8 +188,20 @@ def _staffing(data: TeamData, timezone: str, deadlines: Mapping[str, dt.datetime
 
 
 # --------------------------------------------------------------------------- data health
-def _health(data: TeamData, state: Mapping[str, Any], now: dt.datetime) -> Section:
+def _health(
+    data: TeamData, state: Mapping[str, Any], now: dt.datetime, latest_data: dt.datetime | None
+) -> Section:
     items: list[Item] = []
+    since = data.filters.since
+    if latest_data is not None and since is not None and latest_data < since:
+        items.append(
+            Item(
+                f"no data in this window: the store's latest data is from "
+                f"{latest_data:%Y-%m-%d %H:%M} UTC, before the window starts: run "
+                "gt-throughput sync (or ingest the new logs)",
+                alert_id("health", "no data"),
+            )
+        )
     health = sync_health(state, now)
     if health.stale and health.interval_seconds is not None:
         last = f"{health.synced_at:%Y-%m-%d %H:%M} UTC" if health.synced_at else "never"
@@ -264,6 +276,7 @@ def compose_digest(
     thresholds: Thresholds | None = None,
     deadlines: Mapping[str, dt.datetime] | None = None,
     recent: TeamData | None = None,
+    latest_data: dt.datetime | None = None,
 ) -> Digest:
     """The digest of ``current``'s window.
 
@@ -285,6 +298,9 @@ def compose_digest(
     recent
         The data the staffing rates are measured on: the same selection over at least the last
         ``staffing.RATE_DAYS`` to the window's end (default ``current``).
+    latest_data
+        The store's latest data (``dataset.data_as_of``): a window after it is said to hold no
+        data, rather than reported as a quiet day.
     """
     since = current.filters.since or pd.Timestamp(current.as_of).to_pydatetime()
     until = current.filters.until or pd.Timestamp(current.as_of).to_pydatetime()
@@ -292,6 +308,6 @@ def compose_digest(
         Section("throughput", "Throughput", _throughput(current, previous), "no activity"),
         *_alert_sections(current, thresholds or Thresholds()),
         _staffing(recent if recent is not None else current, timezone, deadlines or {}),
-        _health(current, state, now),
+        _health(current, state, now, latest_data),
     ]
     return Digest(since, until, window_words(since, until, timezone), tuple(sections))

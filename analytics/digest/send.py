@@ -184,7 +184,7 @@ class DigestReport:
 def compose_for(store: Store, request: DigestRequest, now: dt.datetime) -> Digest:
     """The digest of ``request``'s window from ``store`` (pseudonymised when asked)."""
     from analytics.access import Scope, scope_team_data
-    from analytics.dataset import Filters, load_team_data, previous_period
+    from analytics.dataset import Filters, data_as_of, load_team_data, previous_period
     from analytics.metrics.staffing import RATE_DAYS
 
     filters = Filters(since=request.since, until=request.until, workteams=request.teams)
@@ -212,6 +212,7 @@ def compose_for(store: Store, request: DigestRequest, now: dt.datetime) -> Diges
         timezone=request.timezone,
         recent=recent,
         deadlines=deadlines,
+        latest_data=data_as_of(store),
     )
 
 

@@ -458,3 +458,23 @@ def test_digest_deadlines_in_the_config(
         settings = load_config(path).digest
         assert settings is not None
         assert settings.deadlines == expected
+
+
+@pytest.mark.parametrize(
+    ("since", "said"),
+    [
+        pytest.param(dt.datetime(2026, 11, 20, tzinfo=UTC), True, id="after-the-data"),
+        pytest.param(dt.datetime(2026, 11, 7, tzinfo=UTC), False, id="holding-data"),
+    ],
+)
+def test_a_window_after_the_stores_data_says_so(
+    sample_store_root: Path, since: dt.datetime, said: bool
+) -> None:
+    from analytics.digest.send import DigestRequest, compose_for
+    from analytics.store.store import Store
+
+    until = since + dt.timedelta(days=1)
+    digest = compose_for(Store(sample_store_root), DigestRequest(since, until, dry_run=True), until)
+    health = next(s for s in digest.sections if s.key == "health")
+    lines = [i.text for i in health.items if i.text.startswith("no data in this window")]
+    assert bool(lines) == said, [i.text for i in health.items]
