@@ -126,7 +126,10 @@ def test_the_entrypoint_serves_the_example_config_and_passes_the_health_check(
     text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
     text = text.replace('path = "/var/lib/gt-throughput"', f'path = "{tmp_path / "store"}"')
     text = text.replace("port = 8501", f"port = {port}")
-    text = text.replace("# enabled = true", "enabled = false")
+    # The schedule's "enabled" (the [digest] table, commented out, has one too).
+    head, tail = text.split("\n[dashboard]\n", 1)
+    assert "# enabled = true" in head
+    text = head.replace("# enabled = true", "enabled = false") + "\n[dashboard]\n" + tail
     config = tmp_path / "gt-throughput.toml"
     config.write_text(text, encoding="utf-8")
     command = _command_here(exec_form(only("ENTRYPOINT")) + exec_form(only("CMD")), config)
