@@ -13,13 +13,12 @@ escapes or control characters (so no surrogate, and a string cannot hold a quote
 the text is JSON's own), numbers of at most 15 integer and 17 fraction digits with a two-digit
 exponent (no overflow to infinity, integers exact as floats; a bare ``-0``, which the definition
 reads as the integer 0, is left to it). Such a text is valid JSON that the definition reads as
-boxes. The boxes' fields are then cut out of the texts with NumPy and literal replacements into
-CSV, which Arrow's CSV reader converts (numbers to the nearest float, as ``orjson`` does).
+boxes. The boxes' values are then cut out of the texts (NumPy finds them: every quote is JSON's own)
+and Arrow casts them (numbers to the nearest float, as ``orjson`` reads them).
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -27,7 +26,6 @@ import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 
 _STRING = r'"[^"\\\x00-\x1f]*"'
 _FRACTION = r"\.[0-9]{1,17}"
@@ -80,9 +78,6 @@ BOX_LABEL_PATTERN = (
 BOX_METADATA_PATTERN = (
     rf"^\{{(?:{_STRING}:{_VALUE},)*\"class-map\":"
     rf"\{{(?:{_STRING}:{_STRING}(?:,{_STRING}:{_STRING})*)?\}}(?:,{_STRING}:{_VALUE})*\}}$"
-)
-_CLASS_MAP_PATTERN = (
-    rf"\"class-map\":(?P<class_map>\{{(?:{_STRING}:{_STRING}(?:,{_STRING}:{_STRING})*)?\}})"
 )
 
 
@@ -147,76 +142,74 @@ def _buffers(texts: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
     return chars, offsets
 
 
+def _spans(data: pa.Buffer, start: np.ndarray, end: np.ndarray) -> pa.LargeStringArray:
+    """Bytes ``start[i]:end[i]`` of ``data`` as texts (the spans in order, not overlapping).
+
+    Offsets start0, end0, start1, end1, ... over ``data`` make the spans the even items of one
+    array (the odd ones are what lies between), which ``take`` copies out.
+    """
+    bounds = np.empty(2 * len(start), dtype=np.int64)
+    bounds[0::2], bounds[1::2] = start, end
+    between = pa.Array.from_buffers(
+        pa.large_string(), len(bounds) - 1, [None, pa.py_buffer(bounds), data]
+    )
+    spans: pa.LargeStringArray = between.take(pa.array(np.arange(0, len(bounds) - 1, 2)))
+    return spans
+
+
 def _box_rows(
     texts: pa.LargeStringArray,
     start: np.ndarray,
     end: np.ndarray,
     keys: tuple[str, ...],
     types: tuple[pa.DataType, ...],
-) -> tuple[np.ndarray, pa.Table]:
-    """The boxes between byte ``start[i]`` and ``end[i]`` of each text (a run of canonical
-    objects ``{"<keys[0]>":..,"<keys[1]>":..}`` separated by commas) as a table, one row per
-    box, and how many boxes each text has."""
-    empty = pa.table({key: pa.array([], type) for key, type in zip(keys, types, strict=True)})
+) -> tuple[np.ndarray, dict[str, pa.Array]]:
+    """The boxes between byte ``start[i]`` and ``end[i]`` of each text (canonical objects of
+    exactly ``keys``, separated by commas), one column per key, and how many boxes each text
+    has. Strings are the text between their quotes, other values are cast to their type."""
+    columns = {key: pa.array([], type) for key, type in zip(keys, types, strict=True)}
     if not len(start):
-        return np.zeros(0, dtype=np.int64), empty
-    # The runs as one array: offsets start0, end0, start1, end1, ... over the texts' bytes make
-    # the runs the even items (the odd ones are what lies between), which ``take`` copies out.
-    bounds = np.empty(2 * len(start), dtype=np.int64)
-    bounds[0::2], bounds[1::2] = start, end
-    spans = pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), len(bounds) - 1, [None, pa.py_buffer(bounds), texts.buffers()[2]]
-    )
-    compact = spans.take(pa.array(np.arange(0, len(bounds) - 1, 2)))
+        return np.zeros(0, dtype=np.int64), columns
+    compact = _spans(texts.buffers()[2], start, end)
     runs, run_offsets = _buffers(compact)
     runs, run_start = runs[: run_offsets[-1]], run_offsets[:-1]
     # Strings hold no quote, so quotes pair up: even ones open a string, odd ones close it,
     # and a closing quote followed by a colon ends a key. A box starts at a brace followed by
     # an opening quote (in a run, only a box's first key).
     quotes = np.flatnonzero(runs == ord('"'))
-    key_end = quotes[1::2][runs[quotes[1::2] + 1] == ord(":")]
-    key_start = quotes[0::2][runs[quotes[1::2] + 1] == ord(":")]
+    is_key = runs[quotes[1::2] + 1] == ord(":")
+    key_start, key_end = quotes[0::2][is_key], quotes[1::2][is_key]
     opening = quotes[0::2]
     begins = opening[runs[opening - 1] == ord("{")] - 1
     counts = np.diff(np.searchsorted(begins, np.append(run_start, len(runs))))
     if not len(begins):
-        return counts, empty
-    # CSV: each box a line of its values (keys, the closing braces and the commas between
-    # boxes cut out, each opening brace made a line break).
-    box_end = begins[1:] - 1
+        return counts, columns
+    # Each value runs from after its key's colon to the comma before the next key, or to its
+    # box's closing brace (before the comma to the next box, or the next box of the next run).
+    value_start = (key_end + 2).reshape(-1, len(keys))
+    value_end = np.empty_like(value_start)
+    value_end[:, :-1] = key_start.reshape(-1, len(keys))[:, 1:] - 1
+    box_end = np.append(begins[1:] - 1, len(runs) - 1)
     box_end -= runs[box_end] == ord(",")
-    cut_from = np.concatenate([key_start, box_end, [len(runs) - 1]])
-    cut_to = np.concatenate([key_end + 2, begins[1:], [len(runs)]])
-    # Cuts do not overlap: a running sum of int8 edges is 1 inside one, 0 outside.
-    edges = np.zeros(len(runs) + 1, dtype=np.int8)
-    edges[cut_from] += 1
-    edges[cut_to] -= 1
-    lines = runs.copy()
-    lines[begins] = ord("\n")
-    csv = lines[np.cumsum(edges[:-1], dtype=np.int8) == 0].tobytes()
-    table = pa_csv.read_csv(
-        io.BytesIO(csv),
-        read_options=pa_csv.ReadOptions(
-            column_names=list(keys), use_threads=False, block_size=max(1 << 20, len(csv) + 1)
-        ),
-        convert_options=pa_csv.ConvertOptions(
-            column_types=dict(zip(keys, types, strict=True)),
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-            null_values=[],
-        ),
-    )
-    return counts, table
+    value_end[:, -1] = box_end
+    data = compact.buffers()[2]
+    for column, (key, type) in enumerate(zip(keys, types, strict=True)):
+        first, last = value_start[:, column], value_end[:, column]
+        if pa.types.is_string(type):
+            columns[key] = _spans(data, first + 1, last - 1).cast(type)
+        else:
+            columns[key] = pc.cast(_spans(data, first, last), type)
+    return counts, columns
 
 
-def _flat(counts: np.ndarray, labels: np.ndarray, table: pa.Table) -> FlatBoxes:
+def _flat(counts: np.ndarray, labels: np.ndarray, columns: dict[str, pa.Array]) -> FlatBoxes:
     bounds = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=bounds[1:])
     return FlatBoxes(
         bounds,
         labels,
         *(
-            np.ascontiguousarray(table.column(name).to_numpy(), dtype=np.float64)
+            np.ascontiguousarray(columns[name].to_numpy(), dtype=np.float64)
             for name in ("left", "top", "width", "height")
         ),
     )
@@ -248,20 +241,43 @@ def read_box_answers(texts: Collection[str | None]) -> tuple[np.ndarray, FlatBox
         else start
     )
     keys = ("height", "label", "left", "top", "width")
-    counts, table = _box_rows(
+    counts, columns = _box_rows(
         array,
         np.where(fast, start, offsets[:-1]),
         np.where(fast, end, offsets[:-1]),
         keys,
         (pa.float64(), pa.string(), *(pa.float64(),) * 3),
     )
-    labels = np.asarray(table.column("label").to_numpy(zero_copy_only=False), dtype=object)
-    return fast, _flat(counts[fast], labels, table)
+    labels = np.asarray(columns["label"].to_numpy(zero_copy_only=False), dtype=object)
+    return fast, _flat(counts[fast], labels, columns)
 
 
 def _flags(values: pa.Array) -> np.ndarray:
     """A boolean Arrow array as NumPy, null as False."""
     return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _class_maps(metadata: pa.LargeStringArray, fast: np.ndarray) -> pa.LargeStringArray:
+    """The ``class-map`` object of each ``fast`` metadata text (a flat object of strings).
+
+    It starts after its key (the only one: ``read_box_labels`` counts them) and ends at the
+    first brace after it that closes a string (every quote is JSON's own, so quotes pair up:
+    odd ones close a string), or at once when it is empty. Capturing it with a pattern cost
+    more than all the rest of ``read_box_labels``.
+    """
+    _, offsets = _buffers(metadata)
+    if not fast.any():
+        return pa.array([], pa.large_string())
+    # The fast texts alone: quotes pair up over all of them.
+    texts = _spans(metadata.buffers()[2], offsets[:-1][fast], offsets[1:][fast])
+    chars, offsets = _buffers(texts)
+    key = '"class-map":'
+    start = offsets[:-1] + pc.find_substring(texts, key).to_numpy() + len(key)
+    closing = np.flatnonzero(chars == ord('"'))[1::2]
+    braces = closing[chars[closing + 1] == ord("}")] + 1
+    after = braces[np.minimum(np.searchsorted(braces, start), max(len(braces) - 1, 0))]
+    end = np.where(chars[start + 1] == ord("}"), start + 1, after)
+    return _spans(texts.buffers()[2], start, end + 1)
 
 
 def read_box_labels(
@@ -296,7 +312,7 @@ def read_box_labels(
         else start
     )
     keys = ("class_id", "height", "left", "top", "width")
-    counts, table = _box_rows(
+    counts, columns = _box_rows(
         label_array,
         np.where(fast, start, offsets[:-1]),
         np.where(fast, end, offsets[:-1]),
@@ -304,14 +320,12 @@ def read_box_labels(
         (pa.int64(), *(pa.float64(),) * 4),
     )
     counts = counts[fast]
-    # The class-map the pattern matched, found again by a short pattern (capturing with the
-    # whole pattern costs 20 times more); each distinct one read once (a job has one).
-    maps = pc.extract_regex(pc.filter(metadata_array, pa.array(fast)), _CLASS_MAP_PATTERN)
-    encoded = pc.struct_field(maps, [0]).dictionary_encode()
+    # Each distinct class-map read once (a job has one).
+    encoded = _class_maps(metadata_array, fast).dictionary_encode()
     map_codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     class_maps = [orjson.loads(text) for text in encoded.dictionary.to_pylist()]
     owner = np.repeat(np.arange(len(counts)), counts)
-    class_ids = table.column("class_id").to_numpy()
+    class_ids = columns["class_id"].to_numpy()
     # Every class id must be in its class-map: each distinct (class-map, id) looked up once.
     ids = int(class_ids.max(initial=0)) + 1
     pairs, pair_of = np.unique(map_codes[owner] * ids + class_ids, return_inverse=True)
@@ -326,6 +340,6 @@ def read_box_labels(
         fast[rows[unnamed]] = False
         box_keep = keep[owner]
         counts = counts[keep]
-        table = table.filter(pa.array(box_keep))
+        columns = {key: values.filter(pa.array(box_keep)) for key, values in columns.items()}
         names = names[box_keep]
-    return fast, _flat(counts, names, table)
+    return fast, _flat(counts, names, columns)
