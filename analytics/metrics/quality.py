@@ -112,6 +112,42 @@ def jaccard(worker_labels: Iterable[str], consolidated_labels: Iterable[str]) ->
     return len(first & second) / len(union) if union else 1.0
 
 
+def jaccard_many(
+    first: Sequence[frozenset[str]],
+    first_of: np.ndarray,
+    second: Sequence[frozenset[str]],
+    second_of: np.ndarray,
+) -> np.ndarray:
+    """``jaccard(first[first_of[r]], second[second_of[r]])`` for each ``r``, as float64.
+
+    Label sets are bit masks when at most 64 labels occur (a job's label list is short): the
+    counts are the same integers and their quotient the same float as ``jaccard``'s.
+    """
+    bits: dict[str, int] = {}
+    for labels in (*first, *second):
+        for label in labels:
+            bits.setdefault(label, len(bits))
+    if len(bits) > 64:
+        return np.array(
+            [
+                jaccard(first[i], second[j])
+                for i, j in zip(first_of.tolist(), second_of.tolist(), strict=True)
+            ],
+            dtype=np.float64,
+        )
+
+    def masks(sets: Sequence[frozenset[str]]) -> np.ndarray:
+        return np.array(
+            [sum(1 << bits[label] for label in labels) for labels in sets], dtype=np.uint64
+        )
+
+    mine, theirs = masks(first)[first_of], masks(second)[second_of]
+    both = np.bitwise_count(mine & theirs).astype(np.int64)
+    either = np.bitwise_count(mine | theirs).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(either > 0, both / np.maximum(either, 1), 1.0)
+
+
 def box_iou(first: Box, second: Box) -> float:
     """Intersection over union of two boxes; 0.0 when either has no area.
 
@@ -698,9 +734,19 @@ def _scores(
     notes[same] = ""
     single = same & (truth.kind == _LABEL)
     scores[single] = (worker_label[single] == truth.label[single]).astype(np.float64)
-    for position in np.flatnonzero(same & (truth.kind == _LABELS)).tolist():
-        answer, consolidated = answers[answer_codes[position]], truth.read[position]
-        scores[position] = jaccard(answer.labels, consolidated.labels)
+    multi = np.flatnonzero(same & (truth.kind == _LABELS))
+    if len(multi):
+        # Each distinct answer and label read once, as sets; every response scored at once.
+        answer_sets, answer_of = np.unique(answer_codes[multi], return_inverse=True)
+        _, read_first, read_of = np.unique(
+            truth.read_code[multi], return_index=True, return_inverse=True
+        )
+        scores[multi] = jaccard_many(
+            [answers[k].labels for k in answer_sets.tolist()],
+            answer_of,
+            [truth.read[position].labels for position in multi[read_first].tolist()],
+            read_of,
+        )
     box = np.flatnonzero(same & (truth.kind == _BOXES))
     if len(box):
         # Every response scored at once; labels coded alike on both sides.
