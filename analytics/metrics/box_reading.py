@@ -124,7 +124,7 @@ class FlatBoxes:
 def _text_array(texts: Collection[str | None]) -> pa.LargeStringArray | None:
     try:
         array = pa.array(texts, type=pa.large_string())
-    except (pa.ArrowInvalid, UnicodeEncodeError):  # a lone surrogate: no UTF-8 for it
+    except (pa.ArrowException, UnicodeEncodeError):  # a lone surrogate, a non-text value
         return None
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()

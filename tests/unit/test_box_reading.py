@@ -287,3 +287,22 @@ def test_canonical_box_answers_are_taken() -> None:
     for position, text in enumerate(texts):
         assert boxes_of(flat, position) == exact_boxes(read_answer(text).boxes)
     assert not any(math.isnan(x) for x in flat.left)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param(5, id="a-number"),
+        pytest.param(b"{}", id="bytes"),
+        pytest.param("x\ud800", id="a-lone-surrogate"),
+    ],
+)
+def test_values_that_are_not_text_are_left_to_the_definition(other: object) -> None:
+    """No error, and the value is not read here (a column read from Parquet never holds such
+    values; a frame built in memory might): where Arrow cannot hold the batch, all of it goes to
+    the definition."""
+    text = canonical_json({"a": {"boundingBoxes": []}})
+    fast, flat = read_box_answers(np.array([text, other], dtype=object))
+    assert not fast[1]
+    assert len(flat.bounds) == int(fast.sum()) + 1
+    assert flat.bounds[-1] == 0
