@@ -42,6 +42,7 @@ import pyarrow.json as pa_json
 
 from analytics.dataset import TeamData, in_window
 from analytics.metrics.box_matching import BoxLists, box_f1_many
+from analytics.metrics.box_reading import FlatBoxes, read_box_answers, read_box_labels
 from analytics.metrics.grouping import category_codes, modified_z_by_group
 from analytics.metrics.outcomes import MS_PER_SECOND, SUBMITTED, column_epoch_ms, outcomes_of
 
@@ -109,6 +110,42 @@ def jaccard(worker_labels: Iterable[str], consolidated_labels: Iterable[str]) ->
     first, second = set(worker_labels), set(consolidated_labels)
     union = first | second
     return len(first & second) / len(union) if union else 1.0
+
+
+def jaccard_many(
+    first: Sequence[frozenset[str]],
+    first_of: np.ndarray,
+    second: Sequence[frozenset[str]],
+    second_of: np.ndarray,
+) -> np.ndarray:
+    """``jaccard(first[first_of[r]], second[second_of[r]])`` for each ``r``, as float64.
+
+    Label sets are bit masks when at most 64 labels occur (a job's label list is short): the
+    counts are the same integers and their quotient the same float as ``jaccard``'s.
+    """
+    bits: dict[str, int] = {}
+    for labels in (*first, *second):
+        for label in labels:
+            bits.setdefault(label, len(bits))
+    if len(bits) > 64:
+        return np.array(
+            [
+                jaccard(first[i], second[j])
+                for i, j in zip(first_of.tolist(), second_of.tolist(), strict=True)
+            ],
+            dtype=np.float64,
+        )
+
+    def masks(sets: Sequence[frozenset[str]]) -> np.ndarray:
+        return np.array(
+            [sum(1 << bits[label] for label in labels) for labels in sets], dtype=np.uint64
+        )
+
+    mine, theirs = masks(first)[first_of], masks(second)[second_of]
+    both = np.bitwise_count(mine & theirs).astype(np.int64)
+    either = np.bitwise_count(mine | theirs).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(either > 0, both / np.maximum(either, 1), 1.0)
 
 
 def box_iou(first: Box, second: Box) -> float:
@@ -468,15 +505,27 @@ def response_scores(data: TeamData, worker_key: str | None = None) -> pd.DataFra
     submitted = _epoch_ms_or_nan(picked["submission_time"])
     with np.errstate(invalid="ignore"):
         wall = (submitted - accepted) / MS_PER_SECOND
-    answer_codes, answer_texts = _codes(picked["answer"])
-    answers = [read_answer(text) for text in answer_texts] + [_UNREADABLE]
-    answer_kind = np.array([a.kind for a in answers], dtype=object)[answer_codes]
-    worker_label = np.array([a.label if a.kind == _LABEL else None for a in answers], dtype=object)[
-        answer_codes
-    ]
+    answer_codes, answer_texts = category_codes(picked["answer"])
+    answer_codes = answer_codes.astype(np.int64)
+    # Box answers of the certain shape read at once (box_reading), the others one by one: the
+    # distinct texts stay in Arrow, and only those read one by one become Python strings.
+    fast, fast_boxes = read_box_answers(answer_texts.array)
+    slow = np.flatnonzero(~fast)
+    answers = [_BOX_ANSWER] * len(fast) + [_UNREADABLE]
+    kinds = np.full(len(answers), _BOXES, dtype=object)
+    labels = np.full(len(answers), None, dtype=object)
+    kinds[-1] = _OTHER
+    for position, text in zip(slow.tolist(), answer_texts[slow].tolist(), strict=True):
+        answer = answers[position] = read_answer(text)
+        kinds[position] = answer.kind
+        labels[position] = answer.label if answer.kind == _LABEL else None
+    answer_boxes, answer_list = _answer_boxes(answers, np.append(fast, False), fast_boxes)
+    answer_kind, worker_label = kinds[answer_codes], labels[answer_codes]
     truth = _consolidated_by_object(data.consolidated, job_names, object_keys)
     several = workers_per_object.reindex(object_keys).fillna(0).to_numpy() >= 2
-    scores, notes = _scores(answers, answer_codes, answer_kind, worker_label, truth, several)
+    scores, notes = _scores(
+        answers, answer_codes, answer_kind, worker_label, truth, several, answer_boxes, answer_list
+    )
     gold_label = _gold_by_object(data.gold, job_names, object_keys)
     gold_scored = pd.notna(gold_label) & pd.notna(worker_label)
     gold_correct = pd.array(np.full(len(rows), pd.NA), dtype="boolean")
@@ -513,8 +562,8 @@ class _Truth:
     kind: np.ndarray  # object: _LABEL, _LABELS, _BOXES or _OTHER
     label: np.ndarray  # object: the class name of single-label objects
     read: np.ndarray  # object: the ConsolidatedLabel (None for the single-label fast path)
-    read_code: np.ndarray  # int64: ``read`` as a position in ``reads`` (-1 where None)
-    reads: list[ConsolidatedLabel]  # the distinct labels read by ``read_consolidated``
+    read_code: np.ndarray  # int64: the label's list in ``boxes`` (-1 for single-label objects)
+    boxes: FlatBoxes  # the boxes of each distinct label read
 
 
 def _consolidated_by_object(
@@ -523,7 +572,8 @@ def _consolidated_by_object(
     """Read the consolidated label of every object in ``object_keys`` (each object once).
 
     Single-label objects whose metadata names the class (``class-name``) are read in one
-    vectorised pass (Arrow's JSON reader); every other object through ``read_consolidated``.
+    vectorised pass (Arrow's JSON reader), box labels of the certain shape in another
+    (``box_reading.read_box_labels``); every other object through ``read_consolidated``.
     """
     table_keys = _object_keys(
         _job_codes_in(consolidated["labeling_job_name"], job_names),
@@ -549,6 +599,16 @@ def _consolidated_by_object(
     name[single] = _class_names(metadata.iloc[rows[single]])
     kind[single & pd.notna(name)] = _LABEL
     slow = np.flatnonzero(kind != _LABEL)
+    box_fast = np.zeros(len(slow), dtype=bool)
+    fast_boxes = FlatBoxes.empty()
+    box_rows = np.flatnonzero(np.isin(types[slow], list(BOX_TYPES)))
+    if len(box_rows):
+        picked = rows[slow[box_rows]]
+        read_fast, fast_boxes = read_box_labels(
+            consolidated["label"].iloc[picked], metadata.iloc[picked]
+        )
+        box_fast[box_rows[read_fast]] = True
+    fast_slow, slow = slow[box_fast], slow[~box_fast]
     if len(slow):
         # Each distinct (type, label, metadata) is read once: objects often share them.
         slow_rows = rows[slow]
@@ -573,6 +633,10 @@ def _consolidated_by_object(
         read_code[slow] = distinct
         kind[slow] = np.array([v.kind for v in values], dtype=object)[distinct]
         name[slow] = np.array([v.label for v in values], dtype=object)[distinct]
+    # Box labels read at once: lists after the distinct labels read one by one.
+    kind[fast_slow] = _BOXES
+    read[fast_slow] = _BOX_LABEL
+    read_code[fast_slow] = len(values) + np.arange(len(fast_slow))
     # Objects without a consolidated row: kind _OTHER, read _NO_CONSOLIDATED.
     object_kind = np.full(len(wanted), _OTHER, dtype=object)
     object_name = np.full(len(wanted), None, dtype=object)
@@ -589,7 +653,7 @@ def _consolidated_by_object(
         object_name[back],
         object_read[back],
         object_read_code[back],
-        values,
+        flat_boxes([value.boxes for value in values]).then(fast_boxes),
     )
 
 
@@ -630,6 +694,9 @@ def _class_names_one_by_one(metadata: pd.Series) -> np.ndarray:
     return names
 
 
+#: What the fast readers (``box_reading``) stand for: their boxes are in flat arrays.
+_BOX_ANSWER = Answer(_BOXES)
+_BOX_LABEL = ConsolidatedLabel(_BOXES)
 _NO_CONSOLIDATED = ConsolidatedLabel(
     _OTHER, note="not available: no consolidated label for the object (output manifest not read)"
 )
@@ -643,11 +710,13 @@ def _scores(
     worker_label: np.ndarray,
     truth: _Truth,
     several: np.ndarray,
+    answer_boxes: FlatBoxes,
+    answer_list: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each response's agreement score (NaN when not scored) and the note saying why not.
 
     ``answers`` are the distinct answers (the last one for code -1), ``answer_codes`` each
-    response's.
+    response's; the boxes of answer ``k`` are list ``answer_list[k]`` of ``answer_boxes``.
     """
     scores = np.full(len(answer_codes), np.nan)
     notes = np.full(len(answer_codes), None, dtype=object)
@@ -665,28 +734,71 @@ def _scores(
     notes[same] = ""
     single = same & (truth.kind == _LABEL)
     scores[single] = (worker_label[single] == truth.label[single]).astype(np.float64)
-    for position in np.flatnonzero(same & (truth.kind == _LABELS)).tolist():
-        answer, consolidated = answers[answer_codes[position]], truth.read[position]
-        scores[position] = jaccard(answer.labels, consolidated.labels)
+    multi = np.flatnonzero(same & (truth.kind == _LABELS))
+    if len(multi):
+        # Each distinct answer and label read once, as sets; every response scored at once.
+        answer_sets, answer_of = np.unique(answer_codes[multi], return_inverse=True)
+        _, read_first, read_of = np.unique(
+            truth.read_code[multi], return_index=True, return_inverse=True
+        )
+        scores[multi] = jaccard_many(
+            [answers[k].labels for k in answer_sets.tolist()],
+            answer_of,
+            [truth.read[position].labels for position in multi[read_first].tolist()],
+            read_of,
+        )
     box = np.flatnonzero(same & (truth.kind == _BOXES))
     if len(box):
-        # Each distinct answer and label flattened once; every response scored at once.
-        worker_lists, worker_list = np.unique(answer_codes[box], return_inverse=True)
-        read_lists, read_list = np.unique(truth.read_code[box], return_inverse=True)
-        label_codes: dict[str, int] = {}
+        # Every response scored at once; labels coded alike on both sides.
+        worker, consolidated = _coded(answer_boxes, truth.boxes)
         scores[box] = box_f1_many(
-            box_lists([answers[k].boxes for k in worker_lists.tolist()], label_codes),
-            worker_list,
-            box_lists([truth.reads[k].boxes for k in read_lists.tolist()], label_codes),
-            read_list,
+            worker,
+            answer_list[answer_codes[box]],
+            consolidated,
+            truth.read_code[box],
             MIN_BOX_IOU,
         )
     return scores, notes
 
 
-def box_lists(lists: Sequence[Sequence[Box]], label_codes: dict[str, int]) -> BoxLists:
-    """``lists`` of boxes as flat arrays; labels become codes through ``label_codes`` (added to:
-    share it between the lists compared)."""
+def _answer_boxes(
+    answers: list[Answer], fast: np.ndarray, fast_boxes: FlatBoxes
+) -> tuple[FlatBoxes, np.ndarray]:
+    """The boxes of every distinct answer as lists, and each answer's list: the ``fast``
+    answers' (``fast_boxes``, in order) first, then the others' (from ``answers``)."""
+    slow = np.flatnonzero(~fast)
+    position = np.empty(len(answers), dtype=np.int64)
+    position[fast] = np.arange(int(fast.sum()))
+    position[slow] = int(fast.sum()) + np.arange(len(slow))
+    return fast_boxes.then(flat_boxes([answers[k].boxes for k in slow.tolist()])), position
+
+
+def _coded(first: FlatBoxes, second: FlatBoxes) -> tuple[BoxLists, BoxLists]:
+    """Both box lists with labels as integer codes, equal texts equal codes on either side."""
+    codes, _ = pd.factorize(np.concatenate([first.label, second.label]))
+    split = len(first.label)
+    return (
+        BoxLists(
+            first.bounds,
+            codes[:split].astype(np.int64),
+            first.left,
+            first.top,
+            first.width,
+            first.height,
+        ),
+        BoxLists(
+            second.bounds,
+            codes[split:].astype(np.int64),
+            second.left,
+            second.top,
+            second.width,
+            second.height,
+        ),
+    )
+
+
+def flat_boxes(lists: Sequence[Sequence[Box]]) -> FlatBoxes:
+    """``lists`` of boxes as flat arrays (labels as text)."""
     bounds = np.zeros(len(lists) + 1, dtype=np.int64)
     np.cumsum(list(map(len, lists)), out=bounds[1:])
     flat = [box for boxes in lists for box in boxes]
@@ -695,13 +807,22 @@ def box_lists(lists: Sequence[Sequence[Box]], label_codes: dict[str, int]) -> Bo
     table = np.fromiter(
         itertools.chain.from_iterable(flat), dtype=object, count=5 * len(flat)
     ).reshape(len(flat), 5)
-    labels, names = pd.factorize(table[:, 0])
-    lookup = np.array([label_codes.setdefault(name, len(label_codes)) for name in names])
-    label = lookup[labels] if len(flat) else np.zeros(0, dtype=np.int64)
     left, top, width, height = (
         np.ascontiguousarray(table[:, column], dtype=np.float64) for column in range(1, 5)
     )
-    return BoxLists(bounds, label.astype(np.int64), left, top, width, height)
+    return FlatBoxes(bounds, table[:, 0], left, top, width, height)
+
+
+def box_lists(lists: Sequence[Sequence[Box]], label_codes: dict[str, int]) -> BoxLists:
+    """``lists`` of boxes as flat arrays; labels become codes through ``label_codes`` (added to:
+    share it between the lists compared)."""
+    flat = flat_boxes(lists)
+    labels, names = pd.factorize(flat.label)
+    lookup = np.array([label_codes.setdefault(name, len(label_codes)) for name in names])
+    label = lookup[labels] if len(flat.label) else np.zeros(0, dtype=np.int64)
+    return BoxLists(
+        flat.bounds, label.astype(np.int64), flat.left, flat.top, flat.width, flat.height
+    )
 
 
 def _gold_by_object(
