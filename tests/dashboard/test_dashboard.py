@@ -29,9 +29,11 @@ from analytics import (
 )
 from dashboard.literal import literal
 from tests.conftest import REPO_ROOT
+from tests.support.app_downloads import download_bytes
 from tests.support.hostile_sample import HostileNames, build_hostile_sample, hostile_names
 
 APP = REPO_ROOT / "dashboard" / "app.py"
+pytestmark = pytest.mark.usefixtures("no_lookahead")
 PAGES = {
     "overview": "Team overview",
     "workers": "Workers",
@@ -40,26 +42,6 @@ PAGES = {
     "jobs": "Labeling jobs",
     "data": "Data",
 }
-
-
-@pytest.fixture(autouse=True)
-def no_lookahead(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pages alone, as they compute on demand: the look-ahead has its own tests."""
-    monkeypatch.setenv("GT_THROUGHPUT_LOOKAHEAD", "off")
-
-
-@pytest.fixture
-def media(monkeypatch: pytest.MonkeyPatch) -> list[MemoryMediaFileStorage]:
-    """The in-memory media storages AppTest creates, where download buttons keep their data."""
-    created: list[MemoryMediaFileStorage] = []
-
-    class Recorded(MemoryMediaFileStorage):
-        def __init__(self, media_endpoint: str) -> None:
-            super().__init__(media_endpoint)
-            created.append(self)
-
-    monkeypatch.setattr("streamlit.testing.v1.app_test.MemoryMediaFileStorage", Recorded)
-    return created
 
 
 @pytest.fixture
@@ -78,17 +60,6 @@ def open_page(at: AppTest, page: str) -> AppTest:
         at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def download_bytes(at: AppTest, media: list[MemoryMediaFileStorage], key: str) -> bytes:
-    button = next(b for b in at.get("download_button") if b.proto.id.endswith(key))
-    filename = button.proto.url.rsplit("/", 1)[1]
-    for storage in reversed(media):
-        try:
-            return storage.get_file(filename).content
-        except Exception:  # not in this storage: look in the next one
-            continue
-    raise AssertionError(f"no media file {filename}")
 
 
 def seven_days(store: Store) -> Filters:

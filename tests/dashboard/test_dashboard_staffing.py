@@ -17,12 +17,8 @@ from dashboard.literal import literal
 from tests.conftest import REPO_ROOT
 
 APP = REPO_ROOT / "dashboard" / "app.py"
+pytestmark = pytest.mark.usefixtures("no_lookahead")
 DEADLINE_KEY = "jobs_staffing_deadline_"
-
-
-@pytest.fixture(autouse=True)
-def no_lookahead(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GT_THROUGHPUT_LOOKAHEAD", "off")
 
 
 @pytest.fixture

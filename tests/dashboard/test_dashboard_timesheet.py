@@ -21,38 +21,10 @@ from analytics import (
     timesheet_totals,
 )
 from tests.conftest import REPO_ROOT
+from tests.support.app_downloads import download_bytes
 
 APP = REPO_ROOT / "dashboard" / "app.py"
-
-
-@pytest.fixture(autouse=True)
-def no_lookahead(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GT_THROUGHPUT_LOOKAHEAD", "off")
-
-
-@pytest.fixture
-def media(monkeypatch: pytest.MonkeyPatch) -> list[MemoryMediaFileStorage]:
-    """The in-memory media storages AppTest creates, where download buttons keep their data."""
-    created: list[MemoryMediaFileStorage] = []
-
-    class Recorded(MemoryMediaFileStorage):
-        def __init__(self, media_endpoint: str) -> None:
-            super().__init__(media_endpoint)
-            created.append(self)
-
-    monkeypatch.setattr("streamlit.testing.v1.app_test.MemoryMediaFileStorage", Recorded)
-    return created
-
-
-def download_bytes(at: AppTest, media: list[MemoryMediaFileStorage], key: str) -> bytes:
-    button = next(b for b in at.get("download_button") if b.proto.id.endswith(key))
-    filename = button.proto.url.rsplit("/", 1)[1]
-    for storage in reversed(media):
-        try:
-            return storage.get_file(filename).content
-        except Exception:  # not in this storage: look in the next one
-            continue
-    raise AssertionError(f"no media file {filename}")
+pytestmark = pytest.mark.usefixtures("no_lookahead")
 
 
 def open_timesheet(
