@@ -295,13 +295,20 @@ def read_box_labels(
     label_array, metadata_array = _text_array(labels), _text_array(metadata)
     if label_array is None or metadata_array is None or not len(label_array):
         return np.zeros(len(labels), dtype=bool), FlatBoxes.empty()
-    fast = pc.and_kleene(
-        pc.match_substring_regex(label_array, BOX_LABEL_PATTERN),
-        pc.match_substring_regex(metadata_array, BOX_METADATA_PATTERN),
-    )
+    # A job's labels share a few metadata texts: each distinct one is checked and its class-map
+    # read once (``metadata_of``: each label's distinct metadata, -1 when missing).
+    encoded_metadata = metadata_array.dictionary_encode()
+    metadata_texts = encoded_metadata.dictionary
+    metadata_of = pc.fill_null(encoded_metadata.indices, -1).to_numpy().astype(np.int64)
     # One "class-map" in the whole text (a quote is always JSON's own): the top-level one.
-    fast = pc.and_kleene(fast, pc.equal(pc.count_substring(metadata_array, '"class-map":'), 1))
-    fast = _flags(fast)
+    metadata_fast = _flags(
+        pc.and_kleene(
+            pc.match_substring_regex(metadata_texts, BOX_METADATA_PATTERN),
+            pc.equal(pc.count_substring(metadata_texts, '"class-map":'), 1),
+        )
+    )
+    fast = _flags(pc.match_substring_regex(label_array, BOX_LABEL_PATTERN))
+    fast &= np.append(metadata_fast, False)[metadata_of]
     chars, offsets = _buffers(label_array)
     start = offsets[:-1] + len('{"annotations":[')
     # The boxes end at the text's first bracket: they hold no string.
@@ -321,8 +328,10 @@ def read_box_labels(
     )
     counts = counts[fast]
     # Each distinct class-map read once (a job has one).
-    encoded = _class_maps(metadata_array, fast).dictionary_encode()
-    map_codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    encoded = _class_maps(metadata_texts, metadata_fast).dictionary_encode()
+    map_of_metadata = np.zeros(len(metadata_texts), dtype=np.int64)
+    map_of_metadata[metadata_fast] = encoded.indices.to_numpy(zero_copy_only=False)
+    map_codes = map_of_metadata[metadata_of[fast]]
     class_maps = [orjson.loads(text) for text in encoded.dictionary.to_pylist()]
     owner = np.repeat(np.arange(len(counts)), counts)
     class_ids = columns["class_id"].to_numpy()

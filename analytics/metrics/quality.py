@@ -659,9 +659,15 @@ def _consolidated_by_object(
 
 def _class_names(metadata: pd.Series) -> np.ndarray:
     """The ``class-name`` of each metadata JSON text (None where absent or not text)."""
-    names = np.full(len(metadata), None, dtype=object)
     if not len(metadata) or bool(metadata.isna().any()):
         return _class_names_one_by_one(metadata)
+    # A job's objects share a few metadata texts: each distinct one is read once.
+    codes, texts = _codes(metadata)
+    return _distinct_class_names(pd.Series(texts, dtype="str"))[codes]
+
+
+def _distinct_class_names(metadata: pd.Series) -> np.ndarray:
+    names = np.full(len(metadata), None, dtype=object)
     # One JSON document per line (canonical JSON has no raw newline), read by Arrow in C++.
     texts = pa.array(metadata.array).cast(pa.large_string())
     empty, newline = pa.scalar("", pa.large_string()), pa.scalar("\n", pa.large_string())
