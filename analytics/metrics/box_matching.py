@@ -146,7 +146,13 @@ def _matches(
     # Boxes as nodes numbered per response (the same worker list may serve many responses).
     worker_node = (np.cumsum(n_worker) - n_worker)[response] + i
     consolidated_node = (np.cumsum(n_consolidated) - n_consolidated)[response] + j
-    order = np.lexsort((j, i, -iou, response))
+    # Candidates come in response order; only a response with several needs sorting (by
+    # descending IoU, then worker box, then consolidated box), in place among its own.
+    several = np.bincount(response, minlength=len(worker_list))[response] > 1
+    order = np.arange(len(response))
+    if several.any():
+        rows = order[several]
+        order[several] = rows[np.lexsort((j[rows], i[rows], -iou[rows], response[rows]))]
     response, worker_node, consolidated_node = (
         response[order],
         worker_node[order],

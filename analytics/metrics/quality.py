@@ -492,9 +492,11 @@ def response_scores(data: TeamData, worker_key: str | None = None) -> pd.DataFra
     job, job_names = _codes(responses["labeling_job_name"])
     objects = responses["object_index"].to_numpy(dtype=np.int64, na_value=-1)
     object_keys = _object_keys(job, objects)
-    # Distinct workers per object, over every response read (whatever the window).
-    pairs = pd.DataFrame({"object": object_keys, "worker": worker}).drop_duplicates()
-    workers_per_object = pairs["object"].value_counts()
+    # Distinct workers per object, over every response read (whatever the window): each
+    # distinct (object, worker) pair counted once for its object.
+    object_of, _ = pd.factorize(object_keys)
+    pairs = pd.unique(object_of.astype(np.int64) * (len(worker_names) + 1) + worker + 1)
+    workers_per_object = np.bincount(pairs // (len(worker_names) + 1), minlength=len(object_of))
     keep = in_window(responses["submission_time"], data.filters)
     if worker_key is not None:
         keep &= worker == pd.Index(worker_names).get_indexer([worker_key])[0]
@@ -522,14 +524,15 @@ def response_scores(data: TeamData, worker_key: str | None = None) -> pd.DataFra
     answer_boxes, answer_list = _answer_boxes(answers, np.append(fast, False), fast_boxes)
     answer_kind, worker_label = kinds[answer_codes], labels[answer_codes]
     truth = _consolidated_by_object(data.consolidated, job_names, object_keys)
-    several = workers_per_object.reindex(object_keys).fillna(0).to_numpy() >= 2
+    several = workers_per_object[object_of[rows]] >= 2
     scores, notes = _scores(
         answers, answer_codes, answer_kind, worker_label, truth, several, answer_boxes, answer_list
     )
     gold_label = _gold_by_object(data.gold, job_names, object_keys)
     gold_scored = pd.notna(gold_label) & pd.notna(worker_label)
-    gold_correct = pd.array(np.full(len(rows), pd.NA), dtype="boolean")
-    gold_correct[gold_scored] = worker_label[gold_scored] == gold_label[gold_scored]
+    correct = np.zeros(len(rows), dtype=bool)
+    correct[gold_scored] = worker_label[gold_scored] == gold_label[gold_scored]
+    gold_correct = pd.arrays.BooleanArray(correct, ~gold_scored)
     frame = pd.DataFrame(
         {
             "labeling_job_name": _categorical(job, job_names),
