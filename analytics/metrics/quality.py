@@ -522,7 +522,7 @@ def response_scores(data: TeamData, worker_key: str | None = None) -> pd.DataFra
         kinds[position] = answer.kind
         labels[position] = answer.label if answer.kind == _LABEL else None
     answer_boxes, answer_list = _answer_boxes(answers, np.append(fast, False), fast_boxes)
-    answer_kind, worker_label = kinds[answer_codes], labels[answer_codes]
+    answer_kind, worker_label = _kind_codes(kinds)[answer_codes], labels[answer_codes]
     truth = _consolidated_by_object(data.consolidated, job_names, object_keys)
     several = workers_per_object[object_of[rows]] >= 2
     scores, notes = _scores(
@@ -725,25 +725,28 @@ def _scores(
     """Each response's agreement score (NaN when not scored) and the note saying why not.
 
     ``answers`` are the distinct answers (the last one for code -1), ``answer_codes`` each
-    response's; the boxes of answer ``k`` are list ``answer_list[k]`` of ``answer_boxes``.
+    response's, ``answer_kind`` its kind (``_kind_codes``); the boxes of answer ``k`` are list
+    ``answer_list[k]`` of ``answer_boxes``.
     """
     scores = np.full(len(answer_codes), np.nan)
     notes = np.full(len(answer_codes), None, dtype=object)
-    other = truth.kind == _OTHER
+    # Kinds as small codes: each object array compared once per kind, not once per use.
+    truth_kind = _kind_codes(truth.kind)
+    other = truth_kind == _KINDS.index(_OTHER)
     for position in np.flatnonzero(other).tolist():
         notes[position] = truth.read[position].note
     notes[~other & ~several] = _ONE_WORKER
     comparable = ~other & several
-    wrong_shape = comparable & (answer_kind != truth.kind)
+    wrong_shape = comparable & (answer_kind != truth_kind)
     for kind in (_LABEL, _LABELS, _BOXES):
-        notes[wrong_shape & (truth.kind == kind)] = (
+        notes[wrong_shape & (truth_kind == _KINDS.index(kind))] = (
             f"not available: the answer holds no {kind} (the job's task type is scored on them)"
         )
     same = comparable & ~wrong_shape
     notes[same] = ""
-    single = same & (truth.kind == _LABEL)
+    single = same & (truth_kind == _KINDS.index(_LABEL))
     scores[single] = (worker_label[single] == truth.label[single]).astype(np.float64)
-    multi = np.flatnonzero(same & (truth.kind == _LABELS))
+    multi = np.flatnonzero(same & (truth_kind == _KINDS.index(_LABELS)))
     if len(multi):
         # Each distinct answer and label read once, as sets; every response scored at once.
         answer_sets, answer_of = np.unique(answer_codes[multi], return_inverse=True)
@@ -756,7 +759,7 @@ def _scores(
             [truth.read[position].labels for position in multi[read_first].tolist()],
             read_of,
         )
-    box = np.flatnonzero(same & (truth.kind == _BOXES))
+    box = np.flatnonzero(same & (truth_kind == _KINDS.index(_BOXES)))
     if len(box):
         # Every response scored at once; labels coded alike on both sides.
         worker, consolidated = _coded(answer_boxes, truth.boxes)
@@ -768,6 +771,18 @@ def _scores(
             MIN_BOX_IOU,
         )
     return scores, notes
+
+
+#: Every kind of answer and consolidated label (``read_answer``, ``read_consolidated``).
+_KINDS = (_LABEL, _LABELS, _BOXES, _OTHER)
+
+
+def _kind_codes(kinds: np.ndarray) -> np.ndarray:
+    """Each kind (object array) as its position in ``_KINDS``."""
+    codes = np.full(len(kinds), _KINDS.index(_OTHER), dtype=np.int8)
+    for code, kind in enumerate(_KINDS[:-1]):
+        codes[kinds == kind] = code
+    return codes
 
 
 def _answer_boxes(
