@@ -586,7 +586,8 @@ def _consolidated_by_object(
     last = ~pd.Index(table_keys).duplicated(keep="last") & (table_keys >= 0)
     table_rows = np.flatnonzero(last)
     index = pd.Index(table_keys[table_rows])
-    wanted = pd.unique(object_keys)
+    # Each response's object (``back``) among the distinct objects, in one hash pass.
+    back, wanted = pd.factorize(object_keys)
     where = index.get_indexer(wanted)
     found = where >= 0
     rows = table_rows[where[found]]
@@ -649,7 +650,6 @@ def _consolidated_by_object(
     object_read[found] = read
     object_read_code = np.full(len(wanted), -1, dtype=np.int64)
     object_read_code[found] = read_code
-    back = pd.Index(wanted).get_indexer(object_keys)
     return _Truth(
         object_type[back],
         object_kind[back],
