@@ -255,18 +255,6 @@ def write_job_folders(tables: dict[str, pa.Table], root: Path) -> int:
     return len(responses)
 
 
-def _peak_rss_since_exec_mb() -> float:
-    """This process's peak resident memory in MB since it started its program (``VmHWM``).
-
-    Not ``getrusage``'s ``ru_maxrss``: Linux carries that across ``exec``, so a spawned child
-    reports its parent's peak (1.1 GB here, the parent holding the generated tables).
-    """
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return peak_rss_mb()
-
-
 def _timed_ingest(folders: list[str], store_root: str) -> dict[str, Any]:
     """Ingest ``folders`` into a new store (in a fresh process): seconds, responses, peak MB."""
     store = Store(Path(store_root))
@@ -278,7 +266,7 @@ def _timed_ingest(folders: list[str], store_root: str) -> dict[str, Any]:
         "cpu_seconds": time.process_time() - cpu,
         "load_average_at_start": load_at_start,
         "responses_new": getattr(report, "responses_new", None),
-        "peak_rss_mb": _peak_rss_since_exec_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
