@@ -306,7 +306,6 @@ def _scan(  # type: ignore[no-untyped-def]
     time_state = np.empty((_TIME_COUNT, count), np.uint8)
     time_spans = np.empty((_TIME_COUNT, count, 2), np.int32)
     keys = np.empty(16 * count, np.uint8)
-    acc = np.empty(8, np.uint64)
     spans = np.empty((_FIELD_COUNT, 2), np.int64)
     predicted = np.full(_MAX_PREDICTED, -1, np.int64)
     accepted = 0
@@ -426,7 +425,7 @@ def _scan(  # type: ignore[no-untyped-def]
             j = accepted
             accepted += 1
             _copy_bytes(buf, text_start, text_end - text_start, text_data, text_total)
-            xxh3.xxh3_128_at(buf, text_start, text_end - text_start, acc, keys, 16 * j)
+            xxh3.xxh3_128_at(buf, text_start, text_end - text_start, keys, 16 * j)
             text_total += text_end - text_start
             text_offsets[j + 1] = text_total
             prefix[j, 0] = prefix_start
