@@ -525,8 +525,10 @@ def _events_table(
     log_timestamp: pa.Array,
     log_stream_names: pa.Array,
     source: str,
+    keys: pa.Array | pa.ChunkedArray | None = None,
 ) -> pa.Table:
-    """``schema.EVENTS`` rows from the string fields and decoded times of valid messages."""
+    """``schema.EVENTS`` rows from the string fields and decoded times of valid messages;
+    ``keys`` are the texts' event keys when already computed (by the compiled scanner)."""
     count = len(texts)
     event_type = strings["event_type"]
     no_time = pa.scalar(None, schema.UTC_MS)
@@ -542,7 +544,7 @@ def _events_table(
     event_time = pc.coalesce(outcome_time, times["task_accepted_time"], times["event_timestamp"])
     return pa.table(
         {
-            "event_key": event_keys(texts),
+            "event_key": event_keys(texts) if keys is None else keys,
             "worker_key": _worker_keys(strings),
             "worker_id": strings["worker_id"],
             "cognito_user_pool_id": strings["cognito_user_pool_id"],
@@ -967,6 +969,7 @@ def _scanned_events(scanned: ScannedLines, source: str) -> pa.Table:
         log_timestamp=log_timestamp,
         log_stream_names=pa.nulls(count, pa.string()),
         source=source,
+        keys=scanned.keys,
     )
 
 
