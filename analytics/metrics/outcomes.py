@@ -15,6 +15,7 @@ import pandas as pd
 
 from analytics.dataset import TeamData
 from analytics.metrics.grouping import category_codes, codes_of, pair_codes
+from analytics.metrics.kernels import task_durations
 from analytics.store.schema import OUTCOME_EVENT_TYPES, OUTCOME_TIME_FIELDS
 
 #: NumPy's integer for a missing time (``NaT`` viewed as int64).
@@ -128,19 +129,22 @@ def outcomes_of(data: TeamData) -> Outcomes:
     start_ms = take(column_epoch_ms(events["task_accepted_time"]))
     # The time that ends each task: the time field of its outcome type, by its kind.
     own_fields = tuple(OUTCOME_TIME_FIELDS.values())
-    own_ms = take(column_epoch_ms(events[own_fields[SUBMITTED]])).copy()
-    for code in (RETURNED, DECLINED):
-        np.copyto(own_ms, take(column_epoch_ms(events[own_fields[code]])), where=kind == code)
-    known = (own_ms != MISSING_MS) & (start_ms != MISSING_MS)
-    np.subtract(own_ms, start_ms, out=own_ms, where=known)
-    own_float = own_ms.astype(np.float64)
-    del own_ms
-    own_float[~known] = np.nan
-    del known
-    skew_ms = np.where(own_float < 0, own_float, np.nan)
-    return_ms = np.where((kind == RETURNED) & (own_float >= 0), own_float, np.nan)
-    # Reuse the last temporary as ``task_ms`` rather than allocating a fourth float array.
-    own_float[~((kind == SUBMITTED) & (own_float >= 0))] = np.nan
+    # Made here, not in the kernel: NumPy asks for huge pages (see ``grouping.sliced_quantiles``).
+    task_ms, return_ms, skew_ms = (np.empty(len(kind)) for _ in range(3))
+    task_durations(
+        np.zeros(0, dtype=index_type) if every_row else rows,
+        kind,
+        column_epoch_ms(events["task_accepted_time"]),
+        column_epoch_ms(events[own_fields[SUBMITTED]]),
+        column_epoch_ms(events[own_fields[RETURNED]]),
+        column_epoch_ms(events[own_fields[DECLINED]]),
+        MISSING_MS,
+        SUBMITTED,
+        RETURNED,
+        task_ms,
+        return_ms,
+        skew_ms,
+    )
     return Outcomes(
         rows=rows,
         worker=take(worker_all),
@@ -152,7 +156,7 @@ def outcomes_of(data: TeamData) -> Outcomes:
         kind=kind,
         end_ms=end_ms,
         start_ms=start_ms,
-        task_ms=own_float,
+        task_ms=task_ms,
         return_ms=return_ms,
         skew_ms=skew_ms,
     )

@@ -16,8 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analytics.dataset import TeamData
+from analytics.metrics import kernels
 from analytics.metrics.grouping import gather, group_bounds
-from analytics.metrics.kernels import sweep_walk
 from analytics.metrics.outcomes import (
     MISSING_MS,
     MS_PER_DAY,
@@ -29,8 +29,11 @@ from analytics.metrics.outcomes import (
 
 
 def interval_starts(start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Accepted times, replaced by the outcome time where missing or after it (clock skew)."""
-    return np.where((start != MISSING_MS) & (start <= end), start, end)
+    """Accepted times, replaced by the outcome time where missing or after it (clock skew): the
+    rule is ``kernels.interval_start``."""
+    starts = np.empty(len(end), dtype=np.int64)
+    kernels.interval_starts(start, end, MISSING_MS, starts)
+    return starts
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,10 @@ def sweep_sorted(start: np.ndarray, end: np.ndarray, bounds: np.ndarray, gap_ms:
     """
     sizes = np.diff(bounds)
     group = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
-    covered, idle, ends_session, *_ = sweep_walk(
+    covered = np.empty(len(end), dtype=np.int64)
+    idle = np.empty(len(end), dtype=np.int64)
+    ends_session = np.empty(len(end), dtype=bool)
+    kernels.sweep_walk(
         group,
         start,
         end,
@@ -87,7 +93,9 @@ def sweep_sorted(start: np.ndarray, end: np.ndarray, bounds: np.ndarray, gap_ms:
         float(gap_ms),
         MISSING_MS,
         MS_PER_DAY,
-        True,
+        covered,
+        idle,
+        ends_session,
     )
     return Sweep(
         bounds=bounds,

@@ -27,7 +27,7 @@ from analytics.metrics.grouping import (
     modified_z_by_group,
     sliced_quantiles,
 )
-from analytics.metrics.kernels import pair_layout, sweep_walk
+from analytics.metrics.kernels import BLOCK_PAIRS, pair_counts, pair_scatter, sweep_walk
 from analytics.metrics.outcomes import (
     DECLINED,
     MISSING_MS,
@@ -50,7 +50,6 @@ from analytics.metrics.quality import (
     active_time_pairs,
     worker_quality,
 )
-from analytics.metrics.sessions import interval_starts
 
 
 @dataclass(frozen=True)
@@ -130,7 +129,7 @@ def time_order(outcomes: Outcomes) -> np.ndarray:
     """Empty when the tasks with a worker are in outcome-time order (the store keeps events so),
     else a stable order of all tasks by outcome time (missing times first).
 
-    The per-worker passes (``kernels.sweep_walk``, ``kernels.pair_layout``) visit the tasks in
+    The per-worker passes (``kernels.sweep_walk``, ``kernels.pair_scatter``) visit the tasks in
     this order, so each worker's tasks come in outcome-time order without grouping them.
     """
     worker, end = outcomes.worker, outcomes.end_ms
@@ -163,17 +162,19 @@ def _coverage(outcomes: Outcomes, order: np.ndarray, gap_minutes: float) -> _Cov
     One walk back over the tasks in outcome-time order (``order``, see ``time_order``), each
     worker's intervals merged as ``sessions.sweep_sorted`` merges a group's.
     """
-    start = interval_starts(outcomes.start_ms, outcomes.end_ms)
-    *_, active, idle, sessions, first, last, days = sweep_walk(
+    nothing = np.zeros(0, dtype=np.int64)
+    active, idle, sessions, first, last, days = sweep_walk(
         outcomes.worker,
-        start,
+        outcomes.start_ms,
         outcomes.end_ms,
         order,
         len(outcomes.worker_keys),
         gap_minutes * 60_000.0,
         MISSING_MS,
         MS_PER_DAY,
-        False,
+        nothing,
+        nothing,
+        np.zeros(0, dtype=bool),
     )
     return _Coverage(
         active_ms=active.astype(np.float64),
@@ -218,7 +219,7 @@ def _worker_task_times(
     """Each worker's count, total, median and p90 of task ms, and the median of each (worker,
     job) pair with at least ``min_tasks`` timed tasks.
 
-    One scatter lays the task ms out by (worker, job) pair (``kernels.pair_layout``): every pair
+    One scatter lays the task ms out by (worker, job) pair (``kernels.pair_scatter``): every pair
     is a slice, and so is every worker (pairs are worker-major), so the worker quantiles and the
     pair medians read the same copy. With a ``pool``, the worker quantiles run on it while this
     thread computes the pair medians. Pair rows come by worker, then job.
@@ -226,8 +227,23 @@ def _worker_task_times(
     n_workers = len(outcomes.worker_keys)
     job = outcomes.job
     n_slots = int(job.max()) + 2 if len(job) else 1  # slot 0: tasks without a job
-    laid, bounds, totals = pair_layout(
-        outcomes.worker, job, outcomes.task_ms, order, n_workers, n_slots
+    worker, task_ms = outcomes.worker, outcomes.task_ms
+    bounds, totals = pair_counts(worker, job, task_ms, order, n_workers, n_slots)
+    # The big arrays are made by NumPy (huge pages; see ``grouping.sliced_quantiles``).
+    laid = np.empty(int(bounds[-1]))
+    block_edges = np.append(bounds[::BLOCK_PAIRS], bounds[-1])
+    largest_block = int(np.diff(block_edges).max()) if len(block_edges) > 1 else 0
+    pair_scatter(
+        worker,
+        job,
+        task_ms,
+        order,
+        n_slots,
+        bounds,
+        laid,
+        np.empty(len(laid), dtype=np.uint16),
+        np.empty(largest_block),
+        np.empty(largest_block, dtype=np.uint16),
     )
     worker_bounds = bounds[::n_slots]
     if pool is None:
@@ -487,7 +503,7 @@ def worker_summary(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.
     Built for 10 million events in under a second (``bench/bench_metrics.py``): the tasks are
     never grouped by worker; the interval sweep is one compiled walk over them in time order
     (``kernels.sweep_walk``), and the quantiles and per-job medians read one copy of the task
-    times laid out by (worker, job) pair (``kernels.pair_layout``).
+    times laid out by (worker, job) pair (``kernels.pair_scatter``).
     """
     part = worker_part(data, thresholds)
     events = data.events
