@@ -96,13 +96,6 @@ def group_sums(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     return sums
 
 
-def kept_bounds(keep: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """The group bounds of ``values[keep]`` for groups given by ``bounds`` over ``values``."""
-    kept = np.zeros(len(bounds), dtype=np.int64)
-    np.cumsum(group_sums(keep, bounds), out=kept[1:])
-    return kept
-
-
 def sliced_quantiles(
     values: np.ndarray,
     bounds: np.ndarray,
