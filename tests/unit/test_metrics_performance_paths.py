@@ -2,8 +2,9 @@
 
 ``worker_summary`` walks the tasks in time order with per-worker state (``kernels.sweep_walk``,
 the merge ``analytics.metrics.sessions.sweep_sorted`` also uses) and lays task times out by
-(worker, job) pair (``kernels.pair_scatter``); these tests pin the branches the hand-worked cases of ``test_metrics.py`` do not reach: events out of time order, tasks
-without a time, groups without tasks, and the integer helpers (``analytics.metrics.grouping``).
+(worker, job) pair (``kernels.pair_scatter``); these tests pin the branches the hand-worked
+cases of ``test_metrics.py`` do not reach: events out of time order, tasks without a time,
+groups without tasks, and the integer helpers (``analytics.metrics.grouping``).
 """
 
 from __future__ import annotations
