@@ -81,9 +81,10 @@ def sweep_sorted(start: np.ndarray, end: np.ndarray, bounds: np.ndarray, gap_ms:
     """
     sizes = np.diff(bounds)
     group = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
-    covered = np.empty(len(end), dtype=np.int64)
-    idle = np.empty(len(end), dtype=np.int64)
-    ends_session = np.empty(len(end), dtype=bool)
+    # Zeros: an interval without an outcome time is left out by the walk (callers drop them).
+    covered = np.zeros(len(end), dtype=np.int64)
+    idle = np.zeros(len(end), dtype=np.int64)
+    ends_session = np.zeros(len(end), dtype=bool)
     kernels.sweep_walk(
         group,
         start,

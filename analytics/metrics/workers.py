@@ -500,7 +500,7 @@ def worker_summary(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.
     any split of the events by worker gives the same rows), ``score_jobs`` (what depends on each
     job's pairs only) and ``finish_workers`` (the team tables, the flags, the order).
 
-    Built for 10 million events in under a second (``bench/bench_metrics.py``): the tasks are
+    Built for 10 million events in about a second (``bench/bench_metrics.py``): the tasks are
     never grouped by worker; the interval sweep is one compiled walk over them in time order
     (``kernels.sweep_walk``), and the quantiles and per-job medians read one copy of the task
     times laid out by (worker, job) pair (``kernels.pair_scatter``).
