@@ -9,12 +9,14 @@ are epoch milliseconds (``*_ms``) inside, converted to seconds or UTC times only
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from analytics.dataset import TeamData
 from analytics.metrics.grouping import category_codes, codes_of, pair_codes
+from analytics.metrics.kernels import task_durations
 from analytics.store.schema import OUTCOME_EVENT_TYPES, OUTCOME_TIME_FIELDS
 
 #: NumPy's integer for a missing time (``NaT`` viewed as int64).
@@ -54,7 +56,10 @@ class Outcomes:
     Attributes
     ----------
     rows
-        Position of each task in ``TeamData.events``.
+        Position of each task in ``TeamData.events`` (made when first read: the worker table
+        never reads it).
+    picked_rows
+        The same when some events are not tasks; None when every event is one.
     worker, job, team
         ``int32`` codes into ``worker_keys``, ``job_names``, ``team_names`` (``-1`` when missing).
     kind
@@ -72,7 +77,7 @@ class Outcomes:
         The outcome time minus the accepted time when it is negative (clock skew), else NaN.
     """
 
-    rows: np.ndarray
+    picked_rows: np.ndarray | None
     worker: np.ndarray
     worker_keys: pd.Index
     job: np.ndarray
@@ -87,7 +92,18 @@ class Outcomes:
     skew_ms: np.ndarray
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.kind)
+
+    @cached_property
+    def rows(self) -> np.ndarray:
+        if self.picked_rows is not None:
+            return self.picked_rows
+        return np.arange(len(self.kind), dtype=_index_type(len(self.kind)))
+
+
+def _index_type(count: int) -> type[np.signedinteger]:
+    """``int32`` positions while they fit (half the memory), else ``int64``."""
+    return np.int32 if count < np.iinfo(np.int32).max else np.int64
 
 
 def outcome_kinds(event_types: pd.Series) -> np.ndarray:
@@ -110,9 +126,9 @@ def outcomes_of(data: TeamData) -> Outcomes:
     events = data.events
     kind_all = outcome_kinds(events["event_type"])
     every_row = bool((kind_all >= 0).all())
-    index_type = np.int32 if len(kind_all) < np.iinfo(np.int32).max else np.int64
+    index_type = _index_type(len(kind_all))
     rows = (
-        np.arange(len(kind_all), dtype=index_type)
+        np.zeros(0, dtype=index_type)
         if every_row
         else np.flatnonzero(kind_all >= 0).astype(index_type)
     )
@@ -128,21 +144,24 @@ def outcomes_of(data: TeamData) -> Outcomes:
     start_ms = take(column_epoch_ms(events["task_accepted_time"]))
     # The time that ends each task: the time field of its outcome type, by its kind.
     own_fields = tuple(OUTCOME_TIME_FIELDS.values())
-    own_ms = take(column_epoch_ms(events[own_fields[SUBMITTED]])).copy()
-    for code in (RETURNED, DECLINED):
-        np.copyto(own_ms, take(column_epoch_ms(events[own_fields[code]])), where=kind == code)
-    known = (own_ms != MISSING_MS) & (start_ms != MISSING_MS)
-    np.subtract(own_ms, start_ms, out=own_ms, where=known)
-    own_float = own_ms.astype(np.float64)
-    del own_ms
-    own_float[~known] = np.nan
-    del known
-    skew_ms = np.where(own_float < 0, own_float, np.nan)
-    return_ms = np.where((kind == RETURNED) & (own_float >= 0), own_float, np.nan)
-    # Reuse the last temporary as ``task_ms`` rather than allocating a fourth float array.
-    own_float[~((kind == SUBMITTED) & (own_float >= 0))] = np.nan
+    # Made here, not in the kernel: NumPy asks for huge pages (see ``grouping.sliced_quantiles``).
+    task_ms, return_ms, skew_ms = (np.empty(len(kind)) for _ in range(3))
+    task_durations(
+        rows,
+        kind,
+        column_epoch_ms(events["task_accepted_time"]),
+        column_epoch_ms(events[own_fields[SUBMITTED]]),
+        column_epoch_ms(events[own_fields[RETURNED]]),
+        column_epoch_ms(events[own_fields[DECLINED]]),
+        MISSING_MS,
+        SUBMITTED,
+        RETURNED,
+        task_ms,
+        return_ms,
+        skew_ms,
+    )
     return Outcomes(
-        rows=rows,
+        picked_rows=None if every_row else rows,
         worker=take(worker_all),
         worker_keys=worker_keys,
         job=take(job_all),
@@ -152,7 +171,7 @@ def outcomes_of(data: TeamData) -> Outcomes:
         kind=kind,
         end_ms=end_ms,
         start_ms=start_ms,
-        task_ms=own_float,
+        task_ms=task_ms,
         return_ms=return_ms,
         skew_ms=skew_ms,
     )

@@ -3,7 +3,7 @@
 Each task spans its acceptance to its outcome (an instant at its outcome when the acceptance time is
 missing or later than the outcome). Overlapping tasks merge into active time; a gap between tasks
 longer than the session gap ends a working session, shorter gaps are idle time inside it. One
-vectorised sweep (``sweep_sorted``) serves the worker table's columns and the session table.
+compiled sweep (``kernels.sweep_walk``) serves the worker table's columns and the session table.
 """
 
 from __future__ import annotations
@@ -16,13 +16,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analytics.dataset import TeamData
+from analytics.metrics import kernels
 from analytics.metrics.grouping import gather, group_bounds
-from analytics.metrics.outcomes import MISSING_MS, MS_PER_HOUR, Outcomes, ms_to_times, outcomes_of
+from analytics.metrics.outcomes import (
+    MISSING_MS,
+    MS_PER_DAY,
+    MS_PER_HOUR,
+    Outcomes,
+    ms_to_times,
+    outcomes_of,
+)
 
 
 def interval_starts(start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Accepted times, replaced by the outcome time where missing or after it (clock skew)."""
-    return np.where((start != MISSING_MS) & (start <= end), start, end)
+    """Accepted times, replaced by the outcome time where missing or after it (clock skew): the
+    rule is ``kernels.interval_start``."""
+    starts = np.empty(len(end), dtype=np.int64)
+    kernels.interval_starts(start, end, MISSING_MS, starts)
+    return starts
 
 
 @dataclass(frozen=True)
@@ -62,42 +73,37 @@ def sweep_intervals(
 def sweep_sorted(start: np.ndarray, end: np.ndarray, bounds: np.ndarray, gap_ms: float) -> Sweep:
     """Merge each group's intervals, already grouped (``bounds``) and in end order inside a group.
 
-    Walking a group from its latest end backwards with a running minimum of starts: an interval
-    adds ``min(end, later_start) - start`` of new coverage, where ``later_start`` is the earliest
-    start among the group's later-ending intervals, and the uncovered ``later_start - end`` is a
-    gap between tasks; a gap over ``gap_ms`` ends a session. Offsetting each group's times by
-    ``group * span`` (``span`` longer than all the times plus the gap) lets one running minimum
-    serve every group: a later group's starts are always larger, and the last interval of a group
-    always sees a gap over ``gap_ms``.
+    Walking a group from its latest end backwards with the earliest start among its later-ending
+    intervals (``later_start``): an interval adds ``min(end, later_start) - start`` of new
+    coverage (none when negative), and the uncovered ``later_start - end`` is a gap between
+    tasks; a gap over ``gap_ms`` ends a session, and the group's last interval always ends one.
+    The walk is ``kernels.sweep_walk``, the one implementation of this rule.
     """
-    n = len(end)
-    if n == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return Sweep(bounds, start, end, empty, empty, np.zeros(0, dtype=bool))
     sizes = np.diff(bounds)
-    origin = int(start.min())
-    span = int(end.max()) - origin + int(gap_ms) + 2
-    shifted = np.repeat(np.arange(len(sizes), dtype=np.int64) * span - origin, sizes)
-    shifted += start
-    later_start = np.empty(n, dtype=np.int64)
-    later_start[-1] = len(sizes) * span  # past every group: the last interval ends its session
-    # later_start[i] = min(shifted[i + 1:]): a running minimum over the reversed array.
-    np.minimum.accumulate(shifted[:0:-1], out=later_start[-2::-1])
-    later_start -= np.subtract(shifted, start, out=shifted)  # back from shifted times
-    del shifted
-    covered = np.minimum(end, later_start)
-    covered -= start
-    np.maximum(covered, 0, out=covered)
-    gap = np.subtract(later_start, end, out=later_start)
-    ends_session = gap > gap_ms
-    np.maximum(gap, 0, out=gap)
-    gap[ends_session] = 0
+    group = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    # Zeros: an interval without an outcome time is left out by the walk (callers drop them).
+    covered = np.zeros(len(end), dtype=np.int64)
+    idle = np.zeros(len(end), dtype=np.int64)
+    ends_session = np.zeros(len(end), dtype=bool)
+    kernels.sweep_walk(
+        group,
+        start,
+        end,
+        np.zeros(0, dtype=np.int64),
+        len(sizes),
+        float(gap_ms),
+        MISSING_MS,
+        MS_PER_DAY,
+        covered,
+        idle,
+        ends_session,
+    )
     return Sweep(
         bounds=bounds,
         start_ms=start,
         end_ms=end,
         covered_ms=covered,
-        idle_ms=gap,
+        idle_ms=idle,
         ends_session=ends_session,
     )
 

@@ -12,7 +12,7 @@ Every column is defined in ``analytics.metrics.definitions``; the essentials:
 
 from __future__ import annotations
 
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,15 +23,11 @@ import pyarrow.compute as pc
 from analytics.dataset import TeamData
 from analytics.metrics.grouping import (
     category_codes,
-    gather,
-    group_bounds,
-    group_sums,
     join_names,
-    kept_bounds,
     modified_z_by_group,
     sliced_quantiles,
-    stable_order,
 )
+from analytics.metrics.kernels import BLOCK_PAIRS, pair_counts, pair_scatter, sweep_walk
 from analytics.metrics.outcomes import (
     DECLINED,
     MISSING_MS,
@@ -54,7 +50,6 @@ from analytics.metrics.quality import (
     active_time_pairs,
     worker_quality,
 )
-from analytics.metrics.sessions import interval_starts, sweep_sorted
 
 
 @dataclass(frozen=True)
@@ -129,78 +124,25 @@ WORKER_COLUMNS = (
 )
 
 
-# --------------------------------------------------------------------------- tasks by worker
-@dataclass(frozen=True)
-class WorkerTasks:
-    """Each worker's tasks side by side, in outcome-time order inside a worker.
+# --------------------------------------------------------------------------- time coverage
+def time_order(outcomes: Outcomes) -> np.ndarray:
+    """Empty when the tasks with a worker are in outcome-time order (the store keeps events so),
+    else a stable order of all tasks by outcome time (missing times first).
 
-    Built once by ``worker_tasks`` and shared by every per-worker pass of ``worker_summary`` (the
-    interval sweep, the task-time quantiles, the per-job medians): grouping 10 million tasks is
-    the most expensive step, so it is done once. Only tasks with a worker are kept; tasks without
-    an outcome time come first in their worker's slice.
-
-    Attributes
-    ----------
-    bounds
-        Worker ``w``'s tasks are ``[bounds[w], bounds[w + 1])``; length ``n_workers + 1``.
-    end_ms
-        Outcome time (``Outcomes.end_ms``).
-    start_ms
-        Start of the task's interval: the accepted time, or the outcome time when the accepted
-        time is missing or later than the outcome (see ``sessions.interval_starts``).
-    task_ms, job
-        As in ``Outcomes``.
+    The per-worker passes (``kernels.sweep_walk``, ``kernels.pair_scatter``) visit the tasks in
+    this order, so each worker's tasks come in outcome-time order without grouping them.
     """
-
-    bounds: np.ndarray
-    end_ms: np.ndarray
-    start_ms: np.ndarray
-    task_ms: np.ndarray
-    job: np.ndarray
-
-
-def worker_tasks(outcomes: Outcomes, pool: Executor | None = None) -> WorkerTasks:
-    """Group ``outcomes`` by worker, in outcome-time order inside each worker (see ``WorkerTasks``).
-
-    The store keeps events in time order, so a stable grouping by worker is enough (one counting
-    sort); otherwise the tasks are sorted by worker, then outcome time. With a ``pool``, half of
-    the four gathers run on it (each is a scattered read of 10 million values).
-    """
-    n_workers = len(outcomes.worker_keys)
     worker, end = outcomes.worker, outcomes.end_ms
     with_worker = worker >= 0
-    selected: np.ndarray | None = None
     if not bool(with_worker.all()):
-        selected = np.flatnonzero(with_worker)
-        worker, end = worker[selected], end[selected]
+        end = end[with_worker]
     del with_worker
     if len(end) < 2 or bool(np.all(end[1:] >= end[:-1])):
-        order = stable_order(worker)
-    else:
-        keys = pa.table({"worker": worker, "end": end})
-        order = pc.sort_indices(keys, [("worker", "ascending"), ("end", "ascending")])
-    bounds = group_bounds(worker, n_workers)
-    if selected is not None:
-        order = pa.array(gather(selected, order))
-    task_ms: Future[np.ndarray] | np.ndarray
-    job: Future[np.ndarray] | np.ndarray
-    if pool is not None:
-        task_ms = pool.submit(gather, outcomes.task_ms, order)
-        job = pool.submit(gather, outcomes.job, order)
-    else:
-        task_ms, job = gather(outcomes.task_ms, order), gather(outcomes.job, order)
-    end_ms = gather(outcomes.end_ms, order)
-    start_ms = interval_starts(gather(outcomes.start_ms, order), end_ms)
-    return WorkerTasks(
-        bounds=bounds,
-        end_ms=end_ms,
-        start_ms=start_ms,
-        task_ms=task_ms.result() if isinstance(task_ms, Future) else task_ms,
-        job=job.result() if isinstance(job, Future) else job,
-    )
+        return np.zeros(0, dtype=np.int64)
+    order: np.ndarray = pc.sort_indices(pa.array(outcomes.end_ms)).to_numpy().view(np.int64)
+    return order
 
 
-# --------------------------------------------------------------------------- time coverage
 @dataclass(frozen=True)
 class _Coverage:
     """Per-worker results of the interval sweep (see ``sessions.sweep_sorted``)."""
@@ -214,31 +156,26 @@ class _Coverage:
     active_days: np.ndarray
 
 
-def _coverage(tasks: WorkerTasks, gap_minutes: float) -> _Coverage:
-    """Active and idle time, sessions, first and last outcome and active days of each worker."""
-    end, start, bounds = tasks.end_ms, tasks.start_ms, tasks.bounds
-    timed = end != MISSING_MS
-    if not bool(timed.all()):
-        bounds = kept_bounds(timed, bounds)
-        end, start = end[timed], start[timed]
-    del timed
-    sweep = sweep_sorted(start, end, bounds, gap_minutes * 60_000.0)
-    active = group_sums(sweep.covered_ms, bounds)
-    idle = group_sums(sweep.idle_ms, bounds)
-    sessions = group_sums(sweep.ends_session, bounds)
-    del sweep
-    nonempty = np.diff(bounds) > 0
-    first = np.full(len(bounds) - 1, MISSING_MS, dtype=np.int64)
-    last = np.full(len(bounds) - 1, MISSING_MS, dtype=np.int64)
-    first[nonempty] = end[bounds[:-1][nonempty]]
-    last[nonempty] = end[bounds[1:][nonempty] - 1]
-    # A new active day at each worker's first outcome and wherever the UTC day changes.
-    day = end // MS_PER_DAY
-    new_day = np.empty(len(day), dtype=bool)
-    new_day[:1] = True
-    np.not_equal(day[1:], day[:-1], out=new_day[1:])
-    del day
-    new_day[bounds[:-1][nonempty]] = True
+def _coverage(outcomes: Outcomes, order: np.ndarray, gap_minutes: float) -> _Coverage:
+    """Active and idle time, sessions, first and last outcome and active days of each worker.
+
+    One walk back over the tasks in outcome-time order (``order``, see ``time_order``), each
+    worker's intervals merged as ``sessions.sweep_sorted`` merges a group's.
+    """
+    nothing = np.zeros(0, dtype=np.int64)
+    active, idle, sessions, first, last, days = sweep_walk(
+        outcomes.worker,
+        outcomes.start_ms,
+        outcomes.end_ms,
+        order,
+        len(outcomes.worker_keys),
+        gap_minutes * 60_000.0,
+        MISSING_MS,
+        MS_PER_DAY,
+        nothing,
+        nothing,
+        np.zeros(0, dtype=bool),
+    )
     return _Coverage(
         active_ms=active.astype(np.float64),
         idle_ms=idle.astype(np.float64),
@@ -246,7 +183,7 @@ def _coverage(tasks: WorkerTasks, gap_minutes: float) -> _Coverage:
         session_ms=(active + idle).astype(np.float64),
         first_ms=first,
         last_ms=last,
-        active_days=group_sums(new_day, bounds),
+        active_days=days,
     )
 
 
@@ -277,82 +214,58 @@ class _TaskTimes:
 
 
 def _worker_task_times(
-    tasks: WorkerTasks, min_tasks: int, pool: ThreadPoolExecutor | None = None
+    outcomes: Outcomes, order: np.ndarray, min_tasks: int, pool: Executor | None = None
 ) -> _TaskTimes:
     """Each worker's count, total, median and p90 of task ms, and the median of each (worker,
-    job) pair with at least ``min_tasks`` timed tasks, from the shared worker grouping.
+    job) pair with at least ``min_tasks`` timed tasks.
 
-    With a ``pool``, the worker quantiles run on it while this thread computes the pair medians
-    (two independent passes over the same values).
+    One scatter lays the task ms out by (worker, job) pair (``kernels.pair_scatter``): every pair
+    is a slice, and so is every worker (pairs are worker-major), so the worker quantiles and the
+    pair medians read the same copy. With a ``pool``, the worker quantiles run on it while this
+    thread computes the pair medians. Pair rows come by worker, then job.
     """
-    timed = ~np.isnan(tasks.task_ms)
-    bounds = kept_bounds(timed, tasks.bounds)
-    values, job = tasks.task_ms[timed], tasks.job[timed]
-    del timed
-    sizes = np.diff(bounds)
-    totals = np.zeros(len(sizes))
-    nonempty = sizes > 0
-    if len(values):
-        # Float sums in reduceat's sequential order; exact here, as task ms are whole numbers.
-        totals[nonempty] = np.add.reduceat(values, bounds[:-1][nonempty])
+    n_workers = len(outcomes.worker_keys)
+    job = outcomes.job
+    n_slots = int(job.max()) + 2 if len(job) else 1  # slot 0: tasks without a job
+    worker, task_ms = outcomes.worker, outcomes.task_ms
+    bounds, totals = pair_counts(worker, job, task_ms, order, n_workers, n_slots)
+    # The big arrays are made by NumPy (huge pages; see ``grouping.sliced_quantiles``).
+    laid = np.empty(int(bounds[-1]))
+    block_edges = np.append(bounds[::BLOCK_PAIRS], bounds[-1])
+    largest_block = int(np.diff(block_edges).max()) if len(block_edges) > 1 else 0
+    pair_scatter(
+        worker,
+        job,
+        task_ms,
+        order,
+        n_slots,
+        bounds,
+        laid,
+        np.empty(len(laid), dtype=np.uint16),
+        np.empty(largest_block),
+        np.empty(largest_block, dtype=np.uint16),
+    )
+    worker_bounds = bounds[::n_slots]
     if pool is None:
-        worker_quantiles = sliced_quantiles(values, bounds, [0.5, 0.9])
-        pairs = _pair_medians(values, job, bounds, min_tasks)
+        worker_quantiles = sliced_quantiles(laid, worker_bounds, [0.5, 0.9])
     else:
-        quantiles_job = pool.submit(sliced_quantiles, values, bounds, [0.5, 0.9])
-        pairs = _pair_medians(values, job, bounds, min_tasks)
-        worker_quantiles = quantiles_job.result()
-    return _TaskTimes(count=sizes, total_ms=totals, quantiles=worker_quantiles, pairs=pairs)
-
-
-def _pair_medians(
-    values: np.ndarray, job: np.ndarray, bounds: np.ndarray, min_tasks: int
-) -> pd.DataFrame:
-    """Median task ms of each (worker, job) pair with at least ``min_tasks`` values.
-
-    ``values`` and ``job`` are grouped by worker (``bounds``). Each worker's slice is reordered by
-    job (a small stable sort), which makes every pair a contiguous slice; one
-    ``sliced_quantiles`` call then serves all pairs. Rows come by worker, then job.
-    """
-    by_pair = np.empty_like(values)
-    job_by_pair = np.empty_like(job)
-    n_jobs = int(job.max()) + 1 if len(job) else 0
-    small_type = np.int16 if n_jobs <= np.iinfo(np.int16).max else job.dtype
-    sizes = np.diff(bounds)
-    # Workers with fewer than min_tasks values cannot have a pair with enough: their values are
-    # copied as they are, and the pairs found in them are left out below.
-    copy_only = sizes < min_tasks
-    for w in np.flatnonzero(sizes).tolist():
-        start, stop = int(bounds[w]), int(bounds[w + 1])
-        jobs_here = job[start:stop]
-        one_job = jobs_here[0] == jobs_here[-1] and bool(np.all(jobs_here == jobs_here[0]))
-        if copy_only[w] or one_job:
-            by_pair[start:stop] = values[start:stop]
-            job_by_pair[start:stop] = jobs_here
-            continue
-        by_job = np.argsort(jobs_here.astype(small_type), kind="stable")
-        by_pair[start:stop] = values[start:stop][by_job]
-        job_by_pair[start:stop] = jobs_here[by_job]
-    # A pair starts at each worker's first value and wherever the job changes inside a worker.
-    starts_pair = np.zeros(len(values), dtype=bool)
-    if len(values):
-        starts_pair[1:] = job_by_pair[1:] != job_by_pair[:-1]
-        starts_pair[bounds[:-1][sizes > 0]] = True
-    pair_starts = np.flatnonzero(starts_pair)
-    pair_bounds = np.append(pair_starts, len(values))
-    pair_sizes = np.diff(pair_bounds)
-    pair_worker = np.searchsorted(bounds, pair_starts, side="right") - 1
-    pair_job = job_by_pair[pair_starts].astype(np.int64)
-    enough = (pair_sizes >= min_tasks) & ~copy_only[pair_worker] & (pair_job >= 0)
-    chosen = np.flatnonzero(enough)
-    medians = sliced_quantiles(by_pair, pair_bounds, [0.5], only=chosen)[chosen, 0]
-    return pd.DataFrame(
+        quantiles_job = pool.submit(sliced_quantiles, laid, worker_bounds, [0.5, 0.9])
+    pair_sizes = np.diff(bounds)
+    pair_slot = np.arange(len(pair_sizes), dtype=np.int64) % n_slots
+    chosen = np.flatnonzero((pair_sizes >= max(min_tasks, 1)) & (pair_slot > 0))
+    medians = sliced_quantiles(laid, bounds, [0.5], only=chosen)[chosen, 0]
+    pairs = pd.DataFrame(
         {
-            "worker": pair_worker[chosen].astype(np.int64),
-            "job": pair_job[chosen],
+            "worker": chosen // n_slots,
+            "job": pair_slot[chosen] - 1,
             "tasks_with_seconds": pair_sizes[chosen].astype(np.int64),
             "median_ms": medians,
         }
+    )
+    if pool is not None:
+        worker_quantiles = quantiles_job.result()
+    return _TaskTimes(
+        count=np.diff(worker_bounds), total_ms=totals, quantiles=worker_quantiles, pairs=pairs
     )
 
 
@@ -444,7 +357,7 @@ def job_worker_speed(data: TeamData, thresholds: Thresholds = Thresholds()) -> p
         Columns ``SPEED_COLUMNS``; seconds columns in seconds.
     """
     outcomes = outcomes_of(data)
-    times = _worker_task_times(worker_tasks(outcomes), thresholds.slow_min_tasks)
+    times = _worker_task_times(outcomes, time_order(outcomes), thresholds.slow_min_tasks)
     pairs = _named_pairs(times.pairs, outcomes.worker_keys, outcomes.job_names)
     active = active_pairs(data, outcomes.worker_keys, outcomes.job_names, thresholds.slow_min_tasks)
     return _speed_frame(score_jobs(fair_pairs(pairs, active), thresholds))
@@ -588,8 +501,9 @@ def worker_summary(data: TeamData, thresholds: Thresholds = Thresholds()) -> pd.
     job's pairs only) and ``finish_workers`` (the team tables, the flags, the order).
 
     Built for 10 million events in about a second (``bench/bench_metrics.py``): the tasks are
-    grouped by worker once (``worker_tasks``), and the interval sweep, the quantiles and the
-    per-job medians all read that one grouping.
+    never grouped by worker; the interval sweep is one compiled walk over them in time order
+    (``kernels.sweep_walk``), and the quantiles and per-job medians read one copy of the task
+    times laid out by (worker, job) pair (``kernels.pair_scatter``).
     """
     part = worker_part(data, thresholds)
     events = data.events
@@ -652,21 +566,17 @@ def worker_part(data: TeamData, thresholds: Thresholds = Thresholds()) -> Worker
     only."""
     outcomes = outcomes_of(data)
     worker_keys, job_names = outcomes.worker_keys, outcomes.job_names
-    # Independent passes run on helper threads (NumPy and Arrow release the GIL in their loops,
-    # so on two cores they do run side by side): the per-worker counts and half of the grouping's
-    # gathers while this thread groups the tasks; then the interval sweep and the worker
-    # quantiles while this thread computes the per-job medians. All of them only read input.
+    # Independent passes run side by side (NumPy, Arrow and the compiled kernels release the
+    # GIL): the per-worker counts and the interval sweep on helper threads while this thread lays
+    # out the task times and computes the per-job medians. All of them only read ``outcomes``.
     with ThreadPoolExecutor(max_workers=2) as pool:
         totals_job = pool.submit(_worker_totals, data, outcomes)
-        tasks = worker_tasks(outcomes, pool)
+        order = time_order(outcomes)
+        coverage_job = pool.submit(_coverage, outcomes, order, thresholds.session_gap_minutes)
+        times = _worker_task_times(outcomes, order, thresholds.slow_min_tasks, pool)
         totals = totals_job.result()
-        # The per-task outcome arrays (about 400 MB on 10 million events) are not needed any
-        # more: freeing them before the per-worker passes keeps the peak under 2 GB.
-        del outcomes
-        coverage_job = pool.submit(_coverage, tasks, thresholds.session_gap_minutes)
-        times = _worker_task_times(tasks, thresholds.slow_min_tasks, pool)
         coverage = coverage_job.result()
-    del tasks
+    del outcomes, order
     counts = totals.counts
     submitted, returned, declined = counts[:, SUBMITTED], counts[:, RETURNED], counts[:, DECLINED]
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -1,9 +1,10 @@
 """The fast paths of the per-worker table against simple reference computations.
 
-``worker_summary`` groups tasks once (``analytics.metrics.workers.worker_tasks``) and merges
-intervals in one vectorised pass (``analytics.metrics.sessions.sweep_sorted``); these tests pin the
-branches the hand-worked cases of ``test_metrics.py`` do not reach: events out of time order, tasks
-without a time, groups without tasks, and the integer helpers (``analytics.metrics.grouping``).
+``worker_summary`` walks the tasks in time order with per-worker state (``kernels.sweep_walk``,
+the merge ``analytics.metrics.sessions.sweep_sorted`` also uses) and lays task times out by
+(worker, job) pair (``kernels.pair_scatter``); these tests pin the branches the hand-worked
+cases of ``test_metrics.py`` do not reach: events out of time order, tasks without a time,
+groups without tasks, and the integer helpers (``analytics.metrics.grouping``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 from analytics.dataset import events_frame, team_data_from_tables
-from analytics.metrics.grouping import group_sums, kept_bounds, pair_codes
+from analytics.metrics.grouping import group_sums, pair_codes
 from analytics.metrics.sessions import sweep_sorted
 from analytics.metrics.workers import worker_summary
 
@@ -115,12 +116,10 @@ def test_sweep_matches_a_plain_interval_union(seed: int) -> None:
         assert (covered[group], sessions[group], idle[group]) == expected
 
 
-def test_group_sums_and_kept_bounds_with_empty_groups() -> None:
+def test_group_sums_with_empty_groups() -> None:
     bounds = np.array([0, 0, 3, 3, 5, 5])
     values = np.array([1, 2, 3, 4, 5])
     assert group_sums(values, bounds).tolist() == [0, 6, 0, 9, 0]
-    keep = np.array([True, False, True, False, False])
-    assert kept_bounds(keep, bounds).tolist() == [0, 0, 2, 2, 2, 2]
     assert group_sums(np.zeros(0, dtype=np.int64), np.zeros(3, dtype=np.int64)).tolist() == [0, 0]
 
 
