@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# Numba's code compiled once now (about a minute), not in front of the first user.
+	$(BIN)/python -m analytics.warm
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics.metrics.kernels import slice_quantiles
+from analytics.metrics.kernels import read_only, slice_quantiles
 
 
 def codes_of(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -119,10 +119,10 @@ def sliced_quantiles(
         # own allocations cost a page fault every 4 kB (five times slower to fill).
         scratch = np.empty(int(sizes[groups].max()), dtype=np.float64)
         out[groups] = slice_quantiles(
-            values,
-            bounds,
-            groups.astype(np.int64),
-            np.asarray(quantiles, dtype=np.float64),
+            read_only(values, np.float64),
+            read_only(bounds, np.int64),
+            read_only(groups, np.int64),
+            read_only(np.asarray(quantiles), np.float64),
             scratch,
         )
     return out

@@ -21,6 +21,21 @@ import numpy as np
 _jit = numba.njit(nogil=True, cache=True, boundscheck=False)
 
 
+def read_only(values: np.ndarray, dtype: type) -> np.ndarray:
+    """``values`` as every kernel takes an input array: C-contiguous, of ``dtype``, read-only.
+
+    Numba compiles a kernel again for each new type of argument, and a read-only array, a strided
+    view or ``int64`` codes where ``int32`` came before are new types: seconds of compiling in
+    front of a user, the first time. Inputs passed through here give each kernel one compiled
+    version, the one ``make install`` compiles ahead (``analytics.warm``). No copy when
+    ``values`` is already C-contiguous of ``dtype``.
+    """
+    array: np.ndarray = np.ascontiguousarray(values, dtype=dtype)
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
 @_jit
 def interval_start(start: int, end: int, missing_ms: int) -> int:
     """The start of a task's interval: its accepted time, or its outcome time when the accepted

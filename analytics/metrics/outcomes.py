@@ -16,7 +16,7 @@ import pandas as pd
 
 from analytics.dataset import TeamData
 from analytics.metrics.grouping import category_codes, codes_of, pair_codes
-from analytics.metrics.kernels import task_durations
+from analytics.metrics.kernels import read_only, task_durations
 from analytics.store.schema import OUTCOME_EVENT_TYPES, OUTCOME_TIME_FIELDS
 
 #: NumPy's integer for a missing time (``NaT`` viewed as int64).
@@ -147,12 +147,12 @@ def outcomes_of(data: TeamData) -> Outcomes:
     # Made here, not in the kernel: NumPy asks for huge pages (see ``grouping.sliced_quantiles``).
     task_ms, return_ms, skew_ms = (np.empty(len(kind)) for _ in range(3))
     task_durations(
-        rows,
-        kind,
-        column_epoch_ms(events["task_accepted_time"]),
-        column_epoch_ms(events[own_fields[SUBMITTED]]),
-        column_epoch_ms(events[own_fields[RETURNED]]),
-        column_epoch_ms(events[own_fields[DECLINED]]),
+        read_only(rows, index_type),
+        read_only(kind, np.int8),
+        read_only(column_epoch_ms(events["task_accepted_time"]), np.int64),
+        read_only(column_epoch_ms(events[own_fields[SUBMITTED]]), np.int64),
+        read_only(column_epoch_ms(events[own_fields[RETURNED]]), np.int64),
+        read_only(column_epoch_ms(events[own_fields[DECLINED]]), np.int64),
         MISSING_MS,
         SUBMITTED,
         RETURNED,

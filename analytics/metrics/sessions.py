@@ -32,7 +32,9 @@ def interval_starts(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """Accepted times, replaced by the outcome time where missing or after it (clock skew): the
     rule is ``kernels.interval_start``."""
     starts = np.empty(len(end), dtype=np.int64)
-    kernels.interval_starts(start, end, MISSING_MS, starts)
+    kernels.interval_starts(
+        kernels.read_only(start, np.int64), kernels.read_only(end, np.int64), MISSING_MS, starts
+    )
     return starts
 
 
@@ -80,16 +82,16 @@ def sweep_sorted(start: np.ndarray, end: np.ndarray, bounds: np.ndarray, gap_ms:
     The walk is ``kernels.sweep_walk``, the one implementation of this rule.
     """
     sizes = np.diff(bounds)
-    group = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    group = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
     # Zeros: an interval without an outcome time is left out by the walk (callers drop them).
     covered = np.zeros(len(end), dtype=np.int64)
     idle = np.zeros(len(end), dtype=np.int64)
     ends_session = np.zeros(len(end), dtype=bool)
     kernels.sweep_walk(
-        group,
-        start,
-        end,
-        np.zeros(0, dtype=np.int64),
+        kernels.read_only(group, np.int32),
+        kernels.read_only(start, np.int64),
+        kernels.read_only(end, np.int64),
+        kernels.read_only(np.zeros(0), np.int64),
         len(sizes),
         float(gap_ms),
         MISSING_MS,

@@ -27,7 +27,13 @@ from analytics.metrics.grouping import (
     modified_z_by_group,
     sliced_quantiles,
 )
-from analytics.metrics.kernels import BLOCK_PAIRS, pair_counts, pair_scatter, sweep_walk
+from analytics.metrics.kernels import (
+    BLOCK_PAIRS,
+    pair_counts,
+    pair_scatter,
+    read_only,
+    sweep_walk,
+)
 from analytics.metrics.outcomes import (
     DECLINED,
     MISSING_MS,
@@ -164,10 +170,10 @@ def _coverage(outcomes: Outcomes, order: np.ndarray, gap_minutes: float) -> _Cov
     """
     nothing = np.zeros(0, dtype=np.int64)
     active, idle, sessions, first, last, days = sweep_walk(
-        outcomes.worker,
-        outcomes.start_ms,
-        outcomes.end_ms,
-        order,
+        read_only(outcomes.worker, np.int32),
+        read_only(outcomes.start_ms, np.int64),
+        read_only(outcomes.end_ms, np.int64),
+        read_only(order, np.int64),
         len(outcomes.worker_keys),
         gap_minutes * 60_000.0,
         MISSING_MS,
@@ -227,7 +233,10 @@ def _worker_task_times(
     n_workers = len(outcomes.worker_keys)
     job = outcomes.job
     n_slots = int(job.max()) + 2 if len(job) else 1  # slot 0: tasks without a job
-    worker, task_ms = outcomes.worker, outcomes.task_ms
+    worker = read_only(outcomes.worker, np.int32)
+    job = read_only(job, np.int32)
+    task_ms = read_only(outcomes.task_ms, np.float64)
+    order = read_only(order, np.int64)
     bounds, totals = pair_counts(worker, job, task_ms, order, n_workers, n_slots)
     # The big arrays are made by NumPy (huge pages; see ``grouping.sliced_quantiles``).
     laid = np.empty(int(bounds[-1]))
@@ -239,7 +248,7 @@ def _worker_task_times(
         task_ms,
         order,
         n_slots,
-        bounds,
+        read_only(bounds, np.int64),
         laid,
         np.empty(len(laid), dtype=np.uint16),
         np.empty(largest_block),

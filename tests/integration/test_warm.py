@@ -1,0 +1,100 @@
+"""``python -m analytics.warm`` (run by ``make install``) compiles every version of the Numba code
+that the public functions use, so no user waits for a compile.
+
+Numba compiles a kernel again for each new type of argument (read-only or not, strided or not,
+``int32`` or ``int64``): a path that passed another type would compile in front of a user,
+seconds on the first dashboard page. So, in a fresh process: warm up, then run the public
+functions on other shapes of data (events out of time order, a one-team cut, a store without
+outcomes), and check that nothing new was compiled and that each kernel has one version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+PROBE = r"""
+import dataclasses, json, sys
+from pathlib import Path
+
+import numpy as np
+
+from analytics.dataset import Filters, load_team_data
+from analytics.metrics import kernels
+from analytics.metrics.jobs_teams import job_summary, team_summary
+from analytics.metrics.sessions import worker_sessions
+from analytics.metrics.staffing import staffing_plan
+from analytics.metrics.throughput import task_time_quantiles
+from analytics.metrics.timesheet import timesheet
+from analytics.metrics.workers import job_worker_speed, worker_summary
+from analytics.store.store import Store
+from analytics.warm import warm
+
+PUBLIC = ("interval_starts", "pair_counts", "pair_scatter", "slice_quantiles", "sweep_walk",
+          "task_durations")
+
+def versions():
+    return {name: [str(s) for s in getattr(kernels, name).signatures] for name in PUBLIC}
+
+folder = Path(sys.argv[1])
+warm(folder)
+after_warm = versions()
+data = load_team_data(Store(folder / "store"))
+events = data.events
+shuffled = dataclasses.replace(
+    data, events=events.sample(frac=1.0, random_state=7).reset_index(drop=True)
+)
+team = str(events["workteam_name"].dropna().iloc[0])
+one_team = load_team_data(Store(folder / "store"), Filters(workteams=(team,)))
+no_outcomes = dataclasses.replace(data, events=events[events["event_type"] == "TaskAccepted"])
+for view in (data, shuffled, one_team, no_outcomes):
+    worker_summary(view)
+    worker_sessions(view)
+    job_summary(view)
+    team_summary(view)
+    timesheet(view, timezone="Asia/Kolkata")
+    job_worker_speed(view)
+    staffing_plan(view)
+    for by in ("workteam", "job", "worker"):
+        task_time_quantiles(view, by)
+print(json.dumps({"after_warm": after_warm, "after_all": versions()}))
+"""
+
+
+def test_the_warm_up_compiles_every_version_the_public_functions_use(tmp_path: Path) -> None:
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=environment,
+        cwd=REPO,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    found = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert found["after_all"] == found["after_warm"]
+    assert {name: len(versions) for name, versions in found["after_all"].items()} == dict.fromkeys(
+        found["after_all"], 1
+    )
+
+
+def test_the_warm_up_command_runs_and_says_so() -> None:
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    completed = subprocess.run(
+        [sys.executable, "-m", "analytics.warm"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=environment,
+        cwd=REPO,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert completed.stdout.strip() == "compiled code ready (Numba's cache in __pycache__)"
