@@ -15,10 +15,34 @@ grouping (a counting sort and four scattered gathers of 10 million values), and 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import Any
+
 import numba
 import numpy as np
 
-_jit = numba.njit(nogil=True, cache=True, boundscheck=False)
+_LOG = logging.getLogger(__name__)
+
+
+def _jit(function: Callable[..., Any]) -> Any:
+    """``njit(nogil=True, cache=True, boundscheck=False)``, or without ``cache`` where Numba finds
+    no folder to cache in (a read-only install run by a user without a home folder): each process
+    then compiles on first use, seconds slower, and the numbers are the same (ingest instead reads
+    every line the exact way, ``parse._line_scanner``)."""
+    try:
+        return numba.njit(nogil=True, cache=True, boundscheck=False)(function)
+    except RuntimeError as exc:  # "cannot cache function ...: no locator available"
+        if not _UNCACHED:
+            _LOG.warning(
+                "compiled metrics code is not cached (%s): it compiles in each process", exc
+            )
+        _UNCACHED.append(function.__name__)
+        return numba.njit(nogil=True, cache=False, boundscheck=False)(function)
+
+
+#: Kernels compiled without a cache (see ``_jit``).
+_UNCACHED: list[str] = []
 
 
 def read_only(values: np.ndarray, dtype: type) -> np.ndarray:

@@ -98,3 +98,44 @@ def test_the_warm_up_command_runs_and_says_so() -> None:
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert completed.stdout.strip() == "compiled code ready (Numba's cache in __pycache__)"
+
+
+UNCACHED = r"""
+import sys
+from pathlib import Path
+
+if sys.argv[2] == "no-cache-folder":
+    # What Numba finds on a read-only install run by a user without a home folder.
+    import numba.core.caching
+
+    numba.core.caching.CacheImpl._locator_classes = []
+
+from analytics.dataset import load_team_data
+from analytics.metrics.workers import worker_summary
+from analytics.sample import build_sample_store
+
+store = build_sample_store(Path(sys.argv[1]))
+print(worker_summary(load_team_data(store)).to_json(orient="split"))
+"""
+
+
+def test_without_a_folder_to_cache_in_the_metrics_compile_in_memory_and_agree(
+    tmp_path: Path,
+) -> None:
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    outputs = {}
+    for case in ("cached", "no-cache-folder"):
+        completed = subprocess.run(
+            [sys.executable, "-c", UNCACHED, str(tmp_path / case), case],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=environment,
+            cwd=REPO,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr[-3000:]
+        outputs[case] = (completed.stdout, completed.stderr)
+    assert outputs["no-cache-folder"][0] == outputs["cached"][0]
+    assert "compiled metrics code is not cached" in outputs["no-cache-folder"][1]
+    assert "not cached" not in outputs["cached"][1]
