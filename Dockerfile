@@ -36,6 +36,9 @@ RUN python3 -m venv .venv \
     && gt-throughput --help >/dev/null
 
 USER gt
+# Numba's compiled code (the line scanner, the metrics' kernels), compiled now as the user who
+# runs the service: the code folder is not theirs, so Numba caches in their home folder.
+RUN .venv/bin/python -m analytics.warm
 # The store: mount a volume here (EFS on ECS, a disk on a VM); config [store] path = "/data".
 VOLUME ["/data"]
 EXPOSE 8501

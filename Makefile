@@ -11,11 +11,11 @@ PORT ?= 8501
 
 .PHONY: install run test check lint typecheck unit browser java bench sample clean
 
+# The last step compiles Numba's code once now (about a minute), not in front of the first user.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	# Numba's code compiled once now (about a minute), not in front of the first user.
 	$(BIN)/python -m analytics.warm
 	touch $(STAMP)
 
