@@ -18,6 +18,23 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
+
+def _python(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """This Python on ``arguments`` in a fresh process (a fresh Numba dispatcher), bounded in time;
+    it must succeed."""
+    completed = subprocess.run(
+        [sys.executable, *arguments],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed
+
+
 PROBE = r"""
 import dataclasses, json, sys
 from pathlib import Path
@@ -67,17 +84,7 @@ print(json.dumps({"after_warm": after_warm, "after_all": versions()}))
 
 
 def test_the_warm_up_compiles_every_version_the_public_functions_use(tmp_path: Path) -> None:
-    environment = {**os.environ, "PYTHONPATH": str(REPO)}
-    completed = subprocess.run(
-        [sys.executable, "-c", PROBE, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=environment,
-        cwd=REPO,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    completed = _python("-c", PROBE, str(tmp_path))
     found = json.loads(completed.stdout.strip().splitlines()[-1])
     assert found["after_all"] == found["after_warm"]
     assert {name: len(versions) for name, versions in found["after_all"].items()} == dict.fromkeys(
@@ -86,17 +93,7 @@ def test_the_warm_up_compiles_every_version_the_public_functions_use(tmp_path: P
 
 
 def test_the_warm_up_command_runs_and_says_so() -> None:
-    environment = {**os.environ, "PYTHONPATH": str(REPO)}
-    completed = subprocess.run(
-        [sys.executable, "-m", "analytics.warm"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=environment,
-        cwd=REPO,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    completed = _python("-m", "analytics.warm")
     assert completed.stdout.strip() == "compiled code ready (Numba's cache in __pycache__)"
 
 
@@ -122,19 +119,9 @@ print(worker_summary(load_team_data(store)).to_json(orient="split"))
 def test_without_a_folder_to_cache_in_the_metrics_compile_in_memory_and_agree(
     tmp_path: Path,
 ) -> None:
-    environment = {**os.environ, "PYTHONPATH": str(REPO)}
     outputs = {}
     for case in ("cached", "no-cache-folder"):
-        completed = subprocess.run(
-            [sys.executable, "-c", UNCACHED, str(tmp_path / case), case],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            env=environment,
-            cwd=REPO,
-            check=False,
-        )
-        assert completed.returncode == 0, completed.stderr[-3000:]
+        completed = _python("-c", UNCACHED, str(tmp_path / case), case)
         outputs[case] = (completed.stdout, completed.stderr)
     assert outputs["no-cache-folder"][0] == outputs["cached"][0]
     assert "compiled metrics code is not cached" in outputs["no-cache-folder"][1]
