@@ -1,7 +1,5 @@
 """``python -m analytics.cli``: the same as ``gt-throughput``."""
 
-import sys
+from analytics.cli.main import run_program
 
-from analytics.cli.main import main
-
-sys.exit(main())
+run_program()
