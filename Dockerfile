@@ -28,11 +28,13 @@ COPY sample_logs ./sample_logs
 COPY gt-throughput.example.toml /etc/gt-throughput/gt-throughput.example.toml
 
 # The install steps of the Makefile that CI runs (`make install`: a venv, pip upgraded, the
-# project installed editable, so the bundled sample_logs/ beside the code is found), without
+# project installed editable, so the bundled sample_logs/ beside the code is found, and its
+# bytecode compiled, which PYTHONDONTWRITEBYTECODE would otherwise leave to every start), without
 # the `dev` extra (test and lint tools).
 RUN python3 -m venv .venv \
     && .venv/bin/python -m pip install --quiet --upgrade pip \
     && .venv/bin/python -m pip install --quiet -e . \
+    && .venv/bin/python -m compileall -q analytics dashboard \
     && gt-throughput --help >/dev/null
 
 USER gt

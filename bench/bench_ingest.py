@@ -133,7 +133,8 @@ def _ingest_command(source: Path, store: Path, *, exact_only: bool) -> list[str]
     arguments = ["ingest", "--no-progress", "--data", str(store), str(source)]
     if not exact_only:
         return [sys.executable, "-m", "analytics.cli", *arguments]
-    script = f"{_HIDE_NUMBA}\nfrom analytics.cli.main import run_program\nrun_program({arguments!r})"
+    program = f"from analytics.cli.main import run_program\nrun_program({arguments!r})"
+    script = f"{_HIDE_NUMBA}\n{program}"
     return [sys.executable, "-c", script]
 
 
