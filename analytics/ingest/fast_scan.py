@@ -32,22 +32,24 @@ from ``parsing`` (``MESSAGE_FIELDS``, ``ENVELOPE_KEYS``, ``IDENTITY_FIELDS``, ``
 The rules' tables and constants are globals here, which Numba freezes into the compiled code (as
 fast as literals: passing them as arguments cost 15-20% of the scan). Numba reuses its cached code
 while this file is unchanged, even when a module it took a constant or a function from changed:
-``_forget_stale_compiled_code`` makes it compile afresh when one of those modules changes.
+``numba_options.forget_stale_compiled_code`` makes it compile afresh when one of those modules
+(``_RULE_MODULES``) changes. Compile options: ``numba_options.NJIT_OPTIONS``, whose ``cache``
+makes this module fail at import where Numba finds no folder to cache in (ingest then reads
+every line the exact way, ``parse._line_scanner``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numba
 import numpy as np
 import pyarrow as pa
 
+from analytics import numba_options
 from analytics.ingest import rules, times
 from analytics.store import schema, xxh3
 
@@ -93,12 +95,12 @@ NO_TIME, DECODED, TIME_ISSUE, UNDECIDED = 0, 1, 2, 3
 #: Inputs the scanner takes: positions are 32-bit.
 MAX_SCAN_BYTES = (1 << 31) - 1
 
-_jit = numba.njit(nogil=True, cache=True, boundscheck=False)
+_jit = numba.njit(**numba_options.NJIT_OPTIONS)
 _civil_is_valid = _jit(times.civil_is_valid)
 _civil_epoch_ms = _jit(times.civil_epoch_ms)
 
 
-@numba.njit(inline="always", nogil=True, cache=True, boundscheck=False)
+@numba.njit(inline="always", **numba_options.NJIT_OPTIONS)
 def _at(buf, i):  # type: ignore[no-untyped-def]
     # An unsigned index: Numba then skips its negative-index wraparound, which otherwise keeps
     # LLVM from optimising every byte loop (4-10x slower here).
@@ -649,38 +651,9 @@ def scan_lines(data: bytes | memoryview, parts: int = 1) -> ScannedLines:
     )
 
 
-#: The modules the compiled code takes functions and constants from, besides this one (``xxh3``:
-#: its hash is compiled into the scanner).
-_RULE_MODULES = (times, rules, schema, xxh3)
-_RULES_STAMP = "analytics-fast_scan-rules.sha256"
+#: The modules the compiled code takes functions, constants and options from, besides this one
+#: (``xxh3``: its hash is compiled into the scanner; ``numba_options``: how it is compiled).
+_RULE_MODULES = (times, rules, schema, xxh3, numba_options)
 
-
-def _forget_stale_compiled_code() -> None:
-    """Empty Numba's cache of this module when a module of ``_RULE_MODULES`` changed since it was
-    filled (Numba itself only watches this file), so the scanner never runs outdated rules.
-
-    Best effort: where the cache cannot be read or written, Numba compiles without it anyway.
-    """
-    digest = hashlib.sha256()
-    for module in _RULE_MODULES:
-        digest.update(Path(str(module.__file__)).read_bytes())
-    try:
-        # Numba's per-function caches (``Dispatcher._cache``: it has no public name).
-        caches: list[Any] = [
-            value._cache  # type: ignore[attr-defined]
-            for value in globals().values()
-            if isinstance(value, numba.core.dispatcher.Dispatcher)
-            and value.py_func.__module__ == __name__
-        ]
-        stamp = Path(_scan._cache.cache_path) / _RULES_STAMP  # type: ignore[attr-defined]
-        if stamp.exists() and stamp.read_text(encoding="ascii") == digest.hexdigest():
-            return
-        for cache in caches:
-            cache.flush()
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(digest.hexdigest(), encoding="ascii")
-    except (OSError, AttributeError, TypeError):
-        pass
-
-
-_forget_stale_compiled_code()
+# Numba itself only watches this file: so the scanner never runs outdated rules.
+numba_options.forget_stale_compiled_code(sys.modules[__name__], _RULE_MODULES)

@@ -3,10 +3,10 @@
 Each kernel is THE implementation of its rule (``sessions.sweep_sorted``,
 ``grouping.sliced_quantiles`` and ``workers.worker_part`` call them; there is no NumPy copy
 beside them). They are compiled by Numba on first use and cached in ``__pycache__``
-(``njit(nogil=True, cache=True, boundscheck=False)``, as ``analytics.ingest.fast_scan``); they
-release the GIL, so two of them run side by side on a thread pool. Constants they need (the
-missing-time marker, the day length) are arguments, not globals: Numba freezes globals into its
-cached code and would not see them change in another module.
+(``numba_options.NJIT_OPTIONS``, as ``analytics.ingest.fast_scan``); they release the GIL, so
+two of them run side by side on a thread pool. Constants they need (the missing-time marker, the
+day length) are arguments, not globals: Numba freezes globals into its cached code and would not
+see them change in another module.
 
 Why compiled: on 10 million events one pass over the events with per-worker state replaces a
 grouping (a counting sort and four scattered gathers of 10 million values), and one scatter by
@@ -16,33 +16,38 @@ grouping (a counting sort and four scattered gathers of 10 million values), and 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numba
 import numpy as np
 
+from analytics import numba_options
+
 _LOG = logging.getLogger(__name__)
 
 
 def _jit(function: Callable[..., Any]) -> Any:
-    """``njit(nogil=True, cache=True, boundscheck=False)``, or without ``cache`` where Numba finds
-    no folder to cache in (a read-only install run by a user without a home folder): each process
+    """``njit`` with ``numba_options.NJIT_OPTIONS``, or without ``cache`` where Numba finds no
+    folder to cache in (a read-only install run by a user without a home folder): each process
     then compiles on first use, seconds slower, and the numbers are the same (ingest instead reads
-    every line the exact way, ``parse._line_scanner``)."""
+    every line the exact way, ``parse._line_scanner``). Said once, in the log."""
+    global _uncached
     try:
-        return numba.njit(nogil=True, cache=True, boundscheck=False)(function)
+        return numba.njit(**numba_options.NJIT_OPTIONS)(function)
     except RuntimeError as exc:  # "cannot cache function ...: no locator available"
-        if not _UNCACHED:
+        if not _uncached:
             _LOG.warning(
                 "compiled metrics code is not cached (%s): it compiles in each process", exc
             )
-        _UNCACHED.append(function.__name__)
-        return numba.njit(nogil=True, cache=False, boundscheck=False)(function)
+            _uncached = True
+        in_memory: numba_options.NjitOptions = {**numba_options.NJIT_OPTIONS, "cache": False}
+        return numba.njit(**in_memory)(function)
 
 
-#: Kernels compiled without a cache (see ``_jit``).
-_UNCACHED: list[str] = []
+#: Whether a kernel was compiled without a cache (see ``_jit``): the warning is said once.
+_uncached = False
 
 
 def read_only(values: np.ndarray, dtype: type) -> np.ndarray:
@@ -444,3 +449,7 @@ def _select_pair(values: np.ndarray, k: int, upper: int, count: int) -> tuple[fl
     if upper == k:
         return low_value, low_value
     return low_value, values[k + 1 : count].min()
+
+
+# Numba itself only watches this file: a change of the options compiles the kernels afresh.
+numba_options.forget_stale_compiled_code(sys.modules[__name__], (numba_options,))

@@ -20,10 +20,14 @@ the two on every length to 2,100 bytes, at every path's edges, and on whole inge
 
 from __future__ import annotations
 
+import sys
+
 import numba
 import numpy as np
 
-_jit = numba.njit(nogil=True, cache=True, boundscheck=False)
+from analytics import numba_options
+
+_jit = numba.njit(**numba_options.NJIT_OPTIONS)
 
 _U = np.uint64
 _MASK32 = _U(0xFFFFFFFF)
@@ -334,3 +338,6 @@ def xxh3_128_at(buf, p, n, out, q):  # type: ignore[no-untyped-def]
         low, high = _long(buf, p, n)
     _write_be64(out, q, high)
     _write_be64(out, q + 8, low)
+
+
+numba_options.forget_stale_compiled_code(sys.modules[__name__], (numba_options,))

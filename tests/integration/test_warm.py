@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -126,3 +130,61 @@ def test_without_a_folder_to_cache_in_the_metrics_compile_in_memory_and_agree(
     assert outputs["no-cache-folder"][0] == outputs["cached"][0]
     assert "compiled metrics code is not cached" in outputs["no-cache-folder"][1]
     assert "not cached" not in outputs["cached"][1]
+
+
+#: A call of one compiled function per module that compiles with ``numba_options.NJIT_OPTIONS``,
+#: reading one value past the end of an input: an ``IndexError`` only where bounds are checked.
+READ_PAST_THE_END = {
+    "kernels": (
+        "from analytics.metrics import kernels\n"
+        "kernels.interval_starts(np.zeros({n}, np.int64), np.zeros(2, np.int64), -1,"
+        " np.zeros(2, np.int64))\n"
+    ),
+    "xxh3": (
+        "from analytics.store import xxh3\n"
+        "xxh3.xxh3_128_at(np.zeros({n}, np.uint8), 0, 2, np.zeros(16, np.uint8), 0)\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("call", READ_PAST_THE_END.values(), ids=READ_PAST_THE_END.keys())
+def test_changed_compile_options_reach_the_compiled_code_despite_numbas_cache(
+    tmp_path: Path, call: str
+) -> None:
+    """Numba reuses cached code while the file defining a function is unchanged, and its cache
+    ignores the options the code was compiled with: a change of ``numba_options`` must still
+    compile the code afresh."""
+    package = tmp_path / "code" / "analytics"
+    shutil.copytree(REPO / "analytics", package, ignore=shutil.ignore_patterns("__pycache__"))
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(tmp_path / "code"),
+        "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache"),
+    }
+
+    def outcome(length: int) -> str:
+        script = (
+            "import numpy as np\n"
+            "try:\n"
+            + textwrap.indent(call.format(n=length), "    ")
+            + "except IndexError:\n    print('IndexError')\nelse:\n    print('done')\n"
+        )
+        completed = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=tmp_path,  # not the repository, whose analytics/ would come first on sys.path
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr[-3000:]
+        return completed.stdout.strip()
+
+    assert outcome(2) == "done"  # compiled and cached, no bounds checked
+    options = package / "numba_options.py"
+    source = options.read_text(encoding="utf-8")
+    old = '"boundscheck": False'
+    assert source.count(old) == 1
+    options.write_text(source.replace(old, '"boundscheck": True'), encoding="utf-8")
+    assert outcome(1) == "IndexError"

@@ -81,6 +81,44 @@ def test_quantiles_of_many_slices_and_only_some() -> None:
             )
 
 
+def _pivot_killer(count: int, k: int) -> np.ndarray:
+    """Ranks ``0..count - 1`` placed so that ``kernels._partition``'s pivot (the median of a
+    slice's first, middle and last values) is always the second smallest of the slice still
+    searched: each partition sets aside two values only, and selecting the ``k``-th smallest would
+    take about ``k / 2`` partitions (quadratic).
+
+    Played against the partition round by round: the two smallest ranks not given yet go to the
+    slice's first and middle places, every other place holds a larger rank (given at the end).
+    The partition then swaps the middle (the pivot) with the last place and the last with the
+    second place, where the pivot stays; the search goes on right of it.
+    """
+    holder = np.arange(count)  # the input position of the value at each place, as they move
+    rank = np.full(count, -1)
+    given = 0
+    low, high = 0, count - 1
+    while low + 1 < k and high - low > 2:
+        mid = (low + high) >> 1
+        rank[holder[low]], rank[holder[mid]] = given, given + 1
+        given += 2
+        holder[[mid, high]] = holder[[high, mid]]
+        holder[[low + 1, high]] = holder[[high, low + 1]]
+        low += 2
+    rest = rank < 0
+    rank[rest] = given + np.arange(np.count_nonzero(rest))
+    return rank.astype(float)
+
+
+def test_quantiles_of_values_crafted_against_the_pivot_fall_back_to_sorting_and_are_exact() -> None:
+    # 301 values: the median is the 150th smallest; partitions set aside two values each, so
+    # selecting it passes the kernel's bound (8 + 2 * 8 partitions for 301 values) long before it
+    # would end, and the rest of the slice is sorted instead. Fewer than 512 values: selected
+    # directly, without the sample's narrowing.
+    values = _pivot_killer(301, 150)
+    quantiles = [0.5, 0.25, 0.75, 0.9, 0.0, 1.0]
+    got = sliced_quantiles(values, np.array([0, len(values)]), quantiles)[0]
+    assert got.tobytes() == np.quantile(values, quantiles, method="linear").tobytes()
+
+
 @pytest.mark.parametrize("with_order", [False, True], ids=["input order", "given order"])
 def test_pair_layout_puts_each_pair_and_worker_together(with_order: bool) -> None:
     rng = np.random.default_rng(4)
