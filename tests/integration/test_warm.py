@@ -23,16 +23,19 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _python(*arguments: str) -> subprocess.CompletedProcess[str]:
-    """This Python on ``arguments`` in a fresh process (a fresh Numba dispatcher), bounded in time;
-    it must succeed."""
+def _python(
+    *arguments: str, cwd: Path = REPO, **variables: str
+) -> subprocess.CompletedProcess[str]:
+    """This Python on ``arguments`` in a fresh process (a fresh Numba dispatcher), bounded in time,
+    with the repository's code unless ``variables`` (environment variables) say otherwise; it must
+    succeed."""
     completed = subprocess.run(
         [sys.executable, *arguments],
         capture_output=True,
         text=True,
         timeout=600,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), **variables},
+        cwd=cwd,
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -156,11 +159,6 @@ def test_changed_compile_options_reach_the_compiled_code_despite_numbas_cache(
     compile the code afresh."""
     package = tmp_path / "code" / "analytics"
     shutil.copytree(REPO / "analytics", package, ignore=shutil.ignore_patterns("__pycache__"))
-    environment = {
-        **os.environ,
-        "PYTHONPATH": str(tmp_path / "code"),
-        "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache"),
-    }
 
     def outcome(length: int) -> str:
         script = (
@@ -169,16 +167,13 @@ def test_changed_compile_options_reach_the_compiled_code_despite_numbas_cache(
             + textwrap.indent(call.format(n=length), "    ")
             + "except IndexError:\n    print('IndexError')\nelse:\n    print('done')\n"
         )
-        completed = subprocess.run(
-            [sys.executable, "-c", script],
+        completed = _python(
+            "-c",
+            script,
             cwd=tmp_path,  # not the repository, whose analytics/ would come first on sys.path
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
+            PYTHONPATH=str(tmp_path / "code"),
+            NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"),
         )
-        assert completed.returncode == 0, completed.stderr[-3000:]
         return completed.stdout.strip()
 
     assert outcome(2) == "done"  # compiled and cached, no bounds checked
