@@ -8,12 +8,14 @@ queue for 10 days stops by itself.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analytics.dataset import TeamData
+from analytics.errors import UsageError
 from analytics.metrics.outcomes import MS_PER_DAY, SUBMITTED, column_epoch_ms, outcome_kinds
 
 #: Days after which a queued object expires (SQS retention Ground Truth uses).
@@ -22,6 +24,9 @@ MESSAGE_EXPIRY_DAYS = 14.0
 IDLE_STOP_DAYS = 10.0
 #: Job statuses after which no one works on the job's objects any more.
 FINISHED_STATUSES = ("Completed", "Stopped", "Failed")
+#: The longest rate window (ten years): further back is no "recent" rate, and a window start
+#: before 1677 does not fit a Timestamp.
+MAX_RATE_DAYS = 3_660
 
 BACKLOG_COLUMNS = (
     "labeling_job_name",
@@ -82,6 +87,22 @@ def _oldest_age_from_metrics(data: TeamData) -> pd.Series:
     )
 
 
+def check_rate_days(rate_days: object) -> float:
+    """``rate_days`` as a number of days, or a ``UsageError`` saying what it must be: above 0 and
+    at most ``MAX_RATE_DAYS`` (NaN, infinities and non-numbers are refused)."""
+    if not (
+        isinstance(rate_days, int | float)
+        and not isinstance(rate_days, bool)
+        and math.isfinite(rate_days)
+        and 0 < rate_days <= MAX_RATE_DAYS
+    ):
+        raise UsageError(
+            f"rate_days must be a number of days above 0 and at most {MAX_RATE_DAYS:,}, e.g. 7 "
+            f"(got {rate_days!r})"
+        )
+    return float(rate_days)
+
+
 def rate_window_start(data: TeamData, rate_days: float) -> pd.Timestamp:
     """Where a recent rate's window starts: ``rate_days`` before the window end, or the window's
     start when that is later (a shorter window gives a shorter rate window)."""
@@ -126,7 +147,13 @@ def backlog_status(
         last task outcome on the job and the last snapshot with pending messages to the window's
         end (0 while messages wait: the log does not show what is sent to the input topic, so
         this is an estimate); ``warnings`` says what is at risk in words.
+
+    Raises
+    ------
+    UsageError
+        ``rate_days`` not above 0 and at most ``MAX_RATE_DAYS`` (``check_rate_days``).
     """
+    rate_days = check_rate_days(rate_days)
     frame = _streaming_jobs(data)
     as_of = data.as_of
     if not len(frame):
@@ -258,7 +285,9 @@ __all__ = [
     "BACKLOG_COLUMNS",
     "FINISHED_STATUSES",
     "IDLE_STOP_DAYS",
+    "MAX_RATE_DAYS",
     "MESSAGE_EXPIRY_DAYS",
     "backlog_status",
+    "check_rate_days",
     "rate_window_start",
 ]

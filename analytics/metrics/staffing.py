@@ -39,7 +39,13 @@ import pandas as pd
 
 from analytics.dataset import TeamData
 from analytics.errors import UsageError
-from analytics.metrics.backlog import FINISHED_STATUSES, backlog_status, rate_window_start
+from analytics.metrics.backlog import (
+    FINISHED_STATUSES,
+    MAX_RATE_DAYS,
+    backlog_status,
+    check_rate_days,
+    rate_window_start,
+)
 from analytics.metrics.outcomes import (
     MISSING_MS,
     MS_PER_DAY,
@@ -103,10 +109,6 @@ MAX_PROJECTED_WORKING_DAYS = 2_610
 #: The years a deadline may fall in: any plan fits, and every local date of them is a Timestamp.
 DEADLINE_YEARS = (1900, 9998)
 
-#: The longest rate window (ten years): further back is no "recent" rate, and a window start
-#: before 1677 does not fit a Timestamp.
-MAX_RATE_DAYS = 3_660
-
 _WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Ratios that should be whole numbers (100 / 50) can come out a hair above them in floating point;
 # ceil must not turn 2.0000000000000004 into 3.
@@ -159,15 +161,7 @@ def staffing_plan(
     """
     zone = check_timezone(timezone, "timezone")
     weekdays = _checked_working_days(working_days)
-    if not (
-        isinstance(rate_days, int | float)
-        and math.isfinite(rate_days)
-        and 0 < rate_days <= MAX_RATE_DAYS
-    ):
-        raise UsageError(
-            f"rate_days must be a number of days above 0 and at most {MAX_RATE_DAYS:,}, e.g. 7 "
-            f"(got {rate_days!r})"
-        )
+    rate_days = check_rate_days(rate_days)
     deadline_dates = _deadline_dates(deadlines or {}, zone)
 
     frame = _backlogs(data, rate_days)

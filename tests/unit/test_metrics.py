@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 from analytics.dataset import Filters, team_data_from_tables
+from analytics.errors import UsageError
 from analytics.metrics.alerts import alerts
 from analytics.metrics.backlog import backlog_status
 from analytics.metrics.health import data_health
@@ -600,6 +601,18 @@ def test_backlog_eta_and_warnings() -> None:
     assert "objects may expire" in status["warnings"]
     found = alerts(data, worker_summary(data), backlog_status(data))
     assert found[found["kind"] == "backlog"]["page"].tolist() == ["jobs"]
+
+
+@pytest.mark.parametrize(
+    "rate_days", [0, -7, float("nan"), float("inf"), 1e9, "7", True, None], ids=repr
+)
+def test_backlog_refuses_a_rate_window_that_is_no_number_of_days(rate_days: Any) -> None:
+    # Checked before anything is computed, so a store without streaming jobs refuses it too
+    # (1e9 days would otherwise overflow a Timedelta, NaN give a NaT window).
+    empty = team_data_from_tables(pa.table({"event_type": pa.array([], pa.string())}))
+    for data in (empty, data_of(line("w", "10:00", "10:02"))):
+        with pytest.raises(UsageError, match=r"rate_days must be a number of days above 0"):
+            backlog_status(data, rate_days=rate_days)
 
 
 def test_backlog_idle_stop_warning() -> None:
