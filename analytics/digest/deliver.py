@@ -6,8 +6,10 @@
   is not obeyed: a receiver cannot make a cron job wait an hour). Any other 4xx is final at once
   (a wrong or revoked URL does not heal). Redirects are not followed.
 - **SMTP**: a multipart/alternative email (text and HTML) through ``smtplib`` with a timeout on
-  every socket operation, optional STARTTLS and login; connection failures, timeouts and 4xx
-  replies are tried again, 5xx replies are final.
+  every socket operation, optional STARTTLS (the server's certificate checked against the
+  system's trusted authorities, or ``SSL_CERT_FILE``'s, before any password is sent) and login;
+  connection failures, timeouts and 4xx replies are tried again, 5xx replies and a certificate
+  that is not trusted are final.
 - **SES**: the same email as raw MIME through ``SendRawEmail``; **SNS**: the text through
   ``Publish``. Both through a client of ``analytics.aws`` (its timeouts, its retries).
 
@@ -206,6 +208,8 @@ def send_smtp(
                 return Delivery(channel, False, attempt, why)
         except smtplib.SMTPNotSupportedError as exc:
             return Delivery(channel, False, attempt, f"not supported by the server: {exc}")
+        except ssl.SSLCertVerificationError as exc:
+            return Delivery(channel, False, attempt, _untrusted_certificate(exc))
         except TimeoutError:
             why = f"no answer within {timeout_seconds:g} s"
         except ConnectionRefusedError:
@@ -213,6 +217,25 @@ def send_smtp(
         except (smtplib.SMTPException, OSError) as exc:
             why = escape_controls(f"{type(exc).__name__}: {exc}")
     return Delivery(channel, False, attempts, why)
+
+
+#: OpenSSL's ``X509_V_ERR_HOSTNAME_MISMATCH``: a valid certificate for another name.
+_HOSTNAME_MISMATCH = 62
+
+
+def _untrusted_certificate(exc: ssl.SSLCertVerificationError) -> str:
+    """Why STARTTLS stopped at the server's certificate, and what to change (no password or mail
+    was sent)."""
+    reason = exc.verify_message or str(exc.reason)
+    if exc.verify_code == _HOSTNAME_MISMATCH:
+        return escape_controls(
+            f"its TLS certificate is for another name ({reason}); give the SMTP host by a name"
+            " its certificate holds"
+        )
+    return escape_controls(
+        f"its TLS certificate is not trusted ({reason}); trust its issuer (SSL_CERT_FILE names a"
+        " file of trusted certificates) or fix the server's certificate"
+    )
 
 
 def _smtp_answer(code: int, text: bytes | str) -> str:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import trustme
 
 from tests.faults.support import assert_clean_error, assert_no_traceback, run_cli
 from tests.support.receivers import SINCE, UNTIL, refused_url, running_smtp, running_webhook
@@ -153,4 +154,102 @@ def test_an_smtp_server_refusing_the_recipient_is_reported_with_its_answer(data:
         )  # fmt: skip
     assert completed.returncode == 1
     assert_clean_error(completed, f"email by SMTP 127.0.0.1:{port}", "550")
+    assert mailbox.messages == []
+
+
+# --------------------------------------------------------------------------- SMTP over TLS
+USER, PASSWORD = "digest-bot", "pass word: s3cret"
+
+
+def smtp_args(port: int, *more: str, host: str = "127.0.0.1") -> tuple[str, ...]:
+    """The digest's arguments for mail to lead@example.com through ``host:port``."""
+    return ("--email", "lead@example.com", "--smtp-host", host, "--smtp-port", str(port),
+            *more)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def authority() -> trustme.CA:
+    return trustme.CA()
+
+
+UNTRUSTED = "its TLS certificate is not trusted (unable to get local issuer certificate); trust"
+
+
+@pytest.mark.parametrize(
+    ("trust", "host", "needle"),
+    [
+        ("nothing", "127.0.0.1", UNTRUSTED),
+        ("another", "127.0.0.1", UNTRUSTED),
+        (
+            "its-issuer",
+            "localhost",
+            "its TLS certificate is for another name (Hostname mismatch, certificate is not valid"
+            " for 'localhost'.); give the SMTP host by a name its certificate holds",
+        ),
+    ],
+    ids=["no-authority-trusted", "another-authority-trusted", "a-name-it-is-not-for"],
+)
+def test_a_certificate_not_trusted_stops_the_mail_before_the_password_is_sent(
+    data: Path, authority: trustme.CA, tmp_path: Path, trust: str, host: str, needle: str
+) -> None:
+    trusted = tmp_path / "trusted.pem"
+    trusted.write_bytes(b"")
+    if trust == "another":
+        trustme.CA().cert_pem.write_to_path(str(trusted))
+    if trust == "its-issuer":
+        authority.cert_pem.write_to_path(str(trusted))
+    server = running_smtp(certificate=authority.issue_cert("127.0.0.1"), logins={USER: PASSWORD})
+    with server as (port, mailbox):
+        completed = run_cli(
+            "digest", "--data", data, *WINDOW,
+            *smtp_args(port, "--smtp-starttls", "--smtp-user", USER, host=host),
+            env={"SSL_CERT_FILE": str(trusted), "GT_THROUGHPUT_SMTP_PASSWORD": PASSWORD},
+        )  # fmt: skip
+    assert completed.returncode == 1
+    line = assert_clean_error(completed, f"email by SMTP {host}:{port}", needle)
+    assert "attempts" not in line, line  # a certificate that is not trusted is final
+    assert mailbox.logins == []  # the password never went over a connection it could not trust
+    assert mailbox.messages == []
+    assert PASSWORD not in completed.stdout + completed.stderr
+
+
+@pytest.mark.parametrize(
+    ("more", "password", "needle", "logins"),
+    [
+        ((), PASSWORD, "530", []),
+        # smtplib tries PLAIN, then LOGIN, in its one session: no second session.
+        (("--smtp-starttls", "--smtp-user", USER), "wrong", "535", [(USER, "wrong", False)] * 2),
+    ],
+    ids=["mail-without-the-starttls-the-server-requires", "a-wrong-password"],
+)
+def test_an_smtp_server_refusing_the_session_is_reported_with_its_answer_once(
+    data: Path,
+    authority: trustme.CA,
+    tmp_path: Path,
+    more: tuple[str, ...],
+    password: str,
+    needle: str,
+    logins: list[tuple[str, str, bool]],
+) -> None:
+    trusted = tmp_path / "trusted.pem"
+    authority.cert_pem.write_to_path(str(trusted))
+    server = running_smtp(certificate=authority.issue_cert("127.0.0.1"), logins={USER: PASSWORD})
+    with server as (port, mailbox):
+        completed = run_cli(
+            "digest", "--data", data, *WINDOW, *smtp_args(port, *more),
+            env={"SSL_CERT_FILE": str(trusted), "GT_THROUGHPUT_SMTP_PASSWORD": password},
+        )  # fmt: skip
+    assert completed.returncode == 1
+    assert_clean_error(
+        completed, f"email by SMTP 127.0.0.1:{port}", f"the server answered {needle}"
+    )
+    assert mailbox.logins == logins  # a 5xx answer is final: no second try
+    assert mailbox.messages == []
+
+
+def test_starttls_asked_of_a_server_that_offers_none_is_reported(data: Path) -> None:
+    with running_smtp() as (port, mailbox):
+        completed = run_cli("digest", "--data", data, *WINDOW, *smtp_args(port, "--smtp-starttls"))
+    assert completed.returncode == 1
+    assert_clean_error(completed, f"email by SMTP 127.0.0.1:{port}", "STARTTLS")
     assert mailbox.messages == []

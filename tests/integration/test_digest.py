@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pyarrow as pa
 import pytest
+import trustme
 
 from analytics.store.store import Store
 from analytics.text import escape_controls
@@ -341,3 +342,29 @@ def test_an_aws_channel_refusing_is_reported_and_the_other_still_delivered(
     else:
         assert len(ses_raw_messages(aws_channels["endpoint"])) == 1
         assert sns_messages(aws_channels) == []
+
+
+def test_email_goes_over_starttls_and_logs_in_once_the_certificate_is_trusted(
+    data: Path, tmp_path: Path
+) -> None:
+    authority = trustme.CA()
+    trusted = tmp_path / "trusted.pem"  # what SSL_CERT_FILE names: the system's trust, here
+    authority.cert_pem.write_to_path(str(trusted))
+    user, password = "digest-bot", "pass word: s3cret"
+    with running_smtp(certificate=authority.issue_cert("127.0.0.1"), logins={user: password}) as (
+        port,
+        mailbox,
+    ):
+        completed = run_cli(
+            "digest", "--data", data, *WINDOW, "--email", "lead@example.com",
+            "--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--smtp-starttls",
+            "--smtp-user", user, "--email-from", SENDER,
+            env={"SSL_CERT_FILE": str(trusted), "GT_THROUGHPUT_SMTP_PASSWORD": password},
+        )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert f"delivered to email by SMTP 127.0.0.1:{port}" in completed.stdout
+    assert mailbox.logins == [(user, password, True)]
+    assert mailbox.over_tls == [True]  # the server takes mail on TLS only, after a login
+    assert [recipients for recipients, _ in mailbox.messages] == [["lead@example.com"]]
+    assert mailbox.messages[0][1]["From"] == SENDER
+    assert password not in completed.stdout + completed.stderr

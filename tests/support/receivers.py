@@ -9,9 +9,10 @@ import email
 import email.policy
 import shutil
 import socket
+import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import trustme
 
 from analytics.store.store import Store
 from tests.support.hostile_identities import HOSTILE_TEXTS
@@ -111,6 +113,10 @@ class Mailbox:
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
     #: When set, the server's answer to every RCPT TO (e.g. "550 5.1.1 no such user").
     reject: str | None = None
+    #: Every AUTH the server was sent: (user, password, whether the server took it).
+    logins: list[tuple[str, str, bool]] = field(default_factory=list)
+    #: Whether the session was on TLS when each message arrived.
+    over_tls: list[bool] = field(default_factory=list)
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -124,18 +130,45 @@ class Mailbox:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append((list(envelope.rcpt_tos), parsed))
+        self.over_tls.append(session.ssl is not None)
         return "250 OK"
 
 
 @contextlib.contextmanager
-def running_smtp(reject: str | None = None) -> Iterator[tuple[int, Mailbox]]:
+def running_smtp(
+    reject: str | None = None,
+    *,
+    certificate: trustme.LeafCert | None = None,
+    logins: Mapping[str, str] | None = None,
+) -> Iterator[tuple[int, Mailbox]]:
     """An ``aiosmtpd`` server on 127.0.0.1 for the block: (its port, its mailbox); with
-    ``reject``, its answer to every recipient."""
+    ``reject``, its answer to every recipient. With ``certificate`` it offers STARTTLS and
+    refuses mail before it (530); with ``logins`` (user -> password) it takes AUTH on TLS only,
+    refusing mail before a login and any other user or password (535)."""
     from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
 
     box = Mailbox(reject=reject)
+    known = dict(logins or {})
+
+    def authenticate(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        user, password = data.login.decode(), data.password.decode()
+        taken = user in known and known[user] == password
+        box.logins.append((user, password, taken))
+        return AuthResult(success=taken, handled=False)  # not handled: the server answers 535
+
+    options: dict[str, Any] = {}
+    if certificate is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        certificate.configure_cert(context)
+        options.update(tls_context=context, require_starttls=True)
+    if logins is not None:
+        options.update(authenticator=authenticate, auth_required=True, auth_require_tls=True)
     port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port, ready_timeout=30)
+    controller = Controller(box, hostname="127.0.0.1", port=port, ready_timeout=30, **options)
     controller.start()
     try:
         yield port, box
