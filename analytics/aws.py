@@ -542,6 +542,20 @@ def iam_action(client: Any, operation_name: str) -> str:
     return IAM_ACTION_OF_OPERATION.get(action, action)
 
 
+def _attempts_spent(response: Mapping[str, Any]) -> str:
+    """How many attempts a call made before botocore gave up, from the answer's metadata
+    (``RetryAttempts``; all ``MAX_ATTEMPTS`` when it is missing), and why it stopped retrying."""
+    metadata = response.get("ResponseMetadata") or {}
+    retries = metadata.get("RetryAttempts")
+    attempts = retries + 1 if isinstance(retries, int) and retries >= 0 else MAX_ATTEMPTS
+    tried = f"{attempts} attempt{'' if attempts == 1 else 's'}"
+    if metadata.get("RetryQuotaReached"):
+        # botocore's standard mode gives each client a retry budget that failures spend and
+        # successes refill; once spent, a failing call is not retried at all.
+        return f"after {tried} (the client's retries were spent on earlier throttling)"
+    return f"even after {tried}"
+
+
 def convert_client_error(
     exc: Exception, client: Any, what: str, *, writing: bool = False
 ) -> AwsError:
@@ -579,8 +593,8 @@ def convert_client_error(
             return NotFoundError(f"{what} does not exist in {region}{suffix}", operation=operation)
         if code in THROTTLING_CODES:
             return ThrottledError(
-                f"AWS kept throttling {action} while {reading} {what} in {region}, even after"
-                f" {MAX_ATTEMPTS} attempts: run the same command again later{suffix}",
+                f"AWS kept throttling {action} while {reading} {what} in {region},"
+                f" {_attempts_spent(exc.response)}: run the same command again later{suffix}",
                 operation=operation,
             )
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

@@ -19,6 +19,7 @@ applies the 10,000-event limit.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import http.client
 import json
 import random
@@ -63,6 +64,12 @@ class Faults:
     delay_seconds: float = 0.0
     #: Seconds the requests of these IAM actions wait besides (a slow upload, a fast reader).
     action_delay_seconds: dict[str, float] = field(default_factory=dict)
+    #: The most times in a row one request (its retries: the same method, path and body) is
+    #: throttled or dropped by the draws above before it is answered. Independent draws alone
+    #: would now and then refuse one request as often as a client tries it (at 35%, 0.35 ** 10
+    #: per request: about one run in 35 of a sync reading 1,000 objects), which a client's
+    #: retries cannot heal and real throttling does not do.
+    most_faults_in_a_row: int = 4
     seed: int = 7
 
 
@@ -153,7 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
         if service == "s3":
             protocol, operation = "rest-xml", _s3_operation(self.command, self.path, self.headers)
         emulator = self.server.emulator
-        outcome = emulator.decide(service, operation)
+        outcome = emulator.decide(service, operation, f"{self.command} {self.path}", body)
         emulator.record(Call(service, operation, outcome))
         delay = emulator.faults.delay_seconds
         delay += emulator.faults.action_delay_seconds.get(f"{service}:{operation}", 0.0)
@@ -272,6 +279,8 @@ class Emulator:
         self.calls: list[Call] = []
         self._lock = threading.Lock()
         self._random = random.Random(self.faults.seed)
+        #: How many times in a row each request (method and path, body digest) was faulted.
+        self._faulted_in_a_row: dict[tuple[str, bytes], int] = {}
         self._front: _FrontServer | None = None
         self._moto_address = ("127.0.0.1", 0)
 
@@ -310,13 +319,16 @@ class Emulator:
         with self._lock:
             self.faults = faults
             self._random = random.Random(faults.seed)
+            self._faulted_in_a_row = {}
 
     # ------------------------------------------------------------------ requests
     def record(self, call: Call) -> None:
         with self._lock:
             self.calls.append(call)
 
-    def decide(self, service: str, operation: str) -> str:
+    def decide(self, service: str, operation: str, target: str, body: bytes) -> str:
+        """What the front does with a request for ``service:operation`` (``target``: its method
+        and path; retries of a request repeat both and ``body``)."""
         with self._lock:
             faults = self.faults
             budget = faults.requests_before_outage
@@ -334,10 +346,15 @@ class Emulator:
             if f"{service}:{operation}" in faults.misbehaving_actions:
                 return faults.misbehaving_actions[f"{service}:{operation}"]
             draw = self._random.random()
-        if draw < faults.throttle_share:
-            return "throttled"
-        if draw < faults.throttle_share + faults.drop_share:
-            return "dropped"
+            request = (target, hashlib.sha256(body).digest())
+            faulted = self._faulted_in_a_row.pop(request, 0)
+            if faulted < faults.most_faults_in_a_row:
+                fault = "throttled" if draw < faults.throttle_share else None
+                if fault is None and draw < faults.throttle_share + faults.drop_share:
+                    fault = "dropped"
+                if fault is not None:
+                    self._faulted_in_a_row[request] = faulted + 1
+                    return fault
         return "faked" if service == "sagemaker" and operation in OPERATIONS else "forwarded"
 
     def forward(

@@ -22,6 +22,7 @@ from analytics.errors import (
 )
 from tests.aws_emulator.fixtures import use_test_credentials
 from tests.aws_emulator.hostile import misbehaving_endpoint
+from tests.aws_emulator.server import ACCOUNT_ID, Emulator, Faults
 
 
 @pytest.fixture
@@ -89,6 +90,54 @@ def test_client_errors_become_ours(
     assert caught.value.__cause__ is error
     if expected is AccessDeniedError:
         assert caught.value.action == "logs:FilterLogEvents"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("metadata", "said"),
+    [
+        ({"RetryAttempts": 9, "MaxAttemptsReached": True}, "even after 10 attempts:"),
+        ({}, f"even after {aws.MAX_ATTEMPTS} attempts:"),
+        (
+            {"RetryAttempts": 0, "RetryQuotaReached": True},
+            "after 1 attempt (the client's retries were spent on earlier throttling):",
+        ),
+        (
+            {"RetryAttempts": 2, "RetryQuotaReached": True},
+            "after 3 attempts (the client's retries were spent on earlier throttling):",
+        ),
+    ],
+    ids=["all-attempts", "no-metadata", "quota-spent-at-once", "quota-spent-after-two-retries"],
+)
+def test_a_throttled_call_says_how_many_attempts_it_made(
+    logs_client: object, metadata: dict[str, Any], said: str
+) -> None:
+    response: Any = {
+        "Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"},
+        "ResponseMetadata": {"HTTPStatusCode": 400, **metadata},
+    }
+    with (
+        pytest.raises(ThrottledError) as caught,
+        aws.converting_errors(logs_client, "the group"),
+    ):
+        raise botocore.exceptions.ClientError(response, "FilterLogEvents")
+    assert said in str(caught.value)
+
+
+def test_throttling_is_retried_until_answered(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_test_credentials(monkeypatch)
+    emulator.reset()
+    emulator.set_faults(Faults(throttle_share=1.0, most_faults_in_a_row=3))
+    client = aws.make_client(
+        "sts", boto3.Session(), emulator.endpoint_url, aws.EndpointWatch(TIMEOUT)
+    )
+    with aws.converting_errors(client, "who we are"):
+        answer = client.get_caller_identity()
+    assert answer["Account"] == ACCOUNT_ID
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 3
+    assert emulator.actions("throttled") == ["sts:GetCallerIdentity"] * 3
+    assert emulator.actions() == ["sts:GetCallerIdentity"] * 4
 
 
 @pytest.mark.parametrize(
